@@ -1,0 +1,2 @@
+export * from "./store/route-store.js";
+export * from "./store/memory-route-store.js";

@@ -1,0 +1,5 @@
+export * from './session-id.js';
+export * from './sse.js';
+export * from './problems.js';
+export * from './transcript.js';
+export * from './agent-api.js';
