@@ -1,38 +1,52 @@
 // Entry point of the agent server inside every sandbox (and of the local backend's processes).
-// Reads its environment once, then either serves HTTP (default) or runs one prompt and exits
-// (`run-once`, the ephemeral tier). PLACEHOLDER SKELETON: /health and /bootstrap only; the
-// turn endpoint is being written in server.ts / turn.ts.
-import http from 'node:http';
-import { AGENT_AUTH_HEADER, problemBody, PROBLEM_CONTENT_TYPE } from '@berth/protocol';
+// Reads its environment once (loadConfig), then either serves HTTP (default) or runs one prompt
+// and exits (`run-once` argument or BERTH_AGENT_MODE=run-once, the ephemeral tier).
+// stdout carries exactly one line, `{"event":"listening","port":N}`, which the local backend
+// waits for; diagnostics go to stderr. Neighbours: server.ts (routes), run-once.ts.
 
-const host = process.env.BERTH_AGENT_HOST ?? '0.0.0.0';
-const port = Number(process.env.BERTH_AGENT_PORT ?? 8000);
-const authToken = process.env.AGENT_AUTH_TOKEN ?? '';
-let bootstrapped: { sessionId: string } | null = null;
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { reapChildren } from './children.js';
+import { runOnce } from './run-once.js';
+import { loadConfig } from './config.js';
+import { createAgentServer } from './server.js';
 
-const server = http.createServer((req, res) => {
-  if (authToken && req.headers[AGENT_AUTH_HEADER] !== authToken) {
-    res.writeHead(401, { 'content-type': PROBLEM_CONTENT_TYPE }).end(JSON.stringify(problemBody('unauthenticated')));
-    return;
+const log = (message: string): void => void process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'agent', message })}\n`);
+
+async function main(): Promise<void> {
+  const loaded = loadConfig(process.env, process.argv.slice(2));
+  if (!loaded.ok) {
+    for (const error of loaded.errors) process.stderr.write(`berth-agent: ${error}\n`);
+    process.exit(2);
   }
-  if (req.method === 'GET' && req.url === '/health') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'ok', bootstrapped: bootstrapped !== null, busy: false, sessionId: bootstrapped?.sessionId ?? null }));
-    return;
-  }
-  if (req.method === 'POST' && req.url === '/bootstrap') {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
-    req.on('end', () => {
-      bootstrapped = JSON.parse(raw) as { sessionId: string };
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-    return;
-  }
-  res.writeHead(404, { 'content-type': PROBLEM_CONTENT_TYPE }).end(JSON.stringify(problemBody('not_found')));
-});
-server.listen(port, host, () => {
-  const address = server.address();
-  process.stdout.write(JSON.stringify({ event: 'listening', port: typeof address === 'object' && address ? address.port : port }) + '\n');
-});
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => server.close(() => process.exit(0)));
+  const { config } = loaded;
+  if (config.mode === 'run-once') process.exit(await runOnce(process.env, config, log));
+
+  const ownDataDir = config.dataDir === undefined;
+  const dataDir = config.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'berth-agent-'));
+  const agent = createAgentServer({ authToken: config.authToken, dataDir, prestart: config.prestart, maxRetries: config.maxRetries, maxBodyBytes: config.maxBodyBytes, log });
+  agent.server.listen(config.port, config.host, () => {
+    const address = agent.server.address();
+    process.stdout.write(`${JSON.stringify({ event: 'listening', port: typeof address === 'object' && address ? address.port : config.port })}\n`);
+  });
+  agent.server.on('error', (error) => {
+    log(`listen failed: ${error.message}`);
+    process.exit(1);
+  });
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    // The SDK closes a CLI's stdin and kills it after ~2 s; bound the whole shutdown below the
+    // local backend's 2 s kill grace plus margin, then make sure no CLI is left.
+    await Promise.race([agent.shutdown(), new Promise((resolve) => setTimeout(resolve, 3000))]);
+    await reapChildren(1000);
+    if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop());
+}
+
+await main();

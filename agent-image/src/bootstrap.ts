@@ -1,0 +1,59 @@
+// Validates a POST /bootstrap body into a BootstrapRequest. Pure; the messages name the field at
+// fault and never echo values (the body carries the session credential).
+// Neighbours: server.ts calls it once per sandbox.
+
+import { isValidSessionId, type BootstrapRequest, type PermissionMode } from '@berth/protocol';
+
+const PERMISSION_MODES: readonly PermissionMode[] = ['default', 'acceptEdits', 'bypassPermissions', 'plan', 'dontAsk'];
+
+export type Parsed = { kind: 'ok'; request: BootstrapRequest } | { kind: 'invalid'; detail: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+export function parseBootstrap(body: unknown): Parsed {
+  const problems: string[] = [];
+  if (!isObject(body)) return { kind: 'invalid', detail: 'body must be a JSON object' };
+  if (!isValidSessionId(body.sessionId)) problems.push('sessionId must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$');
+  if (typeof body.tenant !== 'string' || body.tenant.length === 0) problems.push('tenant must be a non-empty string');
+  const profile = body.profile;
+  if (!isObject(profile)) problems.push('profile must be an object');
+  else {
+    if (profile.model !== undefined && typeof profile.model !== 'string') problems.push('profile.model must be a string');
+    if (profile.systemPrompt !== undefined && typeof profile.systemPrompt !== 'string') problems.push('profile.systemPrompt must be a string');
+    if (profile.allowedTools !== undefined && !isStringArray(profile.allowedTools)) problems.push('profile.allowedTools must be an array of strings');
+    if (profile.disallowedTools !== undefined && !isStringArray(profile.disallowedTools)) problems.push('profile.disallowedTools must be an array of strings');
+    if (profile.maxTurns !== undefined && !(Number.isInteger(profile.maxTurns) && (profile.maxTurns as number) > 0)) problems.push('profile.maxTurns must be a positive integer');
+    if (profile.permissionMode !== undefined && !PERMISSION_MODES.includes(profile.permissionMode as PermissionMode)) problems.push(`profile.permissionMode must be one of ${PERMISSION_MODES.join(', ')}`);
+  }
+  const model = body.model;
+  if (!isObject(model) || !isHttpUrl(model.baseUrl) || typeof model.apiKey !== 'string' || model.apiKey.length === 0) {
+    problems.push('model must be {baseUrl: http(s) URL, apiKey: non-empty string}');
+  }
+  const egress = body.egress;
+  if (egress !== undefined && (!isObject(egress) || !isHttpUrl(egress.proxyUrl) || !isStringArray(egress.noProxy))) {
+    problems.push('egress must be {proxyUrl: http(s) URL, noProxy: string[]}');
+  }
+  if (body.resumeSdkSessionId !== undefined && (typeof body.resumeSdkSessionId !== 'string' || body.resumeSdkSessionId.length === 0)) {
+    problems.push('resumeSdkSessionId must be a non-empty string');
+  }
+  if (body.transcript !== undefined && !(Array.isArray(body.transcript) && body.transcript.every(isStoredEntry))) {
+    problems.push('transcript must be an array of {sdkSessionId, subpath, entry: {type}}');
+  }
+  if (problems.length > 0) return { kind: 'invalid', detail: problems.join('; ') };
+  return { kind: 'ok', request: body as unknown as BootstrapRequest };
+}
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function isStoredEntry(value: unknown): boolean {
+  return isObject(value) && typeof value.sdkSessionId === 'string' && typeof value.subpath === 'string' && isObject(value.entry) && typeof value.entry.type === 'string';
+}

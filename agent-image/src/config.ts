@@ -1,0 +1,49 @@
+// The agent server's configuration: every BERTH_AGENT_* variable, parsed once and validated
+// together (all errors reported at once; a present-but-invalid value never falls back).
+// Pure, so it is tested without starting anything. Neighbours: main.ts (the only caller).
+
+export interface AgentConfig {
+  mode: 'serve' | 'run-once';
+  /** BERTH_AGENT_HOST, default 0.0.0.0: a pod is reached on its pod IP. */
+  host: string;
+  /** BERTH_AGENT_PORT, default 8000; 0 picks a free port (local backend, tests). */
+  port: number;
+  /** AGENT_AUTH_TOKEN; empty disables the check. */
+  authToken: string;
+  /** BERTH_AGENT_DATA_DIR; unset = a fresh temp dir, removed on exit. */
+  dataDir: string | undefined;
+  /** BERTH_AGENT_PRESTART, default 1: keep a CLI started ahead of each turn (saves ~0.3 s). */
+  prestart: boolean;
+  /** BERTH_AGENT_MAX_RETRIES → CLAUDE_CODE_MAX_RETRIES; unset keeps the CLI default (10). */
+  maxRetries: number | undefined;
+  /** BERTH_AGENT_MAX_BODY_BYTES, default 256 KiB: far above any typed prompt, small enough to refuse abuse. */
+  maxBodyBytes: number;
+}
+
+export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; errors: string[] };
+
+export function loadConfig(env: Record<string, string | undefined>, argv: string[] = []): ConfigResult {
+  const errors: string[] = [];
+  const int = (name: string, fallback: number | undefined, min: number, max: number): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) errors.push(`${name} must be an integer in ${min}..${max}`);
+    return value;
+  };
+  const modeRaw = argv.includes('run-once') ? 'run-once' : (env.BERTH_AGENT_MODE ?? 'serve');
+  if (modeRaw !== 'serve' && modeRaw !== 'run-once') errors.push('BERTH_AGENT_MODE must be serve or run-once');
+  const prestartRaw = env.BERTH_AGENT_PRESTART ?? '1';
+  if (prestartRaw !== '0' && prestartRaw !== '1') errors.push('BERTH_AGENT_PRESTART must be 0 or 1');
+  const config: AgentConfig = {
+    mode: modeRaw === 'run-once' ? 'run-once' : 'serve',
+    host: env.BERTH_AGENT_HOST || '0.0.0.0',
+    port: int('BERTH_AGENT_PORT', 8000, 0, 65535) ?? 8000,
+    authToken: env.AGENT_AUTH_TOKEN ?? '',
+    dataDir: env.BERTH_AGENT_DATA_DIR || undefined,
+    prestart: prestartRaw !== '0',
+    maxRetries: int('BERTH_AGENT_MAX_RETRIES', undefined, 0, 100),
+    maxBodyBytes: int('BERTH_AGENT_MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024) ?? 256 * 1024,
+  };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config: Object.freeze(config) };
+}

@@ -1,0 +1,71 @@
+// Small HTTP helpers of the agent server: problem answers, the bounded JSON body reader and the
+// constant-time token check. Neighbours: server.ts. Only codes of protocol's problem registry
+// are answered, with details that never echo secrets.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PROBLEM_CONTENT_TYPE, problemBody, type ProblemCode } from '@berth/protocol';
+
+export function sendProblem(res: ServerResponse, code: ProblemCode, detail?: string): void {
+  const body = problemBody(code, detail);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(body.status, { 'content-type': PROBLEM_CONTENT_TYPE });
+  res.end(JSON.stringify(body));
+}
+
+export function sendJson(res: ServerResponse, status: number, payload: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(payload));
+}
+
+/**
+ * Security control: compares the presented token with the expected one in constant time.
+ * Hashing first makes both sides equal length, so the length of the secret does not leak either.
+ */
+export function tokenMatches(presented: string | string[] | undefined, expected: string): boolean {
+  if (typeof presented !== 'string') return false;
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+export type BodyResult = { kind: 'ok'; value: unknown } | { kind: 'too_large' } | { kind: 'invalid'; detail: string };
+
+/** Reads a JSON body of at most maxBytes; stops reading (and answers 413) past the bound. */
+export function readJsonBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      req.resume();
+      return resolve({ kind: 'too_large' });
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    req.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        settled = true;
+        resolve({ kind: 'too_large' });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {
+      if (!settled) (settled = true), resolve({ kind: 'invalid', detail: 'request body could not be read' });
+    });
+    req.on('end', () => {
+      if (settled) return;
+      settled = true;
+      try {
+        resolve({ kind: 'ok', value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown });
+      } catch {
+        resolve({ kind: 'invalid', detail: 'body is not valid JSON' });
+      }
+    });
+  });
+}

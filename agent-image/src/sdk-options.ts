@@ -1,0 +1,103 @@
+// Turns a bootstrap (tenant profile, model endpoint, egress) into the Agent SDK's Options and the
+// CLI's environment. Pure: no I/O, so the mapping is tested without spawning anything.
+// Neighbours: session.ts and run-once.ts call it; prestart.ts hands the result to startup().
+// Security control: the CLI's environment is built from scratch (options.env REPLACES the child
+// environment), so nothing of the agent server's own env, AGENT_AUTH_TOKEN above all, reaches
+// the CLI or the tools it runs.
+
+import type { Options, SessionStore } from '@anthropic-ai/claude-agent-sdk';
+import type { AgentProfile, EgressSettings, ModelEndpoint } from '@berth/protocol';
+
+/** Per-session directories, all under the agent's data dir. */
+export interface AgentDirs {
+  root: string;
+  /** HOME: empty, so the Bash tool sources no .bashrc of the image. */
+  home: string;
+  /** CLAUDE_CONFIG_DIR: the CLI's local transcript copy and config. */
+  config: string;
+  /** TMPDIR: the CLI's temp files (fswatch probes, sockets) stay in a dir we remove. */
+  tmp: string;
+  /** cwd of the agent: its workspace. */
+  work: string;
+}
+
+export interface SdkInputs {
+  profile: AgentProfile;
+  model: ModelEndpoint;
+  egress?: EgressSettings | undefined;
+  dirs: AgentDirs;
+  /** PATH for the CLI: the only value taken from the server's environment. */
+  path: string;
+  /** CLAUDE_CODE_MAX_RETRIES; unset leaves the CLI default (10, exponential, minutes in total). */
+  maxRetries?: number | undefined;
+  /** process.getuid() === 0: bypassPermissions as root needs IS_SANDBOX=1. */
+  isRoot: boolean;
+}
+
+/** The CLI's whole environment. */
+export function buildCliEnv(inputs: SdkInputs): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: inputs.path,
+    HOME: inputs.dirs.home,
+    CLAUDE_CONFIG_DIR: inputs.dirs.config,
+    TMPDIR: inputs.dirs.tmp,
+    // Without it the CLI probes /api/hello, asks for a title and resolves telemetry hosts.
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    ANTHROPIC_BASE_URL: inputs.model.baseUrl,
+    ANTHROPIC_API_KEY: inputs.model.apiKey,
+    CLAUDE_AGENT_SDK_CLIENT_APP: 'berth-agent/0.1.0',
+  };
+  if (inputs.maxRetries !== undefined) env.CLAUDE_CODE_MAX_RETRIES = String(inputs.maxRetries);
+  if (inputs.egress) {
+    // curl reads only lowercase http_proxy for http URLs, so both cases are set.
+    const noProxy = noProxyList(inputs.model.baseUrl, inputs.egress.noProxy);
+    for (const [name, value] of [['HTTPS_PROXY', inputs.egress.proxyUrl], ['HTTP_PROXY', inputs.egress.proxyUrl], ['NO_PROXY', noProxy]] as const) {
+      env[name] = value;
+      env[name.toLowerCase()] = value;
+    }
+  }
+  // The CLI refuses --dangerously-skip-permissions as root unless told it runs in a sandbox,
+  // which it does: this process is the sandbox's only tenant.
+  if (inputs.profile.permissionMode === 'bypassPermissions' && inputs.isRoot) env.IS_SANDBOX = '1';
+  return env;
+}
+
+/** NO_PROXY always names the model host: the proxy variables otherwise hijack even http base URLs. */
+export function noProxyList(baseUrl: string, extra: string[]): string {
+  const hosts = [new URL(baseUrl).hostname.replace(/^\[|\]$/g, ''), ...extra];
+  return [...new Set(hosts.filter((h) => h.length > 0))].join(',');
+}
+
+export interface TurnOptionsInputs extends SdkInputs {
+  sessionStore: SessionStore;
+  abortController: AbortController;
+  /** SDK session to continue; undefined starts a new conversation. */
+  resume?: string | undefined;
+}
+
+export function buildSdkOptions(inputs: TurnOptionsInputs): Options {
+  const { profile } = inputs;
+  const options: Options = {
+    cwd: inputs.dirs.work,
+    env: buildCliEnv(inputs),
+    abortController: inputs.abortController,
+    // Isolation: no settings files of the image or workspace change what the tenant profile says.
+    settingSources: [],
+    sessionStore: inputs.sessionStore,
+    // 'eager' hands each transcript frame to the store at once, so a sandbox lost mid-turn has
+    // already shipped most of the turn; the SDK still flushes every batch before it yields the
+    // result and before the iterator ends, so all batches precede the terminal frame.
+    sessionStoreFlush: 'eager',
+  };
+  if (profile.model !== undefined) options.model = profile.model;
+  if (profile.systemPrompt !== undefined) options.systemPrompt = profile.systemPrompt;
+  if (profile.allowedTools !== undefined) options.allowedTools = [...profile.allowedTools];
+  if (profile.disallowedTools !== undefined) options.disallowedTools = [...profile.disallowedTools];
+  if (profile.maxTurns !== undefined) options.maxTurns = profile.maxTurns;
+  if (profile.permissionMode !== undefined) {
+    options.permissionMode = profile.permissionMode;
+    if (profile.permissionMode === 'bypassPermissions') options.allowDangerouslySkipPermissions = true;
+  }
+  if (inputs.resume !== undefined) options.resume = inputs.resume;
+  return options;
+}
