@@ -19,6 +19,8 @@ export interface AgentProcessOptions {
   env?: Record<string, string>;
   /** How long to wait for the listening line, in ms. Default 20 000. */
   startTimeoutMs?: number;
+  /** Aborting it kills a process that has not reported its port yet (backend stopping). */
+  signal?: AbortSignal;
   /** Called with each stderr chunk, for diagnostics. */
   onStderr?: (chunk: string) => void;
 }
@@ -30,7 +32,10 @@ export interface AgentProcess {
   url: string;
   /** Resolves when the process has exited. */
   exited: Promise<void>;
-  /** SIGTERM to the process group, then SIGKILL after graceMs. Resolves when gone. */
+  /**
+   * SIGTERM to the process group, then SIGKILL after graceMs (default 2000). Resolves once the
+   * server has exited and its process group (the CLI it spawned) is gone. Idempotent.
+   */
   kill(graceMs?: number): Promise<void>;
 }
 
@@ -62,28 +67,62 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
       AGENT_AUTH_TOKEN: options.authToken,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: one signal to -pid reaches the server and every CLI it spawned.
     detached: true,
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A spawn failure (EAGAIN, EMFILE) arrives as 'error' and, without a listener, would crash the
+  // host; 'exit' may then never fire, so it settles `exited` too.
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => options.onStderr?.(chunk));
 
-  const kill = async (graceMs = 2000): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    signalGroup(child, 'SIGTERM');
-    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-    // The CLI runs in the same group; make sure nothing of the group outlives the server.
+  // Memoised: a second kill() must not signal -pid again once the group is gone, because by then
+  // the number may belong to another sandbox's new process group.
+  let killing: Promise<void> | null = null;
+  const kill = (graceMs = 2000): Promise<void> => (killing ??= killGroup(graceMs));
+  const killGroup = async (graceMs: number): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      signalGroup(child, 'SIGTERM');
+      const timer = graceMs > 0 ? setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs) : null;
+      if (timer === null) signalGroup(child, 'SIGKILL');
+      await exited;
+      if (timer) clearTimeout(timer);
+    }
+    // The CLI runs in the same group and may outlive the server (or the server died alone):
+    // nothing of the group survives a kill.
     signalGroup(child, 'SIGKILL');
+    await waitForGroupGone(child, GROUP_GONE_WAIT_MS);
   };
 
   try {
-    const port = await readListeningPort(child, options.startTimeoutMs ?? 20_000);
+    const port = await readListeningPort(child, options.startTimeoutMs ?? 20_000, options.signal);
     return { child, host, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, exited, kill };
   } catch (error) {
     await kill(0);
     throw error;
+  }
+}
+
+/**
+ * How long kill() waits for the killed group to disappear, in ms. Orphaned members (the CLI) are
+ * reaped by PID 1, which in some containers takes over a second; past this bound kill() resolves
+ * anyway, because SIGKILL already went out and only a zombie entry can remain.
+ */
+const GROUP_GONE_WAIT_MS = 5000;
+
+async function waitForGroupGone(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.pid === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-child.pid, 0);
+    } catch {
+      return; // ESRCH: no process of the group is left.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
@@ -97,29 +136,39 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /** The agent server prints one JSON line `{"event":"listening","port":N}` once bound. */
-async function readListeningPort(child: ChildProcess, timeoutMs: number): Promise<number> {
+async function readListeningPort(child: ChildProcess, timeoutMs: number, signal?: AbortSignal): Promise<number> {
   const stdout = child.stdout;
   if (!stdout) throw new SandboxError('start_failed', 'agent process has no stdout');
   stdout.setEncoding('utf8');
   let buffered = '';
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const found = new Promise<number>((resolve, reject) => {
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => settle(new SandboxError('timeout', `agent process did not listen within ${timeoutMs} ms`)), timeoutMs);
     const onData = (chunk: string): void => {
       buffered += chunk;
-      for (const line of buffered.split('\n')) {
-        const match = /"event":"listening".*"port":(\d+)/.exec(line);
-        if (match) {
-          stdout.off('data', onData);
-          stdout.resume();
-          resolve(Number(match[1]));
-          return;
-        }
-      }
+      const match = /"event":"listening".*?"port":(\d+)/.exec(buffered);
+      if (match) return settle(Number(match[1]));
       if (buffered.length > 64 * 1024) buffered = buffered.slice(-1024);
     };
+    const onExit = (code: number | null, exitSignal: NodeJS.Signals | null): void =>
+      settle(new SandboxError('start_failed', `agent process exited before listening (code ${code}, signal ${exitSignal})`));
+    const onError = (error: Error): void => settle(new SandboxError('start_failed', `agent process failed to start: ${error.message}`));
+    const onAbort = (): void => settle(new SandboxError('stopped', 'agent process start aborted'));
+    // Every listener goes once settled: the abort signal is the backend's, shared by all its sandboxes.
+    function settle(outcome: number | SandboxError): void {
+      clearTimeout(timer);
+      stdout!.off('data', onData);
+      child.off('exit', onExit);
+      child.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+      // Keep draining stdout so a chatty server never blocks on a full pipe.
+      stdout!.resume();
+      if (typeof outcome === 'number') resolve(outcome);
+      else reject(outcome);
+    }
     stdout.on('data', onData);
-    child.once('exit', (code, signal) => reject(new SandboxError('start_failed', `agent process exited before listening (code ${code}, signal ${signal})`)));
-    timeout.addEventListener('abort', () => reject(new SandboxError('timeout', `agent process did not listen within ${timeoutMs} ms`)));
+    child.once('exit', onExit);
+    child.once('error', onError);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
-  return found;
 }
