@@ -1,2 +1,3 @@
 export * from "./store/route-store.js";
 export * from "./store/memory-route-store.js";
+export * from "./store/redis-route-store.js";

@@ -1,0 +1,82 @@
+// Encoding between RouteStore values and what RedisRouteStore keeps in Redis: session records
+// as hash fields, replay frames as self-delimiting list elements, usage as hash counters.
+// Pure functions, no connection; the layout they write is described in redis-scripts.ts.
+
+import type { SseFrame } from '@berth/protocol';
+import { emptyUsage, type SessionRecord, type TokenUsage, type UsageReport } from './route-store.js';
+
+/** Hash field/value pairs of a new record (null fields are absent). */
+export function encodeRecord(record: SessionRecord): string[] {
+  const fields = [
+    'id', record.id,
+    'tenant', record.tenant,
+    'profile', record.profile,
+    'createdAt', String(record.createdAt),
+    'lastActivityAt', String(record.lastActivityAt),
+    'turns', String(record.turns),
+  ];
+  if (record.sdkSessionId !== null) fields.push('sdkSessionId', record.sdkSessionId);
+  if (record.sandbox !== null) fields.push('sandbox', JSON.stringify(record.sandbox), 'sandboxId', record.sandbox.sandboxId);
+  return fields;
+}
+
+/** A record from a flat HGETALL reply; null for an empty reply (absent record). */
+export function decodeRecord(flat: unknown): SessionRecord | null {
+  if (!Array.isArray(flat) || flat.length === 0) return null;
+  const fields = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), String(flat[i + 1]));
+  const sandbox = fields.get('sandbox');
+  return {
+    id: fields.get('id') ?? '',
+    tenant: fields.get('tenant') ?? '',
+    profile: fields.get('profile') ?? '',
+    sandbox: sandbox === undefined ? null : (JSON.parse(sandbox) as SessionRecord['sandbox']),
+    sdkSessionId: fields.get('sdkSessionId') ?? null,
+    createdAt: Number(fields.get('createdAt')),
+    lastActivityAt: Number(fields.get('lastActivityAt')),
+    turns: Number(fields.get('turns') ?? 0),
+  };
+}
+
+/**
+ * A replay element is `<byte length of id>:<id><frame JSON>`. The length prefix makes the id
+ * self-delimiting, so the Lua scan finds a frame by a plain prefix compare without parsing JSON
+ * (frames can be large) and no id can be mistaken for the prefix of another.
+ */
+export function replayIdPrefix(id: string): string {
+  return `${Buffer.byteLength(id, 'utf8')}:${id}`;
+}
+
+export function encodeReplayFrame(frame: SseFrame & { id: string }): string {
+  return replayIdPrefix(frame.id) + JSON.stringify(frame);
+}
+
+export function decodeReplayFrame(element: string): SseFrame {
+  const colon = element.indexOf(':');
+  const idBytes = Number(element.slice(0, colon));
+  const rest = Buffer.from(element.slice(colon + 1), 'utf8');
+  return JSON.parse(rest.subarray(idBytes).toString('utf8')) as SseFrame;
+}
+
+const COUNTERS = ['inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens'] as const;
+
+export function usageArgs(sessionId: string, usage: TokenUsage): string[] {
+  return [sessionId, ...COUNTERS.map((name) => String(usage[name]))];
+}
+
+/** Parses the usage hash: fields `tenant:<counter>` and `session:<id>:<counter>`. */
+export function decodeUsage(flat: Record<string, string>): UsageReport {
+  const report: UsageReport = { tenant: emptyUsage(), sessions: {} };
+  for (const [field, raw] of Object.entries(flat)) {
+    const value = Number(raw);
+    const lastColon = field.lastIndexOf(':');
+    const counter = field.slice(lastColon + 1) as keyof TokenUsage;
+    if (!COUNTERS.includes(counter)) continue;
+    if (field.startsWith('tenant:')) report.tenant[counter] = value;
+    else if (field.startsWith('session:')) {
+      const sessionId = field.slice('session:'.length, lastColon);
+      (report.sessions[sessionId] ??= emptyUsage())[counter] = value;
+    }
+  }
+  return report;
+}

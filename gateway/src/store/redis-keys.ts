@@ -1,0 +1,98 @@
+// Key naming for RedisRouteStore. Every key starts with a configurable prefix (several berth
+// installations can share one Redis) and carries a hash tag, so that each Lua script only ever
+// touches keys of ONE Redis Cluster hash slot:
+// - `{route:<shard>}`: everything of one session (record, lock, transcript, replay buffer) AND
+//   the shard of the activity index the session is listed in. checkAndTouch checks the record
+//   and stamps the index in one script, so record and index must share a slot; a per-session
+//   `{sessionId}` tag would put the index in another slot (CROSSSLOT in Cluster).
+// - `{tenant:<name>}`: the tenant's session index and usage counters.
+// - `{pool:<name>}`: one standby pool (list of ids + hash of their data).
+// Names are URI-encoded so a `{` or `}` inside a tenant or pool name can never move the tag.
+// This module only names keys; redis-scripts.ts says what is stored under them.
+
+/**
+ * Number of activity-index shards (and route hash slots). Fixed, not configurable: every replica
+ * must agree on it, and changing it moves every session's keys (existing sessions become
+ * invisible). 64 spreads sessions over up to 64 Cluster masters; idleSessions reads 64 sorted
+ * sets per call, a constant next to what expires.
+ */
+export const ROUTE_SHARDS = 64;
+
+/** The default key prefix; `berth:` keeps berth's keys apart from other tenants of a shared Redis. */
+export const DEFAULT_KEY_PREFIX = 'berth:';
+
+export interface SessionKeys {
+  record: string;
+  lock: string;
+  transcript: string;
+  transcriptUuids: string;
+  replay: string;
+  /** The activity-index shard this session belongs to (shared with other sessions of the shard). */
+  activity: string;
+}
+
+export class RedisKeys {
+  constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {
+    // A brace in the prefix would become the hash tag of every key and break the slot layout.
+    if (/[{}]/.test(prefix)) throw new TypeError(`Redis key prefix must not contain '{' or '}': ${JSON.stringify(prefix)}`);
+  }
+
+  session(sessionId: string): SessionKeys {
+    const base = `${this.prefix}{route:${routeShard(sessionId)}}`;
+    const id = encodeURIComponent(sessionId);
+    return {
+      record: `${base}:session:${id}`,
+      lock: `${base}:lock:${id}`,
+      transcript: `${base}:transcript:${id}`,
+      transcriptUuids: `${base}:transcript-uuids:${id}`,
+      replay: `${base}:replay:${id}`,
+      activity: `${base}:activity`,
+    };
+  }
+
+  activityShard(shard: number): string {
+    return `${this.prefix}{route:${shard}}:activity`;
+  }
+
+  tenantSessions(tenant: string): string {
+    return `${this.prefix}{tenant:${encodeURIComponent(tenant)}}:sessions`;
+  }
+
+  tenantUsage(tenant: string): string {
+    return `${this.prefix}{tenant:${encodeURIComponent(tenant)}}:usage`;
+  }
+
+  standbyIds(pool: string): string {
+    return `${this.prefix}{pool:${encodeURIComponent(pool)}}:standbys`;
+  }
+
+  standbyData(pool: string): string {
+    return `${this.prefix}{pool:${encodeURIComponent(pool)}}:standby-data`;
+  }
+}
+
+/** Which route shard a session id lives in: FNV-1a (32 bit) over its UTF-8 bytes. Stable forever. */
+export function routeShard(sessionId: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(sessionId, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % ROUTE_SHARDS;
+}
+
+/** Redis Cluster hash slot of a key (CRC16/XMODEM of its hash tag, mod 16384), for checks and tests. */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  let tagged = key;
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) tagged = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(tagged, 'utf8')) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}

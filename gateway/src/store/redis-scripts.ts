@@ -1,0 +1,195 @@
+// The Lua scripts behind RedisRouteStore. Each one is a single EVALSHA (ioredis defineCommand
+// sends EVAL once per connection, then EVALSHA), so each operation is one round trip and atomic.
+// Every script receives only keys of one hash slot (see redis-keys.ts), so all of them run
+// unchanged on Redis Cluster. Session records are hashes: id, tenant, profile, createdAt,
+// lastActivityAt, turns, sdkSessionId (absent = null), sandbox (JSON, absent = null) and
+// sandboxId (a copy of sandbox.sandboxId so compare-and-clear needs no JSON in Lua).
+// The activity index holds exactly the sessions that have a sandbox bound (binding adds, unbinding
+// removes), so activity stamps use ZADD XX: they move a member, never add one.
+// This module holds no connection and no encoding; redis-route-store.ts calls these.
+
+export interface ScriptDefinition {
+  numberOfKeys: number;
+  lua: string;
+}
+
+const checkAndTouch = `
+-- KEYS: record, activity  ARGV: tenant, now, sessionId
+-- Ownership check and activity stamp in one step: a caller sees 'owned' only with its stamp applied.
+local owner = redis.call('HGET', KEYS[1], 'tenant')
+if not owner then return 0 end
+if owner ~= ARGV[1] then return 1 end
+local now = tonumber(ARGV[2])
+if now > tonumber(redis.call('HGET', KEYS[1], 'lastActivityAt')) then
+  redis.call('HSET', KEYS[1], 'lastActivityAt', ARGV[2])
+  redis.call('ZADD', KEYS[2], 'XX', now, ARGV[3])
+end
+return redis.call('HGETALL', KEYS[1])`;
+
+const createSession = `
+-- KEYS: record, activity  ARGV: sessionId, tenant, lastActivityAt, field, value, ...
+-- Set-if-absent: of concurrent creators exactly one writes; the others read the winner's record.
+local owner = redis.call('HGET', KEYS[1], 'tenant')
+if owner then
+  if owner ~= ARGV[2] then return 1 end
+  return redis.call('HGETALL', KEYS[1])
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+if redis.call('HEXISTS', KEYS[1], 'sandboxId') == 1 then
+  redis.call('ZADD', KEYS[2], tonumber(ARGV[3]), ARGV[1])
+end
+return 0`;
+
+const touch = `
+-- KEYS: record, activity  ARGV: now, sessionId. No-op for an absent session (never resurrects it).
+local last = redis.call('HGET', KEYS[1], 'lastActivityAt')
+if not last then return 0 end
+if tonumber(ARGV[1]) > tonumber(last) then
+  redis.call('HSET', KEYS[1], 'lastActivityAt', ARGV[1])
+  redis.call('ZADD', KEYS[2], 'XX', tonumber(ARGV[1]), ARGV[2])
+end
+return 1`;
+
+const updateSession = `
+-- KEYS: record  ARGV: field, value, ...  Only updates an existing record (no partial records).
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1`;
+
+const deleteSession = `
+-- KEYS: record, activity, lock, transcript, transcriptUuids, replay  ARGV: sessionId
+local record = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return record`;
+
+const releaseLock = `
+-- KEYS: lock  ARGV: token. Compare-and-delete: a holder whose lock expired and was retaken
+-- cannot release the new holder's lock.
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+const setSandbox = `
+-- KEYS: lock, record, activity  ARGV: token, mode ('bind' | 'unbind'), sandboxId, sandboxJson, sessionId
+-- Refused unless the token still holds the lock: a slow holder whose lock expired (PX) and was
+-- taken by another replica can never overwrite that replica's binding.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local last = redis.call('HGET', KEYS[2], 'lastActivityAt')
+if not last then return 0 end
+if ARGV[2] == 'bind' then
+  redis.call('HSET', KEYS[2], 'sandbox', ARGV[4], 'sandboxId', ARGV[3])
+  redis.call('ZADD', KEYS[3], tonumber(last), ARGV[5])
+else
+  redis.call('HDEL', KEYS[2], 'sandbox', 'sandboxId')
+  redis.call('ZREM', KEYS[3], ARGV[5])
+end
+return 1`;
+
+const clearSandbox = `
+-- KEYS: record, activity  ARGV: sandboxId, sessionId. Compare-and-clear: only unbinds the
+-- sandbox it was told about, so a late "sandbox lost" report never unbinds its replacement.
+if redis.call('HGET', KEYS[1], 'sandboxId') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'sandbox', 'sandboxId')
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1`;
+
+const appendTranscript = `
+-- KEYS: transcript, transcriptUuids  ARGV: marker, json, marker, json, ...
+-- marker is 'u:<uuid>' (append only when SADD says the uuid is new) or '-' (always append).
+local appended = 0
+for i = 1, #ARGV, 2 do
+  local marker = ARGV[i]
+  if marker == '-' or redis.call('SADD', KEYS[2], string.sub(marker, 3)) == 1 then
+    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+    appended = appended + 1
+  end
+end
+return appended`;
+
+const appendReplay = `
+-- KEYS: replay  ARGV: element, maxFrames, ttlMs. Append, bound, and re-arm the TTL together,
+-- so the buffer is never longer than maxFrames and never outlives its TTL.
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1`;
+
+const replaySince = `
+-- KEYS: replay  ARGV: idPrefix (the element prefix of the last seen frame's id)
+-- Returns {0} when the id is not buffered, else {1, frames after it...}. Scans in Redis so a
+-- reconnect transfers only what the caller missed.
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+local prefix = ARGV[1]
+for i = 1, #items do
+  if string.sub(items[i], 1, #prefix) == prefix then
+    local out = {1}
+    for j = i + 1, #items do out[#out + 1] = items[j] end
+    return out
+  end
+end
+return {0}`;
+
+const addStandby = `
+-- KEYS: standbyIds, standbyData  ARGV: sandboxId, data. Adding a present id is a no-op.
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 1 then redis.call('RPUSH', KEYS[1], ARGV[1]) end
+return 1`;
+
+const popStandby = `
+-- KEYS: standbyIds, standbyData. LPOP is the claim: of concurrent poppers each gets a distinct
+-- standby or nothing.
+local id = redis.call('LPOP', KEYS[1])
+if not id then return false end
+local data = redis.call('HGET', KEYS[2], id) or ''
+redis.call('HDEL', KEYS[2], id)
+return {id, data}`;
+
+const removeStandby = `
+-- KEYS: standbyIds, standbyData  ARGV: sandboxId
+local removed = redis.call('LREM', KEYS[1], 1, ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return removed`;
+
+const listStandbys = `
+-- KEYS: standbyIds, standbyData. Returns {id, data, id, data, ...} oldest first.
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+local out = {}
+for i = 1, #ids do
+  out[#out + 1] = ids[i]
+  out[#out + 1] = redis.call('HGET', KEYS[2], ids[i]) or ''
+end
+return out`;
+
+const addUsage = `
+-- KEYS: tenantUsage  ARGV: sessionId, inputTokens, outputTokens, cacheCreationInputTokens,
+-- cacheReadInputTokens. Tenant total and the session's share move together.
+local names = {'inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens'}
+for i = 1, 4 do
+  local value = tonumber(ARGV[i + 1])
+  if value ~= 0 then
+    redis.call('HINCRBY', KEYS[1], 'tenant:' .. names[i], value)
+    redis.call('HINCRBY', KEYS[1], 'session:' .. ARGV[1] .. ':' .. names[i], value)
+  end
+end
+return 1`;
+
+/** Command names are prefixed so a client shared with other code cannot collide with them. */
+export const ROUTE_STORE_SCRIPTS = {
+  berthCheckAndTouch: { numberOfKeys: 2, lua: checkAndTouch },
+  berthCreateSession: { numberOfKeys: 2, lua: createSession },
+  berthTouch: { numberOfKeys: 2, lua: touch },
+  berthUpdateSession: { numberOfKeys: 1, lua: updateSession },
+  berthDeleteSession: { numberOfKeys: 6, lua: deleteSession },
+  berthReleaseLock: { numberOfKeys: 1, lua: releaseLock },
+  berthSetSandbox: { numberOfKeys: 3, lua: setSandbox },
+  berthClearSandbox: { numberOfKeys: 2, lua: clearSandbox },
+  berthAppendTranscript: { numberOfKeys: 2, lua: appendTranscript },
+  berthAppendReplay: { numberOfKeys: 1, lua: appendReplay },
+  berthReplaySince: { numberOfKeys: 1, lua: replaySince },
+  berthAddStandby: { numberOfKeys: 2, lua: addStandby },
+  berthPopStandby: { numberOfKeys: 2, lua: popStandby },
+  berthRemoveStandby: { numberOfKeys: 2, lua: removeStandby },
+  berthListStandbys: { numberOfKeys: 2, lua: listStandbys },
+  berthAddUsage: { numberOfKeys: 1, lua: addUsage },
+} as const satisfies Record<string, ScriptDefinition>;
+
+export type RouteStoreScript = keyof typeof ROUTE_STORE_SCRIPTS;
