@@ -1,0 +1,65 @@
+// Token budgets per tenant over fixed windows (periodS, aligned to the Unix epoch), kept in the
+// RouteStore so every replica sees the same spend. Neighbours: model-proxy.ts (checks before the
+// upstream call, records after), usage-report.ts (shows the window to the tenant).
+//
+// The RouteStore port has lifetime counters only (addUsage/getUsage per tenant and session), so a
+// window is its own ledger: usage is also added under the pseudo-tenant `budgetKey(tenant,
+// windowStart)`, a name no tenant can have ('|' is not allowed in tenant names). Old windows are never read again; in Redis they cost one small hash each per tenant and
+// window. A TTL'd window counter on the port would be cleaner; this works with the port as it is.
+//
+// Race, accepted and documented: the check happens before the call and the spend is known only
+// after it, so concurrent requests of one tenant can overshoot the budget by what they use
+// between check and record. Refusing earlier would need reservations of unknown size.
+
+import type { RouteStore, TokenUsage } from '../store/route-store.js';
+import type { TokenBudget } from './egress-types.js';
+import { totalTokens } from './usage-meter.js';
+
+const LEDGER_SESSION = 'window';
+
+export interface BudgetWindow {
+  /** Unix ms. */
+  startsAt: number;
+  endsAt: number;
+}
+
+export type BudgetCheck =
+  | { ok: true; usedTokens: number; window: BudgetWindow }
+  | { ok: false; usedTokens: number; window: BudgetWindow; retryAfterS: number };
+
+export function budgetWindow(budget: TokenBudget, nowMs: number): BudgetWindow {
+  const periodMs = budget.periodS * 1000;
+  const startsAt = Math.floor(nowMs / periodMs) * periodMs;
+  return { startsAt, endsAt: startsAt + periodMs };
+}
+
+/** The ledger's pseudo-tenant; '|' never appears in a tenant name from the tenants file. */
+export function budgetKey(tenant: string, window: BudgetWindow): string {
+  return `budget|${tenant}|${window.startsAt}`;
+}
+
+/** Pure: is `usedTokens` within `budget`? Retry-After points at the next window. */
+export function judgeBudget(budget: TokenBudget, usedTokens: number, nowMs: number): BudgetCheck {
+  const window = budgetWindow(budget, nowMs);
+  if (usedTokens < budget.tokens) return { ok: true, usedTokens, window };
+  return { ok: false, usedTokens, window, retryAfterS: Math.max(1, Math.ceil((window.endsAt - nowMs) / 1000)) };
+}
+
+export async function checkBudget(store: RouteStore, tenant: string, budget: TokenBudget, nowMs: number): Promise<BudgetCheck> {
+  const window = budgetWindow(budget, nowMs);
+  const report = await store.getUsage(budgetKey(tenant, window));
+  return judgeBudget(budget, totalTokens(report.tenant), nowMs);
+}
+
+/** Records one response's usage: lifetime counters per tenant and session, plus the window ledger. */
+export async function recordUsage(
+  store: RouteStore,
+  tenant: string,
+  sessionId: string,
+  usage: TokenUsage,
+  budget: TokenBudget | undefined,
+  nowMs: number,
+): Promise<void> {
+  await store.addUsage(tenant, sessionId, usage);
+  if (budget) await store.addUsage(budgetKey(tenant, budgetWindow(budget, nowMs)), LEDGER_SESSION, usage);
+}

@@ -1,0 +1,114 @@
+// Authenticates a sandbox at the egress gateway: takes the session credential from the request
+// (Proxy-Authorization for the forward proxy; x-api-key or Authorization: Bearer for the model
+// proxy), verifies it, then checks it against the RouteStore. Neighbours: credentials/ (signature
+// and expiry), egress-server.ts (maps reasons to 401/407/503).
+//
+// Security control, revocation: a credential is honoured only while its session still exists,
+// belongs to the credential's tenant, and is bound to the credential's sandbox. Release (or a
+// move to a new sandbox) clears or replaces that binding in the RouteStore, so the old sandbox's
+// credential stops working on every replica at once, long before it expires. Optionally the
+// request's source address must be the bound sandbox's host (checkSource): that is meaningful
+// where each sandbox has its own address (Kubernetes pod IPs), not for local processes (all
+// loopback) or Modal (egress is NATed).
+
+import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
+import type { SessionCredentials } from '../credentials/credentials.js';
+import type { RouteStore, SandboxBinding } from '../store/route-store.js';
+import type { TenantEgressPolicy } from './egress-types.js';
+
+export type Door = 'proxy' | 'model';
+
+export interface EgressPrincipal {
+  tenant: string;
+  sessionId: string;
+  sandboxId: string;
+  policy: TenantEgressPolicy;
+}
+
+export type AuthFailure =
+  | 'credential_missing'
+  | 'credential_invalid'
+  | 'credential_revoked'
+  | 'tenant_unknown'
+  | 'source_mismatch'
+  | 'store_unavailable';
+
+export type AuthResult = { ok: true; principal: EgressPrincipal } | { ok: false; reason: AuthFailure };
+
+export interface AuthenticatorOptions {
+  credentials: SessionCredentials;
+  store: RouteStore;
+  tenants: (name: string) => TenantEgressPolicy | undefined;
+  /** Optional source check; see sourceMatchesBinding. Default: no check. */
+  checkSource?: (binding: SandboxBinding, remoteAddress: string | undefined) => boolean;
+}
+
+export type Authenticator = (headers: IncomingHttpHeaders, door: Door, remoteAddress: string | undefined) => Promise<AuthResult>;
+
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  return async (headers, door, remoteAddress) => {
+    const token = door === 'proxy' ? proxyCredential(headers) : modelCredential(headers);
+    if (token === null) return { ok: false, reason: 'credential_missing' };
+    const verified = await options.credentials.verify(token);
+    if (!verified.ok) return { ok: false, reason: 'credential_invalid' };
+    const { tenant, sessionId, sandboxId } = verified.claims;
+    let session;
+    try {
+      session = await options.store.getSession(sessionId);
+    } catch {
+      return { ok: false, reason: 'store_unavailable' };
+    }
+    if (!session || session.tenant !== tenant || session.sandbox?.sandboxId !== sandboxId) {
+      return { ok: false, reason: 'credential_revoked' };
+    }
+    if (options.checkSource && !options.checkSource(session.sandbox, remoteAddress)) return { ok: false, reason: 'source_mismatch' };
+    const policy = options.tenants(tenant);
+    if (!policy) return { ok: false, reason: 'tenant_unknown' };
+    return { ok: true, principal: { tenant, sessionId, sandboxId, policy } };
+  };
+}
+
+/** `Basic base64(user:credential)` (an empty password falls back to the user part) or `Bearer credential`. */
+export function proxyCredential(headers: IncomingHttpHeaders): string | null {
+  const value = headers['proxy-authorization'];
+  if (typeof value !== 'string') return null;
+  const [scheme, param] = value.trim().split(/\s+/, 2);
+  if (!scheme || !param) return null;
+  if (scheme.toLowerCase() === 'bearer') return param;
+  if (scheme.toLowerCase() !== 'basic') return null;
+  const decoded = Buffer.from(param, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return decoded || null;
+  const password = decodeURIComponentSafe(decoded.slice(colon + 1));
+  return password !== '' ? password : decoded.slice(0, colon) || null;
+}
+
+/** x-api-key (what the CLI sends from ANTHROPIC_API_KEY) or Authorization: Bearer (ANTHROPIC_AUTH_TOKEN). */
+export function modelCredential(headers: IncomingHttpHeaders): string | null {
+  const apiKey = headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey !== '') return apiKey;
+  const auth = headers.authorization;
+  if (typeof auth === 'string') {
+    const match = /^Bearer\s+(\S+)$/i.exec(auth.trim());
+    if (match) return match[1]!;
+  }
+  return null;
+}
+
+/** A checkSource for backends where each sandbox has its own address: the binding URL's host. */
+export function sourceMatchesBinding(binding: SandboxBinding, remoteAddress: string | undefined): boolean {
+  if (!remoteAddress) return false;
+  const bound = new URL(binding.url).hostname.replace(/^\[|\]$/g, '');
+  const source = remoteAddress.startsWith('::ffff:') && isIP(remoteAddress.slice(7)) === 4 ? remoteAddress.slice(7) : remoteAddress;
+  return bound === source;
+}
+
+// Clients percent-encode userinfo from a proxy URL; a JWT has nothing to encode, but be lenient.
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

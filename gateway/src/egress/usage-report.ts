@@ -1,0 +1,44 @@
+// The body of the tenant's `GET /api/usage` (an ingress route; the lead's router calls this):
+// lifetime token counters per tenant and per session, plus the current budget window when the
+// tenant has a budget. Neighbours: budget.ts (the window ledger), the RouteStore (the counters).
+// It does not authenticate; the ingress route has already resolved the caller's tenant.
+
+import type { RouteStore, TokenUsage } from '../store/route-store.js';
+import { budgetKey, budgetWindow } from './budget.js';
+import type { TokenBudget } from './egress-types.js';
+import { totalTokens } from './usage-meter.js';
+
+export interface UsageReportBody {
+  tenant: string;
+  /** Lifetime totals for the tenant. */
+  usage: TokenUsage;
+  /** Lifetime totals per session id (sessions deleted since keep their counters here). */
+  sessions: Record<string, TokenUsage>;
+  budget: null | {
+    tokens: number;
+    periodS: number;
+    usedTokens: number;
+    remainingTokens: number;
+    /** ISO 8601 UTC. */
+    windowStartsAt: string;
+    windowEndsAt: string;
+  };
+}
+
+export async function tenantUsageReport(store: RouteStore, tenant: string, budget: TokenBudget | undefined, nowMs: number): Promise<UsageReportBody> {
+  const report = await store.getUsage(tenant);
+  let budgetView: UsageReportBody['budget'] = null;
+  if (budget) {
+    const window = budgetWindow(budget, nowMs);
+    const used = totalTokens((await store.getUsage(budgetKey(tenant, window))).tenant);
+    budgetView = {
+      tokens: budget.tokens,
+      periodS: budget.periodS,
+      usedTokens: used,
+      remainingTokens: Math.max(0, budget.tokens - used),
+      windowStartsAt: new Date(window.startsAt).toISOString(),
+      windowEndsAt: new Date(window.endsAt).toISOString(),
+    };
+  }
+  return { tenant, usage: report.tenant, sessions: report.sessions, budget: budgetView };
+}
