@@ -102,7 +102,7 @@ export class MemoryRouteStore implements RouteStore {
 
   async idleSessions(cutoff: number, limit: number): Promise<string[]> {
     return [...this.sessions.values()]
-      .filter((s) => s.lastActivityAt <= cutoff)
+      .filter((s) => s.sandbox !== null && s.lastActivityAt <= cutoff)
       .sort((a, b) => a.lastActivityAt - b.lastActivityAt)
       .slice(0, limit)
       .map((s) => s.id);

@@ -95,7 +95,11 @@ export interface RouteStore {
   updateSession(sessionId: string, patch: SessionPatch): Promise<void>;
   /** Activity stamp only (a running stream stamps periodically). No-op for an absent session. */
   touch(sessionId: string, now: number): Promise<void>;
-  /** Ids whose last activity is at or before `cutoff`, oldest first, at most `limit`. */
+  /**
+   * Ids of sessions that hold a sandbox and whose last activity is at or before `cutoff`, oldest
+   * first, at most `limit`. A session whose sandbox is cleared leaves the index (so reaping costs
+   * what expires, not what exists) and re-enters it when a sandbox is bound again.
+   */
   idleSessions(cutoff: number, limit: number): Promise<string[]>;
   /** True when a record exists for the id (sweeps ask this for every sandbox they see). */
   hasSession(sessionId: string): Promise<boolean>;

@@ -1,0 +1,133 @@
+// loadConfig(env): the gateway's whole configuration, read once from a plain env object in each
+// main. Defaults, parse, validate, freeze. Every bad variable is reported at once, naming it and
+// the accepted range; a present-but-invalid value never falls back to its default.
+// Reachability (Redis, Kubernetes) is not checked here: it fails /readyz, not boot.
+
+import type { BackendKind } from '@berth/orchestrator';
+
+export interface GatewayConfig {
+  /** Ingress listen address. Default 127.0.0.1: a developer's stack is not exposed by accident. */
+  host: string;
+  /** Ingress port. Default 8080. 0 picks a free port (tests). */
+  port: number;
+  /** Egress gateway listen address and port. Default 127.0.0.1:8081. */
+  egressHost: string;
+  egressPort: number;
+  /** How sandboxes reach the egress gateway. Default http://<egressHost>:<egressPort>. */
+  egressPublicUrl: string | undefined;
+  /** YAML tenants file. Default .berth/tenants.yaml (written by `berth start` with demo tenants). */
+  tenantsFile: string;
+  /** YAML sandbox profiles; unset = one 'default' profile of poolSize standbys. */
+  profilesFile: string | undefined;
+  /** Standbys of the default profile. Default 2: the first two sessions skip a cold start. */
+  poolSize: number;
+  /** Redis URL; unset = the in-process MemoryRouteStore (one replica only). */
+  redisUrl: string | undefined;
+  /** Key prefix in Redis, so several berths can share one Redis. Default 'berth:'. */
+  redisPrefix: string;
+  backend: BackendKind;
+  kubeNamespace: string;
+  kubeconfig: string | undefined;
+  agentImage: string;
+  modalApp: string;
+  /** Upstream model API for the egress reverse proxy. Default https://api.anthropic.com. */
+  modelUpstreamUrl: string;
+  /** Session-credential signing keys "kid:base64secret,…"; unset = a random key per process. */
+  credentialKeys: string | undefined;
+  /** A session with no activity this long loses its sandbox (its transcript stays). Default 900 s. */
+  idleTimeoutS: number;
+  /** How long running streams may finish after SIGTERM. Default 30 s. */
+  drainGraceS: number;
+  /** Largest request body. Default 256 KiB: prompts are text; bigger is a mistake or an attack. */
+  maxBodyBytes: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  string(name: string, fallback: string): string {
+    const value = this.env[name];
+    if (value === undefined) return fallback;
+    if (value.trim() === '') this.problems.push(`${name} is empty; unset it or give a value`);
+    return value;
+  }
+
+  optional(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name];
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
+      this.problems.push(`${name}=${JSON.stringify(raw)} must be an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const raw = this.env[name];
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problems.push(`${name}=${JSON.stringify(raw)} must be one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return raw as T;
+  }
+
+  url(name: string, fallback: string | undefined, protocols: string[]): string | undefined {
+    const raw = this.optional(name) ?? fallback;
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
+    } catch {
+      this.problems.push(`${name} must be a ${protocols.join(' or ')} URL`);
+    }
+    return raw;
+  }
+}
+
+export function loadConfig(env: Env): Readonly<GatewayConfig> {
+  const r = new Reader(env);
+  const egressHost = r.string('BERTH_EGRESS_HOST', '127.0.0.1');
+  const config: GatewayConfig = {
+    host: r.string('BERTH_HOST', '127.0.0.1'),
+    port: r.int('BERTH_PORT', 8080, 0, 65535),
+    egressHost,
+    egressPort: r.int('BERTH_EGRESS_PORT', 8081, 0, 65535),
+    egressPublicUrl: r.url('BERTH_EGRESS_PUBLIC_URL', undefined, ['http:', 'https:']),
+    tenantsFile: r.string('BERTH_TENANTS_FILE', '.berth/tenants.yaml'),
+    profilesFile: r.optional('BERTH_PROFILES_FILE'),
+    poolSize: r.int('BERTH_POOL_SIZE', 2, 0, 1000),
+    redisUrl: r.url('BERTH_REDIS_URL', undefined, ['redis:', 'rediss:']),
+    redisPrefix: r.string('BERTH_REDIS_PREFIX', 'berth:'),
+    backend: r.oneOf('BERTH_BACKEND', 'local', ['local', 'kubernetes', 'modal'] as const),
+    kubeNamespace: r.string('BERTH_KUBE_NAMESPACE', 'berth-sandboxes'),
+    kubeconfig: r.optional('BERTH_KUBECONFIG'),
+    agentImage: r.string('BERTH_AGENT_IMAGE', 'ghcr.io/berth-dev/berth-agent:0.1.0'),
+    modalApp: r.string('BERTH_MODAL_APP', 'berth'),
+    modelUpstreamUrl: r.url('BERTH_MODEL_UPSTREAM_URL', 'https://api.anthropic.com', ['http:', 'https:'])!,
+    credentialKeys: r.optional('BERTH_CREDENTIAL_KEYS'),
+    idleTimeoutS: r.int('BERTH_IDLE_TIMEOUT_S', 900, 10, 7 * 24 * 3600),
+    drainGraceS: r.int('BERTH_DRAIN_GRACE_S', 30, 0, 3600),
+    maxBodyBytes: r.int('BERTH_MAX_BODY_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
+    logLevel: r.oneOf('BERTH_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return Object.freeze(config);
+}

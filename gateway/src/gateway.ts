@@ -1,0 +1,106 @@
+// startGateway: the ingress API as a running server around given parts (store, backend,
+// tenants, sandbox access). The CLI's `berth start` and the tests call it; config-driven
+// assembly of those parts lives in assemble.ts. Shutdown drains: /readyz turns 503, new turns
+// are refused, running streams get the grace period, then every stream ends with one frame.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SandboxBackend } from '@berth/orchestrator';
+import { StaticTokenAuthenticator } from './auth/static-token-authenticator.js';
+import type { Authenticator } from './auth/authenticator.js';
+import type { Logger } from './log.js';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import type { IngressContext } from './ingress/context.js';
+import { createIngressApp } from './ingress/app.js';
+import { IdleReaper } from './sessions/reaper.js';
+import type { SandboxAccess } from './sessions/sandbox-access.js';
+import { SessionService } from './sessions/session-service.js';
+import type { RouteStore } from './store/route-store.js';
+import type { TenantDirectory } from './tenants/tenant.js';
+
+export interface GatewayParts {
+  store: RouteStore;
+  backend: SandboxBackend;
+  tenants: () => TenantDirectory;
+  access: SandboxAccess;
+  log: Logger;
+  metrics?: GatewayMetrics;
+  authenticator?: Authenticator;
+  now?: () => number;
+  host?: string;
+  port?: number;
+  idleTimeoutS?: number;
+  maxBodyBytes?: number;
+  reaperIntervalMs?: number;
+  drainGraceS?: number;
+}
+
+export interface RunningGateway {
+  url: string;
+  server: http.Server;
+  context: IngressContext;
+  reaper: IdleReaper;
+  /** Drains (grace for running streams) and closes the server. Does not stop the backend or store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Largest request head, in bytes. Default 16 KiB (Node's default, stated so it is a decision):
+ * a bearer token and a few headers fit many times; larger heads are refused with 431.
+ */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+export async function startGateway(parts: GatewayParts): Promise<RunningGateway> {
+  const now = parts.now ?? Date.now;
+  const metrics = parts.metrics ?? createGatewayMetrics();
+  let draining = false;
+  const sessions = new SessionService({ store: parts.store, backend: parts.backend, access: parts.access, log: parts.log, now });
+  const context: IngressContext = {
+    store: parts.store,
+    backend: parts.backend,
+    sessions,
+    authenticator: parts.authenticator ?? new StaticTokenAuthenticator(parts.tenants),
+    tenants: parts.tenants,
+    log: parts.log,
+    metrics,
+    now,
+    maxBodyBytes: parts.maxBodyBytes ?? 256 * 1024,
+    draining: () => draining,
+    streams: new Set(),
+  };
+  const app = createIngressApp(context);
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app);
+  // Streams are long-lived; Node's default 5 min request timeout would cut a long turn.
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(parts.port ?? 0, parts.host ?? '127.0.0.1', () => resolve());
+  });
+  const reaper = new IdleReaper({
+    store: parts.store,
+    backend: parts.backend,
+    log: parts.log,
+    metrics,
+    now,
+    idleTimeoutMs: (parts.idleTimeoutS ?? 900) * 1000,
+    intervalMs: parts.reaperIntervalMs ?? 15_000,
+  });
+  reaper.start();
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  const close = async (): Promise<void> => {
+    draining = true;
+    await reaper.stop();
+    const graceMs = (parts.drainGraceS ?? 30) * 1000;
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && context.streams.size > 0) await new Promise((r) => setTimeout(r, 100));
+    // Past the grace: every stream left ends with one terminal frame, then its turn is aborted.
+    for (const stream of context.streams) stream.cut('the gateway is shutting down; send the message again to continue');
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return { url: `http://${host}:${address.port}`, server, context, reaper, close };
+}

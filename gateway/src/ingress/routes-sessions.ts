@@ -1,0 +1,135 @@
+// The caller API's session routes (design.md, "Caller API"): send a message (SSE), resume a
+// stream, delete, get, list. Each route authenticates first (app.ts), validates, then works
+// through SessionService and the relay.
+
+import express, { Router } from 'express';
+import { BerthError } from '@berth/protocol';
+import type { SessionRecord } from '../store/route-store.js';
+import type { IngressContext } from './context.js';
+import { tenantOf } from './auth-middleware.js';
+import { openAgentTurn } from './agent-turn.js';
+import { promptOf, sessionIdParam } from './request-input.js';
+import { relayTurn } from './sse-relay.js';
+import { SseResponse } from './sse-response.js';
+import { resumeStream } from './stream-resume.js';
+
+export function sessionRoutes(ctx: IngressContext): Router {
+  const router = Router();
+  // Any content type is parsed as JSON: the cookbook's curl line sends -d without a content type.
+  const json = express.json({ limit: ctx.maxBodyBytes, type: () => true });
+
+  router.post('/sessions/:id/messages', json, async (req, res) => {
+    const tenant = tenantOf(res, ctx.tenants());
+    const sessionId = sessionIdParam(req.params.id);
+    const lastEventId = req.headers['last-event-id'];
+    if (typeof lastEventId === 'string' && lastEventId !== '') {
+      // A client retrying its POST after a dropped connection resumes instead of starting a turn.
+      await requireOwned(ctx, tenant.name, sessionId);
+      return resumeStream(ctx.store, sessionId, lastEventId.slice(0, 128), res);
+    }
+    const prompt = promptOf(req.body);
+    if (ctx.draining()) throw new BerthError('draining', 'the gateway is shutting down; retry on another replica', { retryAfterS: 1 });
+    let session = await ctx.sessions.open(tenant, sessionId);
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    // One retry: the first attempt may find the bound sandbox gone; the second runs on a fresh one.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const binding = await ctx.sessions.ensureSandbox(session, tenant);
+      const turn = await openAgentTurn(binding, sessionId, prompt, { signal: abort.signal });
+      if (abort.signal.aborted) return;
+      if (turn.kind === 'busy') throw new BerthError('turn_in_progress', 'wait for the running turn to end, or resume its stream with Last-Event-ID');
+      if (turn.kind === 'failed') throw new BerthError('sandbox_failed', turn.detail);
+      if (turn.kind === 'lost') {
+        ctx.metrics.sandboxesLost.inc({ reason: 'unreachable' });
+        await ctx.sessions.dropSandbox(sessionId, binding, turn.reason);
+        session = { ...((await ctx.store.getSession(sessionId)) ?? session), sandbox: null };
+        continue;
+      }
+      const turnNumber = session.turns + 1;
+      await ctx.store.updateSession(sessionId, { turns: turnNumber });
+      await ctx.store.resetReplay(sessionId);
+      const caller = new SseResponse(res);
+      const active = {
+        cut: (reason: string) => {
+          caller.finish({ id: `${turnNumber}:cut`, event: 'error', data: JSON.stringify({ message: reason, code: 'draining' }) });
+          abort.abort();
+        },
+      };
+      ctx.streams.add(active);
+      ctx.metrics.streamsOpen.inc();
+      try {
+        const end = await relayTurn({
+          sessionId,
+          turn: turnNumber,
+          sdkSessionId: session.sdkSessionId,
+          upstream: turn.response,
+          caller,
+          store: ctx.store,
+          log: ctx.log,
+          metrics: ctx.metrics,
+          now: ctx.now,
+        });
+        if (end.kind === 'broken') {
+          ctx.metrics.sandboxesLost.inc({ reason: 'mid_turn' });
+          await ctx.sessions.dropSandbox(sessionId, binding, 'stream broke mid-turn');
+        }
+      } finally {
+        ctx.streams.delete(active);
+        ctx.metrics.streamsOpen.dec();
+      }
+      return;
+    }
+    throw new BerthError('sandbox_failed', 'the sandbox was lost twice while starting the turn; retry');
+  });
+
+  router.get('/sessions/:id/stream', async (req, res) => {
+    const tenant = tenantOf(res, ctx.tenants());
+    const sessionId = sessionIdParam(req.params.id);
+    const lastEventId = req.headers['last-event-id'] ?? req.query.lastEventId;
+    if (typeof lastEventId !== 'string' || lastEventId === '') throw new BerthError('invalid_body', 'send the Last-Event-ID header of the last frame you received');
+    await requireOwned(ctx, tenant.name, sessionId);
+    await resumeStream(ctx.store, sessionId, lastEventId.slice(0, 128), res);
+  });
+
+  router.get('/sessions/:id', async (req, res) => {
+    const tenant = tenantOf(res, ctx.tenants());
+    res.json(sessionView(await requireOwned(ctx, tenant.name, sessionIdParam(req.params.id))));
+  });
+
+  router.delete('/sessions/:id', async (req, res) => {
+    const tenant = tenantOf(res, ctx.tenants());
+    const sessionId = sessionIdParam(req.params.id);
+    const deleted = await ctx.sessions.delete(tenant.name, sessionId);
+    res.json({ id: sessionId, deleted });
+  });
+
+  router.get('/sessions', async (_req, res) => {
+    const tenant = tenantOf(res, ctx.tenants());
+    const sessions = await ctx.store.listSessions(tenant.name);
+    res.json({ sessions: sessions.map(sessionView) });
+  });
+
+  return router;
+}
+
+async function requireOwned(ctx: IngressContext, tenant: string, sessionId: string): Promise<SessionRecord> {
+  const owned = await ctx.store.checkAndTouch(sessionId, tenant, ctx.now());
+  if (owned.kind === 'absent') throw new BerthError('session_not_found', `no session ${sessionId}`);
+  if (owned.kind === 'forbidden') throw new BerthError('forbidden', 'this session belongs to another tenant');
+  return owned.session;
+}
+
+/** What a caller may see of a session: never the sandbox URL or its token. */
+export function sessionView(session: SessionRecord): Record<string, unknown> {
+  return {
+    id: session.id,
+    tenant: session.tenant,
+    profile: session.profile,
+    createdAt: new Date(session.createdAt).toISOString(),
+    lastActivityAt: new Date(session.lastActivityAt).toISOString(),
+    turns: session.turns,
+    sandbox: session.sandbox ? { profile: session.sandbox.profile, claimedAt: new Date(session.sandbox.claimedAt).toISOString() } : null,
+  };
+}

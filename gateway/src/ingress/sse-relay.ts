@@ -1,0 +1,127 @@
+// Relays one turn's SSE stream from a sandbox's agent server to the caller. Connecting upstream
+// happened before (agent-turn.ts), so here the caller's 200 goes out and frames flow:
+// - `message` frames pass through verbatim with a gateway id `<turn>:<seq>` (resumable);
+// - `transcript` frames never reach the caller: they go to the RouteStore (durable sessions);
+// - the agent's terminal frame becomes the caller's, and a stream that breaks without one ends
+//   with one `event: error` (and the sandbox is dropped, so the next message re-provisions).
+// While the stream runs the session's activity is stamped, so a long turn is never reaped.
+
+import type http from 'node:http';
+import { SseParser, type SseFrame, type TranscriptBatch } from '@berth/protocol';
+import type { Logger } from '../log.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { RouteStore } from '../store/route-store.js';
+import type { SseResponse } from './sse-response.js';
+import { StoreWriter } from './store-writer.js';
+
+export interface RelayOptions {
+  sessionId: string;
+  turn: number;
+  /** The SDK session id the store knows already (null on a first turn). */
+  sdkSessionId: string | null;
+  upstream: http.IncomingMessage;
+  caller: SseResponse;
+  store: RouteStore;
+  log: Logger;
+  metrics: GatewayMetrics;
+  now: () => number;
+  /** Activity stamp interval while streaming, in ms. Default 30 000 (well under any idle timeout ≥ 60 s). */
+  touchIntervalMs?: number;
+}
+
+export type RelayEnd =
+  | { kind: 'done'; sdkSessionId: string | null }
+  | { kind: 'agent_error'; message: string }
+  /** The upstream broke without a terminal frame: the sandbox is presumed lost. */
+  | { kind: 'broken' }
+  | { kind: 'caller_gone' };
+
+/** Frame ids are `<turn>:<seq>`; unique per session, ordered within a turn. */
+export function frameId(turn: number, seq: number): string {
+  return `${turn}:${seq}`;
+}
+
+export async function relayTurn(options: RelayOptions): Promise<RelayEnd> {
+  const { sessionId, turn, upstream, caller, store, log, now } = options;
+  const writer = new StoreWriter(store, sessionId, log);
+  const parser = new SseParser();
+  let seq = 0;
+  let knownSdkSessionId = options.sdkSessionId;
+  let end: RelayEnd | undefined;
+  const touch = setInterval(() => void store.touch(sessionId, now()).catch(() => undefined), options.touchIntervalMs ?? 30_000);
+  touch.unref();
+
+  const emit = (frame: SseFrame & { event: string }): void => {
+    const withId = { ...frame, id: frameId(turn, ++seq) };
+    writer.replay(withId);
+    if (frame.event === 'done' || frame.event === 'error') caller.finish(withId as SseFrame & { event: 'done' | 'error' });
+    else caller.send(withId);
+  };
+
+  const handle = (frame: SseFrame): void => {
+    switch (frame.event ?? 'message') {
+      case 'message':
+        emit({ event: 'message', data: frame.data });
+        break;
+      case 'transcript': {
+        const batch = parseJson<TranscriptBatch>(frame.data);
+        if (batch && typeof batch.sdkSessionId === 'string' && Array.isArray(batch.entries)) {
+          // Known as soon as the first entry is stored, so even a turn-1 crash can be resumed.
+          if (batch.sdkSessionId !== knownSdkSessionId) {
+            const sdkSessionId = (knownSdkSessionId = batch.sdkSessionId);
+            writer.run(() => store.updateSession(sessionId, { sdkSessionId }));
+          }
+          writer.transcript(batch.entries.map((entry) => ({ sdkSessionId: batch.sdkSessionId, subpath: batch.subpath ?? '', entry })));
+        }
+        break;
+      }
+      case 'done': {
+        const data = parseJson<{ sdkSessionId?: string | null }>(frame.data);
+        end = { kind: 'done', sdkSessionId: data?.sdkSessionId ?? null };
+        break;
+      }
+      case 'error': {
+        const data = parseJson<{ message?: string }>(frame.data);
+        end = { kind: 'agent_error', message: typeof data?.message === 'string' ? data.message.slice(0, 2000) : 'the agent reported an error' };
+        break;
+      }
+      default:
+        break; // Unknown events from a sandbox are not relayed: the caller contract is closed.
+    }
+  };
+
+  try {
+    upstream.setEncoding('utf8');
+    for await (const chunk of upstream as AsyncIterable<string>) {
+      for (const frame of parser.push(chunk)) handle(frame);
+      if (end) break;
+    }
+  } catch (error) {
+    log.debug({ err: error, session: sessionId }, 'upstream stream ended abnormally');
+  } finally {
+    clearInterval(touch);
+  }
+  upstream.destroy();
+  if (!end) end = caller.ended ? { kind: 'caller_gone' } : { kind: 'broken' };
+  // The transcript is stored before the terminal frame goes out, so a follow-up that lands on a
+  // fresh sandbox right after `done` finds every entry of this turn.
+  const { transcriptLost } = await writer.flush();
+  if (transcriptLost) log.error({ session: sessionId, turn }, "part of this turn's transcript could not be stored");
+  if (end.kind === 'done') emit({ event: 'done', data: JSON.stringify({ sessionId, turn }) });
+  else if (end.kind === 'agent_error') emit({ event: 'error', data: JSON.stringify({ message: end.message }) });
+  else if (end.kind === 'broken') {
+    emit({ event: 'error', data: JSON.stringify({ message: 'the sandbox stopped answering mid-turn; send the message again to continue on a fresh sandbox' }) });
+  }
+  await writer.flush();
+  void store.touch(sessionId, now()).catch(() => undefined);
+  options.metrics.streamEnds.inc({ outcome: end.kind });
+  return end;
+}
+
+function parseJson<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}

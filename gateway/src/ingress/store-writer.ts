@@ -1,0 +1,69 @@
+// Writes one stream's side effects to the RouteStore in order, off the relay's hot path: replay
+// frames and transcript batches are queued and written one after another, so a reconnecting
+// caller sees frames in stream order and a slow store never delays a frame to the caller.
+// Transcript appends are retried (they are idempotent on entry uuid, so a retry after an
+// ambiguous failure cannot duplicate); replay frames are best effort (losing one costs only a
+// resume, never the conversation).
+
+import type { SseFrame, StoredTranscriptEntry } from '@berth/protocol';
+import type { Logger } from '../log.js';
+import type { RouteStore } from '../store/route-store.js';
+
+export interface StoreWriterOptions {
+  /** How long a transcript batch is retried while the store is down, in ms. Default 30 000. */
+  transcriptRetryMs?: number;
+}
+
+export class StoreWriter {
+  private chain: Promise<void> = Promise.resolve();
+  private failedTranscript = false;
+
+  constructor(
+    private readonly store: RouteStore,
+    private readonly sessionId: string,
+    private readonly log: Logger,
+    private readonly options: StoreWriterOptions = {},
+  ) {}
+
+  replay(frame: SseFrame & { id: string }): void {
+    this.enqueue(() => this.store.appendReplay(this.sessionId, frame).catch((error: unknown) => {
+      this.log.debug({ err: error, session: this.sessionId }, 'replay frame not stored');
+    }));
+  }
+
+  transcript(entries: StoredTranscriptEntry[]): void {
+    this.enqueue(() => this.appendWithRetry(entries));
+  }
+
+  /** Queues any other store write that must keep stream order. */
+  run(task: () => Promise<void>): void {
+    this.enqueue(() => task().catch((error: unknown) => this.log.warn({ err: error, session: this.sessionId }, 'store write failed')));
+  }
+
+  /** Resolves when everything queued so far is written (or given up). */
+  async flush(): Promise<{ transcriptLost: boolean }> {
+    await this.chain;
+    return { transcriptLost: this.failedTranscript };
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.chain = this.chain.then(task);
+  }
+
+  private async appendWithRetry(entries: StoredTranscriptEntry[]): Promise<void> {
+    const deadline = Date.now() + (this.options.transcriptRetryMs ?? 30_000);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.store.appendTranscript(this.sessionId, entries);
+        return;
+      } catch (error) {
+        if (Date.now() >= deadline) {
+          this.failedTranscript = true;
+          this.log.error({ err: error, session: this.sessionId, entries: entries.length }, 'transcript batch not stored');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2000)));
+      }
+    }
+  }
+}

@@ -1,0 +1,150 @@
+// SessionService: the gateway's session lifecycle over the RouteStore and the SandboxBackend.
+// open() resolves ownership (creating the session on its first message), ensureSandbox() binds
+// a sandbox under the provisioning lock and bootstraps it (handing over the stored transcript
+// when the conversation began elsewhere), dropSandbox() forgets a sandbox that is gone.
+// It does not speak HTTP to callers; the ingress routes and the SSE relay do.
+
+import { BerthError } from '@berth/protocol';
+import { bootstrapSandbox, type SandboxBackend } from '@berth/orchestrator';
+import type { Logger } from '../log.js';
+import type { RouteStore, SandboxBinding, SessionRecord } from '../store/route-store.js';
+import type { Tenant } from '../tenants/tenant.js';
+import type { SandboxAccess } from './sandbox-access.js';
+
+export interface SessionServiceOptions {
+  store: RouteStore;
+  backend: SandboxBackend;
+  access: SandboxAccess;
+  log: Logger;
+  now?: () => number;
+  /**
+   * Provisioning lock lifetime in ms. Default 120 000: comfortably above a cold start plus
+   * bootstrap on a slow cluster. Too short and a slow claimer loses its lock mid-claim (its
+   * setSandbox is then refused, and the claim is wasted); too long and a crashed replica's
+   * lock blocks the session that long.
+   */
+  lockTtlMs?: number;
+  /** How long a request waits for another replica's provisioning, in ms. Default 120 000. */
+  provisionWaitMs?: number;
+}
+
+export class SessionService {
+  private readonly now: () => number;
+  private readonly lockTtlMs: number;
+  private readonly provisionWaitMs: number;
+
+  constructor(private readonly options: SessionServiceOptions) {
+    this.now = options.now ?? Date.now;
+    this.lockTtlMs = options.lockTtlMs ?? 120_000;
+    this.provisionWaitMs = options.provisionWaitMs ?? 120_000;
+  }
+
+  /** The caller's session, created on first use. Throws forbidden for another tenant's id. */
+  async open(tenant: Tenant, sessionId: string): Promise<SessionRecord> {
+    const { store } = this.options;
+    const now = this.now();
+    const owned = await store.checkAndTouch(sessionId, tenant.name, now);
+    if (owned.kind === 'owned') return owned.session;
+    if (owned.kind === 'forbidden') throw forbidden();
+    const created = await store.createSession({
+      id: sessionId,
+      tenant: tenant.name,
+      profile: tenant.sandboxProfile,
+      sandbox: null,
+      sdkSessionId: null,
+      createdAt: now,
+      lastActivityAt: now,
+      turns: 0,
+    });
+    if (created.kind === 'forbidden') throw forbidden();
+    return created.session;
+  }
+
+  /** The session's sandbox, claiming and bootstrapping one when none is bound. */
+  async ensureSandbox(session: SessionRecord, tenant: Tenant): Promise<SandboxBinding> {
+    if (session.sandbox) return session.sandbox;
+    const { store } = this.options;
+    const deadline = this.now() + this.provisionWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      const token = await store.acquireLock(session.id, this.lockTtlMs);
+      if (token) {
+        try {
+          return await this.provision(session.id, tenant, token);
+        } finally {
+          await store.releaseLock(session.id, token).catch(() => undefined);
+        }
+      }
+      // Another request (maybe on another replica) is provisioning: wait for its binding.
+      const current = await store.getSession(session.id);
+      if (!current) throw new BerthError('session_not_found', 'the session was deleted while its sandbox was being provisioned');
+      if (current.sandbox) return current.sandbox;
+      if (this.now() > deadline) throw new BerthError('backend_unavailable', 'timed out waiting for the session sandbox', { retryAfterS: 5 });
+      await sleep(Math.min(50 * 2 ** Math.min(attempt, 4), 500));
+    }
+  }
+
+  private async provision(sessionId: string, tenant: Tenant, lockToken: string): Promise<SandboxBinding> {
+    const { store, backend, access, log } = this.options;
+    // Re-read under the lock: the previous holder may have bound a sandbox just before releasing.
+    const session = await store.getSession(sessionId);
+    if (!session) throw new BerthError('session_not_found', 'the session was deleted');
+    if (session.sandbox) return session.sandbox;
+    const claimed = await backend.claim(sessionId, session.profile);
+    const binding: SandboxBinding = {
+      sandboxId: claimed.sandboxId,
+      url: claimed.url,
+      authToken: claimed.authToken,
+      profile: claimed.profile,
+      claimedAt: claimed.claimedAt,
+    };
+    try {
+      const grant = await access.grant({ tenant: tenant.name, sessionId, sandboxId: claimed.sandboxId });
+      const resuming = session.sdkSessionId !== null;
+      await bootstrapSandbox(claimed, {
+        sessionId,
+        tenant: tenant.name,
+        profile: tenant.agent,
+        model: grant.model,
+        ...(grant.egress ? { egress: grant.egress } : {}),
+        ...(resuming ? { resumeSdkSessionId: session.sdkSessionId!, transcript: await store.loadTranscript(sessionId) } : {}),
+      });
+      if (!(await store.setSandbox(sessionId, binding, lockToken))) {
+        throw new BerthError('backend_unavailable', 'lost the provisioning lock while claiming; retry', { retryAfterS: 1 });
+      }
+      // The idle clock starts at the claim, not at the standby's boot.
+      await store.touch(sessionId, claimed.claimedAt);
+      log.info({ session: sessionId, sandbox: claimed.sandboxId, outcome: claimed.outcome, resumed: resuming }, 'sandbox bound');
+      return binding;
+    } catch (error) {
+      await backend.release(sessionId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Forgets a sandbox found gone (crashed, reaped elsewhere) and releases whatever is left of it. */
+  async dropSandbox(sessionId: string, binding: SandboxBinding, reason: string): Promise<void> {
+    const { store, backend, log } = this.options;
+    const cleared = await store.clearSandbox(sessionId, binding.sandboxId);
+    if (cleared) log.warn({ session: sessionId, sandbox: binding.sandboxId, reason }, 'sandbox dropped');
+    await backend.release(sessionId).catch((error: unknown) => log.warn({ err: error, session: sessionId }, 'release failed'));
+  }
+
+  /** Deletes the caller's session and its sandbox. Absent is a no-op; another tenant's is forbidden. */
+  async delete(tenant: string, sessionId: string): Promise<boolean> {
+    const { store, backend } = this.options;
+    const session = await store.getSession(sessionId);
+    if (!session) return false;
+    if (session.tenant !== tenant) throw forbidden();
+    await store.deleteSession(sessionId);
+    await backend.release(sessionId);
+    return true;
+  }
+}
+
+function forbidden(): BerthError {
+  return new BerthError('forbidden', 'this session belongs to another tenant');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
