@@ -4,6 +4,7 @@
 // so its maps are the whole truth and claim atomicity is plain single-threaded JavaScript.
 // Isolation is a process boundary only, and egress control is advisory (README.md).
 
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { probeHealth } from '../../agent-client.js';
 import type { ClaimedSandbox, ClaimOutcome, PoolStatus, SandboxBackend, SweepReport } from '../../backend.js';
@@ -71,6 +72,9 @@ export class LocalProcessBackend implements SandboxBackend {
     this.#logger = options.logger ?? silentLogger;
     this.#metrics = options.metrics ?? noopBackendMetrics;
     this.#clock = options.clock ?? systemClock;
+    // Every start in flight listens on this signal (a burst of cold starts is many at once); they
+    // remove their listener when they settle, so the count is bounded by starts in flight, not a leak.
+    setMaxListeners(0, this.#abort.signal);
     for (const profile of this.#profiles) {
       if (this.#pools.has(profile.name)) throw new Error(`duplicate sandbox profile name '${profile.name}'`);
       if (!Number.isInteger(profile.poolSize) || profile.poolSize < 0) throw new Error(`profile '${profile.name}': poolSize must be an integer >= 0`);
