@@ -66,7 +66,7 @@ export function createRedisClient(options: RedisConnectionOptions): Redis {
  * Resolves when the client can take a command. With the offline queue off, a command sent while
  * the first connection (or a reconnect attempt) is still being made would fail needlessly, so
  * this waits for that attempt, at most `timeoutMs`. Between attempts (Redis known down) and
- * after close it throws at once.
+ * after close it throws at once. Concurrent callers share one wait (one set of listeners).
  */
 export async function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
   const status = client.status;
@@ -75,7 +75,18 @@ export async function whenReady(client: RedisClient, timeoutMs: number): Promise
   else if (status !== 'connecting' && status !== 'connect') {
     throw new StoreUnavailableError(`Redis route store unavailable: connection is ${status}; check that Redis is running and reachable`);
   }
-  await new Promise<void>((resolve, reject) => {
+  let wait = pendingReady.get(client);
+  if (!wait) {
+    wait = readyOrClosed(client, timeoutMs).finally(() => pendingReady.delete(client));
+    pendingReady.set(client, wait);
+  }
+  await wait;
+}
+
+const pendingReady = new WeakMap<RedisClient, Promise<void>>();
+
+function readyOrClosed(client: RedisClient, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const done = (error?: Error): void => {
       clearTimeout(timer);
       client.off('ready', onReady);
