@@ -82,7 +82,11 @@ function parseNameOrIpv4(raw: string): ParsedHost | null {
     const bytes = parseIpv4Parts(labels);
     return bytes ? { kind: 'ipv4', address: bytes.join('.'), bytes } : null;
   }
-  const ascii = domainToASCII(labels.join('.').toLowerCase());
+  const joined = labels.join('.');
+  // ASCII beyond letters, digits, '-', '_' and '.' is never part of a name (domainToASCII would
+  // silently drop a trailing '/' or '?'); non-ASCII goes to IDNA.
+  if (/[\x00-\x2c\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]/.test(joined)) return null;
+  const ascii = domainToASCII(joined.toLowerCase());
   if (ascii === '' || ascii.length > 253) return null;
   for (const label of ascii.split('.')) {
     if (!/^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/.test(label)) return null;

@@ -1,0 +1,115 @@
+// Pins gateway/src/egress/proxy-auth.ts: where the credential is read from (Proxy-Authorization
+// Basic/Bearer, x-api-key, Authorization: Bearer), and the RouteStore revocation check: refused
+// after release, after the session moved to another sandbox, for another tenant, for a deleted
+// session or an unknown tenant; the optional source check.
+import { beforeEach, describe, expect, test } from 'vitest';
+import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { createSessionCredentials } from '@berth/gateway/credentials/credentials';
+import { createAuthenticator, modelCredential, proxyCredential, sourceMatchesBinding } from '@berth/gateway/egress/proxy-auth';
+import { compileAllowlist } from '@berth/gateway/egress/allowlist';
+import type { SandboxBinding } from '@berth/gateway/store/route-store';
+
+const keys = [{ kid: 'k', secret: new Uint8Array(32).fill(9) }] as const;
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+
+function binding(sandboxId: string, url = 'http://127.0.0.1:9000'): SandboxBinding {
+  return { sandboxId, url, authToken: 'agent-token', profile: 'default', claimedAt: 0 };
+}
+
+async function bind(store: MemoryRouteStore, sessionId: string, tenant: string, sandbox: SandboxBinding | null): Promise<void> {
+  await store.createSession({ id: sessionId, tenant, profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
+  const lock = (await store.acquireLock(sessionId, 10_000))!;
+  await store.setSandbox(sessionId, sandbox, lock);
+  await store.releaseLock(sessionId, lock);
+}
+
+describe('credential extraction', () => {
+  test('proxy: Basic password (user ignored), Basic user when the password is empty, Bearer', () => {
+    expect(proxyCredential({ 'proxy-authorization': basic('berth', 'tok.en.x') })).toBe('tok.en.x');
+    expect(proxyCredential({ 'proxy-authorization': basic('tok.en.y', '') })).toBe('tok.en.y');
+    expect(proxyCredential({ 'proxy-authorization': 'Bearer tok.en.z' })).toBe('tok.en.z');
+    expect(proxyCredential({ 'proxy-authorization': 'Digest abc' })).toBeNull();
+    expect(proxyCredential({})).toBeNull();
+    // x-api-key is not a proxy credential: the forward proxy only reads Proxy-Authorization.
+    expect(proxyCredential({ 'x-api-key': 'tok.en.x' })).toBeNull();
+  });
+
+  test('model: x-api-key first, then Authorization: Bearer', () => {
+    expect(modelCredential({ 'x-api-key': 'a.b.c', authorization: 'Bearer d.e.f' })).toBe('a.b.c');
+    expect(modelCredential({ authorization: 'Bearer d.e.f' })).toBe('d.e.f');
+    expect(modelCredential({ authorization: 'Basic xyz' })).toBeNull();
+    expect(modelCredential({ 'proxy-authorization': 'Bearer a.b.c' })).toBeNull();
+  });
+});
+
+describe('createAuthenticator', () => {
+  const credentials = createSessionCredentials({ keys });
+  const policy = { allowlist: compileAllowlist(['example.com']) };
+  let store: MemoryRouteStore;
+  beforeEach(() => {
+    store = new MemoryRouteStore();
+  });
+  const authenticate = (extra: Partial<Parameters<typeof createAuthenticator>[0]> = {}) =>
+    createAuthenticator({ credentials, store, tenants: (name) => (name === 'alice' || name === 'bob' ? policy : undefined), ...extra });
+
+  test('a live credential authenticates on both doors', async () => {
+    await bind(store, 's1', 'alice', binding('sbx-1'));
+    const { token } = await credentials.mint({ tenant: 'alice', sessionId: 's1', sandboxId: 'sbx-1' });
+    expect(await authenticate()({ 'proxy-authorization': basic('berth', token) }, 'proxy', '127.0.0.1')).toEqual({
+      ok: true,
+      principal: { tenant: 'alice', sessionId: 's1', sandboxId: 'sbx-1', policy },
+    });
+    expect((await authenticate()({ 'x-api-key': token }, 'model', '127.0.0.1')).ok).toBe(true);
+  });
+
+  test('missing and invalid credentials', async () => {
+    expect(await authenticate()({}, 'proxy', undefined)).toEqual({ ok: false, reason: 'credential_missing' });
+    expect(await authenticate()({ 'x-api-key': 'sk-ant-real-looking' }, 'model', undefined)).toEqual({ ok: false, reason: 'credential_invalid' });
+  });
+
+  test('refused after release (binding cleared), and after the session moved to another sandbox', async () => {
+    await bind(store, 's1', 'alice', binding('sbx-1'));
+    const { token } = await credentials.mint({ tenant: 'alice', sessionId: 's1', sandboxId: 'sbx-1' });
+    await store.clearSandbox('s1', 'sbx-1');
+    expect(await authenticate()({ 'x-api-key': token }, 'model', undefined)).toEqual({ ok: false, reason: 'credential_revoked' });
+    const lock = (await store.acquireLock('s1', 1000))!;
+    await store.setSandbox('s1', binding('sbx-2'), lock);
+    expect(await authenticate()({ 'x-api-key': token }, 'model', undefined)).toEqual({ ok: false, reason: 'credential_revoked' });
+  });
+
+  test('refused for a deleted session', async () => {
+    await bind(store, 's1', 'alice', binding('sbx-1'));
+    const { token } = await credentials.mint({ tenant: 'alice', sessionId: 's1', sandboxId: 'sbx-1' });
+    await store.deleteSession('s1');
+    expect(await authenticate()({ 'x-api-key': token }, 'model', undefined)).toEqual({ ok: false, reason: 'credential_revoked' });
+  });
+
+  test('a credential naming another tenant than the session owner is refused', async () => {
+    await bind(store, 's1', 'alice', binding('sbx-1'));
+    const { token } = await credentials.mint({ tenant: 'bob', sessionId: 's1', sandboxId: 'sbx-1' });
+    expect(await authenticate()({ 'x-api-key': token }, 'model', undefined)).toEqual({ ok: false, reason: 'credential_revoked' });
+  });
+
+  test('a tenant removed from config loses access', async () => {
+    await bind(store, 's1', 'carol', binding('sbx-1'));
+    const { token } = await credentials.mint({ tenant: 'carol', sessionId: 's1', sandboxId: 'sbx-1' });
+    expect(await authenticate()({ 'x-api-key': token }, 'model', undefined)).toEqual({ ok: false, reason: 'tenant_unknown' });
+  });
+
+  test('an unreachable store is store_unavailable, not a refusal', async () => {
+    const { token } = await credentials.mint({ tenant: 'alice', sessionId: 's1', sandboxId: 'sbx-1' });
+    store.getSession = async () => {
+      throw new Error('ECONNREFUSED');
+    };
+    expect(await authenticate()({ 'x-api-key': token }, 'model', undefined)).toEqual({ ok: false, reason: 'store_unavailable' });
+  });
+
+  test('with checkSource, a request from another address than the bound sandbox is refused', async () => {
+    await bind(store, 's1', 'alice', binding('sbx-1', 'http://10.1.2.3:8000'));
+    const { token } = await credentials.mint({ tenant: 'alice', sessionId: 's1', sandboxId: 'sbx-1' });
+    const auth = authenticate({ checkSource: sourceMatchesBinding });
+    expect((await auth({ 'x-api-key': token }, 'model', '10.1.2.3')).ok).toBe(true);
+    expect((await auth({ 'x-api-key': token }, 'model', '::ffff:10.1.2.3')).ok).toBe(true);
+    expect(await auth({ 'x-api-key': token }, 'model', '10.1.2.4')).toEqual({ ok: false, reason: 'source_mismatch' });
+  });
+});
