@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import type { AgentProfile, PermissionMode } from '@berth/protocol';
+import { parseAllowlist } from '../egress/allowlist.js';
 import type { Tenant, TenantDirectory, TenantLimits } from './tenant.js';
 
 export class TenantsFileError extends Error {
@@ -72,12 +73,19 @@ function parseTenant(name: string, raw: unknown, problems: string[]): Tenant | u
     tokenHashes: parseHashes(`${at}.tokenHashes`, raw.tokenHashes, problems),
     agent: parseAgent(`${at}.agent`, raw.agent, problems),
     sandboxProfile: optionalString(`${at}.sandboxProfile`, raw.sandboxProfile, problems) ?? 'default',
-    egress: { allow: stringList(`${at}.egress.allow`, isObject(raw.egress) ? raw.egress.allow : undefined, problems) ?? [] },
+    egress: { allow: allowlist(`${at}.egress.allow`, isObject(raw.egress) ? raw.egress.allow : undefined, problems) },
     limits: parseLimits(`${at}.limits`, raw.limits, problems),
   };
   const keyEnv = optionalString(`${at}.modelApiKeyEnv`, raw.modelApiKeyEnv, problems);
   if (keyEnv !== undefined) tenant.modelApiKeyEnv = keyEnv;
   return tenant;
+}
+
+function allowlist(at: string, raw: unknown, problems: string[]): string[] {
+  const entries = stringList(at, raw, problems) ?? [];
+  const parsed = parseAllowlist(entries);
+  if (!parsed.ok) for (const error of parsed.errors) problems.push(`${at}: ${error}`);
+  return parsed.ok ? entries : [];
 }
 
 function parseHashes(at: string, raw: unknown, problems: string[]): Buffer[] {

@@ -1,0 +1,105 @@
+// `berth start` (what `npm start` runs): the whole stack in one process tree with embedded
+// defaults — in-process route store (or Redis with --redis), local sandboxes with a warm pool,
+// the egress gateway, and with --offline-model the bundled offline model as the upstream.
+// Prints the URL, the demo tenants' tokens and a ready curl line; Ctrl-C stops everything.
+
+import { ConfigError, loadConfig } from '@berth/gateway/config';
+import { createLogger } from '@berth/gateway/log';
+import { startStack } from '@berth/gateway/stack';
+import { startOfflineModel } from '../offline-model/index.js';
+import { ensureDemoTenants } from '../demo-tenants.js';
+import { parseFlags, type FlagSpec } from '../flags.js';
+
+const FLAGS: FlagSpec = {
+  'offline-model': 'boolean',
+  redis: 'string',
+  backend: 'string',
+  kubeconfig: 'string',
+  port: 'string',
+  'egress-port': 'string',
+  'pool-size': 'string',
+  'tenants-file': 'string',
+  'log-level': 'string',
+};
+
+/** Placeholder "real key" handed upstream in offline mode, so the key swap is visible in the offline model's log. */
+export const OFFLINE_REAL_KEY = 'offline-model-real-key';
+
+export async function startCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const flags = parseFlags(argv, FLAGS);
+  const offline = flags['offline-model'] === true;
+  const merged: NodeJS.ProcessEnv = { ...env };
+  const set = (name: string, flag: string): void => {
+    const value = flags[flag];
+    if (typeof value === 'string') merged[name] = value;
+  };
+  set('BERTH_REDIS_URL', 'redis');
+  set('BERTH_BACKEND', 'backend');
+  set('BERTH_KUBECONFIG', 'kubeconfig');
+  set('BERTH_PORT', 'port');
+  set('BERTH_EGRESS_PORT', 'egress-port');
+  set('BERTH_POOL_SIZE', 'pool-size');
+  set('BERTH_TENANTS_FILE', 'tenants-file');
+  set('BERTH_LOG_LEVEL', 'log-level');
+  merged.BERTH_LOG_LEVEL ??= 'warn';
+
+  if (!offline && !merged.ANTHROPIC_API_KEY) {
+    process.stderr.write(
+      'berth needs a model to talk to. Either:\n' +
+        '  export ANTHROPIC_API_KEY=sk-ant-...   (a key from https://console.anthropic.com), then npm start\n' +
+        '  npm start -- --offline-model           (the bundled offline model: canned echo answers, no key, no network)\n',
+    );
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig(merged);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(error.message + '\n');
+      return 2;
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  const demoTokens = await ensureDemoTenants(config.tenantsFile);
+  const model = offline ? await startOfflineModel() : undefined;
+  if (model) {
+    merged.ANTHROPIC_API_KEY ??= OFFLINE_REAL_KEY;
+    process.stdout.write(`\n*** OFFLINE MODEL at ${model.url}: answers are deterministic echoes, not Claude. ***\n`);
+  }
+  const stack = await startStack({ config, env: merged, log, ...(model ? { modelUpstreamUrl: model.url } : {}) }).catch(async (error: unknown) => {
+    await model?.close();
+    throw error;
+  });
+
+  const url = stack.ingressUrl!;
+  const lines = [
+    '',
+    `berth is running: ${url}  (egress gateway ${stack.egressUrl}, ${config.redisUrl ? 'Redis store' : 'in-process store'}, ${config.backend} sandboxes)`,
+    `tenants file: ${config.tenantsFile}`,
+  ];
+  if (demoTokens) {
+    for (const [tenant, token] of Object.entries(demoTokens)) lines.push(`  ${tenant.padEnd(6)} token: ${token}`);
+    lines.push('', 'Try it:', `  curl -N -H "Authorization: Bearer ${demoTokens.alice}" -d '{"prompt":"hello"}' ${url}/sessions/demo-1/messages`);
+  } else {
+    lines.push('  (mint a token with: npm run berth -- token <tenant>)');
+  }
+  lines.push('', 'Ctrl-C stops everything.', '');
+  process.stdout.write(lines.join('\n'));
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.stdout.write('\nstopping berth…\n');
+  await stack.stop();
+  await model?.close();
+  process.stdout.write('stopped.\n');
+  return 0;
+}

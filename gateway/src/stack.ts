@@ -1,0 +1,159 @@
+// startStack: builds berth's running parts from a GatewayConfig — route store, tenants, session
+// credentials, egress gateway, sandbox backend, ingress — and stops them in reverse order.
+// `berth start` runs both roles in one process; a cluster runs `berth gateway --ingress-only`
+// and `--egress-only` as separate Deployments sharing Redis and the credential keys.
+
+import { Registry } from 'prom-client';
+import { createBackend, type BackendConfig } from '@berth/orchestrator/create-backend';
+import { createBackendMetrics } from '@berth/orchestrator/metrics';
+import type { SandboxBackend, SandboxProfile } from '@berth/orchestrator';
+import type { GatewayConfig } from './config.js';
+import { credentialKeysFromEnv, createSessionCredentials } from './credentials/index.js';
+import { compileAllowlist, createEgressServer, type TenantEgressPolicy } from './egress/index.js';
+import { sandboxEgressSettings } from './egress/sandbox-env.js';
+import { startGateway, type RunningGateway } from './gateway.js';
+import type { Logger } from './log.js';
+import { createGatewayMetrics } from './metrics.js';
+import { loadProfiles } from './profiles-file.js';
+import type { SandboxAccess } from './sessions/sandbox-access.js';
+import { MemoryRouteStore } from './store/memory-route-store.js';
+import { RedisRouteStore } from './store/redis-route-store.js';
+import type { RouteStore } from './store/route-store.js';
+import { TenantsSource } from './tenants/tenants-source.js';
+import type { Tenant } from './tenants/tenant.js';
+
+export interface StackOptions {
+  config: Readonly<GatewayConfig>;
+  /** The process environment (real model keys are read from it by the egress role only). */
+  env: Record<string, string | undefined>;
+  log: Logger;
+  roles?: { ingress: boolean; egress: boolean };
+  /** Overrides the model upstream (`berth start --offline-model` points it at the offline model). */
+  modelUpstreamUrl?: string;
+  /** Extra environment for local agent processes (tests: BERTH_AGENT_MAX_RETRIES…). */
+  agentEnv?: Record<string, string>;
+  /** Backend options beyond what config gives (tests: the fake cluster's kubeconfig…). */
+  backendOptions?: Record<string, unknown>;
+}
+
+export interface RunningStack {
+  ingressUrl: string | undefined;
+  egressUrl: string | undefined;
+  store: RouteStore;
+  backend: SandboxBackend | undefined;
+  tenants: TenantsSource;
+  gateway: RunningGateway | undefined;
+  registry: Registry;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const { config, env, log } = options;
+  const roles = options.roles ?? { ingress: true, egress: true };
+  const registry = new Registry();
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const fn of stops.reverse()) await fn().catch((error: unknown) => log.warn({ err: error }, 'shutdown step failed'));
+  };
+  try {
+    const tenants = await TenantsSource.open(config.tenantsFile, log);
+    tenants.watch();
+    stops.push(async () => tenants.close());
+    const store: RouteStore = config.redisUrl
+      ? new RedisRouteStore({ url: config.redisUrl, keyPrefix: config.redisPrefix })
+      : new MemoryRouteStore();
+    stops.push(() => store.close());
+    if (!(roles.ingress && roles.egress) && !config.credentialKeys) {
+      throw new Error('BERTH_CREDENTIAL_KEYS is required when ingress and egress run as separate processes (both must share the signing keys)');
+    }
+    const credentials = createSessionCredentials({ keys: credentialKeysFromEnv(config.credentialKeys) });
+
+    let egressUrl: string | undefined;
+    if (roles.egress) {
+      const egress = createEgressServer({
+        credentials,
+        store,
+        tenants: (name) => egressPolicy(tenants.current().tenants.get(name)),
+        upstreamUrl: options.modelUpstreamUrl ?? config.modelUpstreamUrl,
+        realKeyFor: (name) => realKeyFor(tenants.current().tenants.get(name), env),
+        registry,
+        logger: log.child({ component: 'egress' }),
+        ...(config.egressPublicUrl ? { publicUrl: config.egressPublicUrl } : {}),
+      });
+      const address = await egress.listen(config.egressPort, config.egressHost);
+      egressUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+      stops.push(() => egress.close());
+    }
+
+    let gateway: RunningGateway | undefined;
+    let backend: SandboxBackend | undefined;
+    if (roles.ingress) {
+      const publicUrl = config.egressPublicUrl ?? egressUrl;
+      if (!publicUrl) throw new Error('BERTH_EGRESS_PUBLIC_URL is required when the egress role runs elsewhere');
+      const access: SandboxAccess = {
+        async grant(subject) {
+          const minted = await credentials.mint(subject);
+          return sandboxEgressSettings({ publicUrl, credential: minted.token });
+        },
+      };
+      const profiles = await loadProfiles(config.profilesFile, config.poolSize);
+      backend = await createBackend(backendConfig(config, profiles, registry, log, options));
+      await backend.start();
+      const started = backend;
+      stops.push(() => started.stop());
+      gateway = await startGateway({
+        store,
+        backend,
+        tenants: tenants.current,
+        access,
+        log,
+        metrics: createGatewayMetrics(registry),
+        host: config.host,
+        port: config.port,
+        idleTimeoutS: config.idleTimeoutS,
+        maxBodyBytes: config.maxBodyBytes,
+        drainGraceS: config.drainGraceS,
+      });
+      const running = gateway;
+      stops.push(() => running.close());
+    }
+    return { ingressUrl: gateway?.url, egressUrl, store, backend, tenants, gateway, registry, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function backendConfig(config: Readonly<GatewayConfig>, profiles: SandboxProfile[], registry: Registry, log: Logger, options: StackOptions): BackendConfig {
+  const metrics = createBackendMetrics(registry, config.backend);
+  const logger = log.child({ component: 'backend' });
+  switch (config.backend) {
+    case 'local':
+      return { kind: 'local', options: { profiles, logger, metrics, ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}), ...options.backendOptions } };
+    case 'kubernetes':
+      return { kind: 'kubernetes', options: { profiles, logger, metrics, namespace: config.kubeNamespace, kubeconfig: config.kubeconfig, image: config.agentImage, ...options.backendOptions } };
+    case 'modal':
+      return { kind: 'modal', options: { profiles, logger, metrics, appName: config.modalApp, image: config.agentImage, ...options.backendOptions } };
+  }
+}
+
+/** Compiled once per tenant object; a reload makes new tenant objects, so the cache follows it. */
+const policies = new WeakMap<Tenant, TenantEgressPolicy>();
+
+function egressPolicy(tenant: Tenant | undefined): TenantEgressPolicy | undefined {
+  if (!tenant) return undefined;
+  let policy = policies.get(tenant);
+  if (!policy) {
+    policy = { allowlist: compileAllowlist(tenant.egress.allow) };
+    if (tenant.limits.tokenBudget) policy.tokenBudget = tenant.limits.tokenBudget;
+    policies.set(tenant, policy);
+  }
+  return policy;
+}
+
+/** A tenant's own key when it names one, else the global ANTHROPIC_API_KEY. Egress role only. */
+function realKeyFor(tenant: Tenant | undefined, env: Record<string, string | undefined>): string | undefined {
+  if (!tenant) return undefined;
+  if (tenant.modelApiKeyEnv) return env[tenant.modelApiKeyEnv];
+  return env.ANTHROPIC_API_KEY;
+}
