@@ -35,7 +35,7 @@ export interface SweepDeps {
   graceMs: number;
   /** Wait (ms) before re-checking an unregistered standby; covers a claim's pop → re-tag gap. */
   settleMs: number;
-  /** This replica's claims by session id (mutated: dead or unowned claims are removed). */
+  /** This replica's completed claims by session id, copied before the sweep (mutated: dead or unowned ones are removed). */
   localClaims: Map<string, LocalClaim>;
   terminate(sandboxId: string): Promise<void>;
 }
@@ -46,7 +46,6 @@ const TAG_LOOKUP_CONCURRENCY = 8;
 export async function sweepModal(deps: SweepDeps, isOwned: (sessionId: string) => Promise<boolean>): Promise<SweepReport> {
   const { platform, clock } = deps;
   const removed: string[] = [];
-  const startedAt = clock.now();
   const registered = await registrySnapshot(deps.pools);
   const running = new Set(await platform.list({ [MODAL_TAGS.berth]: BERTH_TAG_VALUE }));
 
@@ -58,8 +57,8 @@ export async function sweepModal(deps: SweepDeps, isOwned: (sessionId: string) =
   const localIds = new Set<string>();
   for (const [sessionId, claim] of [...deps.localClaims]) {
     localIds.add(claim.sandboxId);
-    // A claim that completed after the list began may be missing from it: judge it next time.
-    if (claim.claimedAt >= startedAt) continue;
+    // localClaims was copied before the list began, so each of these sandboxes already existed
+    // when Modal was listed: missing from the list means it is gone.
     if (!running.has(claim.sandboxId)) {
       deps.localClaims.delete(sessionId);
       removed.push(claim.sandboxId);
