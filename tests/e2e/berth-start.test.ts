@@ -1,0 +1,64 @@
+// `berth start` as a newcomer runs it: a child process with --offline-model, its printed tokens
+// and curl line work, and Ctrl-C (SIGINT) leaves no process of its tree behind.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+import { resultText, sendMessage, terminalFrames } from '../fixtures/stack.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+let dir: string | undefined;
+afterAll(async () => dir && rm(dir, { recursive: true, force: true }));
+
+/** Every descendant pid of `pid`, from the process table. */
+function descendants(pid: number): number[] {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const found: number[] = [];
+  const walk = (parent: number): void => {
+    for (const [child, ppid] of rows) if (ppid === parent) (found.push(child!), walk(child!));
+  };
+  walk(pid);
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('berth start --offline-model prints working tokens and stops with no process left', async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-start-'));
+  const child = spawn(process.execPath, [path.join(root, 'cli/dist/main.js'), 'start', '--offline-model', '--port', '0', '--egress-port', '0', '--pool-size', '1', '--tenants-file', path.join(dir, 'tenants.yaml')], {
+    env: { PATH: process.env.PATH ?? '', HOME: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const deadline = Date.now() + 30_000;
+  while (!out.includes('Ctrl-C stops everything') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(out).toContain('OFFLINE MODEL');
+  const url = /berth is running: (http:\/\/[^\s]+)/.exec(out)![1]!;
+  const alice = /alice\s+token: (berth_\S+)/.exec(out)![1]!;
+  expect(/bob\s+token: (berth_\S+)/.test(out)).toBe(true);
+  expect(out).toContain(`curl -N -H "Authorization: Bearer ${alice}"`);
+
+  const turn = await sendMessage(url, 'demo-1', 'hello', { token: alice });
+  expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
+  expect(resultText(turn)).toContain('you said "hello"');
+
+  const tree = descendants(child.pid!);
+  expect(tree.length).toBeGreaterThanOrEqual(2); // the sandbox in use and the warm standby (and their CLIs)
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  expect(code).toBe(0);
+  expect(out).toContain('stopped.');
+  await new Promise((r) => setTimeout(r, 200));
+  expect(tree.filter(alive)).toEqual([]);
+});
