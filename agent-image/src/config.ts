@@ -2,14 +2,20 @@
 // together (all errors reported at once; a present-but-invalid value never falls back).
 // Pure, so it is tested without starting anything. Neighbours: main.ts (the only caller).
 
+import { createHash } from 'node:crypto';
+
 export interface AgentConfig {
   mode: 'serve' | 'run-once';
   /** BERTH_AGENT_HOST, default 0.0.0.0: a pod is reached on its pod IP. */
   host: string;
   /** BERTH_AGENT_PORT, default 8000; 0 picks a free port (local backend, tests). */
   port: number;
-  /** AGENT_AUTH_TOKEN; empty disables the check. */
-  authToken: string;
+  /**
+   * SHA-256 of the per-sandbox token every request must present, from AGENT_AUTH_TOKEN (hashed
+   * here) or AGENT_AUTH_TOKEN_SHA256 (64 hex; Kubernetes pods hold only the hash). Null when
+   * neither is set: the check is off (a developer running the server by hand).
+   */
+  authTokenSha256: Buffer | null;
   /** BERTH_AGENT_DATA_DIR; unset = a fresh temp dir, removed on exit. */
   dataDir: string | undefined;
   /** BERTH_AGENT_PRESTART, default 1: keep a CLI started ahead of each turn (saves ~0.3 s). */
@@ -18,6 +24,17 @@ export interface AgentConfig {
   maxRetries: number | undefined;
   /** BERTH_AGENT_MAX_BODY_BYTES, default 256 KiB: far above any typed prompt, small enough to refuse abuse. */
   maxBodyBytes: number;
+}
+
+function tokenDigest(env: Record<string, string | undefined>, errors: string[]): Buffer | null {
+  if (env.AGENT_AUTH_TOKEN) return createHash('sha256').update(env.AGENT_AUTH_TOKEN).digest();
+  const hex = env.AGENT_AUTH_TOKEN_SHA256;
+  if (hex === undefined || hex === '') return null;
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    errors.push('AGENT_AUTH_TOKEN_SHA256 must be 64 hex digits');
+    return null;
+  }
+  return Buffer.from(hex, 'hex');
 }
 
 export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; errors: string[] };
@@ -39,7 +56,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     mode: modeRaw === 'run-once' ? 'run-once' : 'serve',
     host: env.BERTH_AGENT_HOST || '0.0.0.0',
     port: int('BERTH_AGENT_PORT', 8000, 0, 65535) ?? 8000,
-    authToken: env.AGENT_AUTH_TOKEN ?? '',
+    authTokenSha256: tokenDigest(env, errors),
     dataDir: env.BERTH_AGENT_DATA_DIR || undefined,
     prestart: prestartRaw !== '0',
     maxRetries: int('BERTH_AGENT_MAX_RETRIES', undefined, 0, 100),

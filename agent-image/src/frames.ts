@@ -3,13 +3,22 @@
 // server.ts opens the response. Writes after the caller left are dropped, never thrown.
 
 import type { ServerResponse } from 'node:http';
-import { encodeFrame, type BerthEvent, type DoneData, type ErrorData, type TranscriptBatch } from '@berth/protocol';
+import { encodeComment, encodeFrame, type BerthEvent, type DoneData, type ErrorData, type TranscriptBatch } from '@berth/protocol';
+
+/**
+ * Comment line every 15 s while a turn is quiet (a long tool run, a slow model): idle-timeout
+ * proxies and load balancers (often 60 s) see traffic; clients and the gateway ignore comments.
+ */
+const HEARTBEAT_MS = 15_000;
 
 export class FrameWriter {
   private nextId = 1;
   private ended = false;
+  private heartbeat: NodeJS.Timeout | undefined;
 
-  constructor(private readonly res: ServerResponse) {}
+  constructor(private readonly res: ServerResponse) {
+    res.on('close', () => clearInterval(this.heartbeat));
+  }
 
   /** Sends the status line and headers now, so the caller sees the stream open before the CLI answers. */
   open(): void {
@@ -23,6 +32,10 @@ export class FrameWriter {
     this.res.flushHeaders();
     // Small frames must not wait for Nagle's algorithm.
     this.res.socket?.setNoDelay(true);
+    this.heartbeat = setInterval(() => {
+      if (this.isOpen) this.res.write(encodeComment('keep-alive'));
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   get isOpen(): boolean {
@@ -49,6 +62,7 @@ export class FrameWriter {
     if (this.ended) return;
     this.send(event, data);
     this.ended = true;
+    clearInterval(this.heartbeat);
     if (!this.res.destroyed) this.res.end();
   }
 

@@ -22,14 +22,12 @@ export function sendJson(res: ServerResponse, status: number, payload: unknown):
 }
 
 /**
- * Security control: compares the presented token with the expected one in constant time.
- * Hashing first makes both sides equal length, so the length of the secret does not leak either.
+ * Security control: compares the presented token's SHA-256 with the expected digest in constant
+ * time. Comparing digests keeps both sides equal length, so the secret's length does not leak.
  */
-export function tokenMatches(presented: string | string[] | undefined, expected: string): boolean {
+export function tokenMatches(presented: string | string[] | undefined, expectedSha256: Buffer): boolean {
   if (typeof presented !== 'string') return false;
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(createHash('sha256').update(presented).digest(), expectedSha256);
 }
 
 export type BodyResult = { kind: 'ok'; value: unknown } | { kind: 'too_large' } | { kind: 'invalid'; detail: string };

@@ -12,8 +12,8 @@ import { readJsonBody, sendJson, sendProblem, tokenMatches } from './http-util.j
 import { AgentSession, makeDirs } from './session.js';
 
 export interface ServerSettings {
-  /** Empty disables the check (a developer running the server by hand). */
-  authToken: string;
+  /** SHA-256 of the token every request must carry; null disables the check (a developer's hand run). */
+  authTokenSha256: Buffer | null;
   dataDir: string;
   prestart: boolean;
   maxRetries: number | undefined;
@@ -84,7 +84,7 @@ export function createAgentServer(settings: ServerSettings): AgentServer {
   }
 
   const server = http.createServer((req, res) => {
-    if (settings.authToken && !tokenMatches(req.headers[AGENT_AUTH_HEADER], settings.authToken)) {
+    if (settings.authTokenSha256 && !tokenMatches(req.headers[AGENT_AUTH_HEADER], settings.authTokenSha256)) {
       req.resume();
       return sendProblem(res, 'unauthenticated', `header ${AGENT_AUTH_HEADER} is missing or wrong`);
     }

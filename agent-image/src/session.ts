@@ -64,6 +64,9 @@ export class AgentSession {
     let resolveFinished!: () => void;
     const slot = { abortController: null as AbortController | null, finished: new Promise<void>((r) => (resolveFinished = r)) };
     this.current = slot;
+    // Whichever CLI runs the turn (warm, cold, or the cold fallback) is the one a disconnect stops.
+    const onGone = (): void => slot.abortController?.abort();
+    callerGone.addEventListener('abort', onGone, { once: true });
     try {
       const resume = this.sdkSessionId ?? undefined;
       const warm = await this.prestarter.take(resume);
@@ -72,30 +75,34 @@ export class AgentSession {
         if (warm) this.prestarter.restore(warm);
         return null;
       }
-      let q: Query;
-      let abortController: AbortController;
+      const cold = (): Query => {
+        slot.abortController = new AbortController();
+        return query({ prompt, options: this.options(resume, slot.abortController) });
+      };
+      let first: Query;
       if (warm) {
-        q = warm.warm.query(prompt);
-        abortController = warm.abortController;
+        slot.abortController = warm.abortController;
+        first = warm.warm.query(prompt);
       } else {
-        abortController = new AbortController();
-        q = query({ prompt, options: this.options(resume, abortController) });
+        first = cold();
       }
-      slot.abortController = abortController;
-      const onGone = (): void => abortController.abort();
-      callerGone.addEventListener('abort', onGone, { once: true });
-      if (callerGone.aborted) abortController.abort();
       this.store.attach((batch) => frames.transcript(batch));
       try {
-        const result = await runTurn(q, frames, abortController.signal, this.sdkSessionId);
+        const result = await runTurn({
+          query: first,
+          fallback: warm ? cold : undefined,
+          frames,
+          aborted: () => callerGone.aborted || this.closed,
+          knownSessionId: this.sdkSessionId,
+          log: this.settings.log,
+        });
         if (result.sdkSessionId) this.sdkSessionId = result.sdkSessionId;
         return result;
       } finally {
         this.store.detach();
-        callerGone.removeEventListener('abort', onGone);
-        q.close();
       }
     } finally {
+      callerGone.removeEventListener('abort', onGone);
       this.current = null;
       resolveFinished();
       // The next turn resumes this SDK session; start its CLI now so it skips start-up too.

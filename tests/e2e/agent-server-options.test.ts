@@ -2,6 +2,7 @@
 // built from scratch, never the server's own env), the SDK options from a tenant profile, the
 // bootstrap validator and the BERTH_AGENT_* config. Lives in e2e only because that is where the
 // agent server's tests are; it runs in milliseconds.
+import { createHash } from 'node:crypto';
 import { expect, test } from 'vitest';
 import { BerthSessionStore, buildCliEnv, buildSdkOptions, loadConfig, parseBootstrap, type SdkInputs } from '@berth/agent-image';
 
@@ -72,9 +73,18 @@ test('bootstrap validation names every bad field and never echoes values', () =>
 
 test('config: defaults, and every invalid variable reported at once', () => {
   const ok = loadConfig({});
-  expect(ok).toEqual({ ok: true, config: { mode: 'serve', host: '0.0.0.0', port: 8000, authToken: '', dataDir: undefined, prestart: true, maxRetries: undefined, maxBodyBytes: 262144 } });
+  expect(ok).toEqual({ ok: true, config: { mode: 'serve', host: '0.0.0.0', port: 8000, authTokenSha256: null, dataDir: undefined, prestart: true, maxRetries: undefined, maxBodyBytes: 262144 } });
   expect(loadConfig({}, ['run-once'])).toMatchObject({ ok: true, config: { mode: 'run-once' } });
   const bad = loadConfig({ BERTH_AGENT_PORT: '70000', BERTH_AGENT_PRESTART: 'yes', BERTH_AGENT_MAX_RETRIES: '-1', BERTH_AGENT_MODE: 'daemon' });
   expect(bad.ok).toBe(false);
   expect(bad.ok ? [] : bad.errors.map((e) => e.split(' ')[0]).sort()).toEqual(['BERTH_AGENT_MAX_RETRIES', 'BERTH_AGENT_MODE', 'BERTH_AGENT_PORT', 'BERTH_AGENT_PRESTART']);
+});
+
+test('config: the token digest comes from AGENT_AUTH_TOKEN, else AGENT_AUTH_TOKEN_SHA256 (pods hold only the hash)', () => {
+  const digest = createHash('sha256').update('tok').digest();
+  const fromToken = loadConfig({ AGENT_AUTH_TOKEN: 'tok' });
+  const fromHash = loadConfig({ AGENT_AUTH_TOKEN_SHA256: digest.toString('hex') });
+  expect(fromToken.ok && fromToken.config.authTokenSha256?.equals(digest)).toBe(true);
+  expect(fromHash.ok && fromHash.config.authTokenSha256?.equals(digest)).toBe(true);
+  expect(loadConfig({ AGENT_AUTH_TOKEN_SHA256: 'abc' })).toEqual({ ok: false, errors: ['AGENT_AUTH_TOKEN_SHA256 must be 64 hex digits'] });
 });

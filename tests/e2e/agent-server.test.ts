@@ -1,9 +1,11 @@
 // The agent server end to end: real agent process (agent-image/dist/main.js), real Agent SDK and
 // CLI, the offline model. One process serves the whole file (bootstrap happens once per sandbox),
 // so tests run in order and each one leaves the session idle for the next.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { userPrompts } from '@berth/cli/offline-model/index';
+import { startAgentProcess } from '@berth/orchestrator/backends/local/agent-process';
 import {
   alive, bootstrap, bootstrapBody, cliPids, environOf, headers, mainRequests, messages, postTurn, readFrames,
   resultText, startRig, stopRig, terminal, turn, waitFor, type ParsedFrame, type Rig,
@@ -24,6 +26,17 @@ describe('before bootstrap', () => {
       expect(res.status).toBe(401);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
       expect(((await res.json()) as { code: string }).code).toBe('unauthenticated');
+    }
+  });
+
+  test('a server holding only AGENT_AUTH_TOKEN_SHA256 accepts the token and refuses others', async () => {
+    const hashed = await startAgentProcess({ authToken: '', env: { AGENT_AUTH_TOKEN_SHA256: createHash('sha256').update('pod-token').digest('hex') } });
+    try {
+      expect((await fetch(`${hashed.url}/health`, { headers: headers('pod-token') })).status).toBe(200);
+      expect((await fetch(`${hashed.url}/health`, { headers: headers('pod-token2') })).status).toBe(401);
+      expect((await fetch(`${hashed.url}/health`, { headers: headers(null) })).status).toBe(401);
+    } finally {
+      await hashed.kill();
     }
   });
 
