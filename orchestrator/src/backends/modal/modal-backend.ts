@@ -99,6 +99,7 @@ export class ModalBackend implements SandboxBackend {
   readonly #counters = new Map<string, { warm: number; cold: number }>();
   readonly #background = new Set<Promise<void>>();
   readonly #abort = new AbortController();
+  readonly #keys = new Map<string, { poolKey: string; registryKey: string }>();
   #pools = new Map<string, ModalStandbyPool>();
   #platform: ModalPlatform | null = null;
   #state: 'new' | 'running' | 'stopped' = 'new';
@@ -119,7 +120,16 @@ export class ModalBackend implements SandboxBackend {
       agentEnv: options.agentEnv ?? {},
     };
     // Fail at construction, not at the first claim: a profile without an image is a config error.
-    for (const profile of this.#profiles) poolKeyFor(profile, this.#defaults);
+    const appName = options.appName ?? 'berth';
+    for (const profile of this.#profiles) {
+      const poolKey = poolKeyFor(profile, this.#defaults);
+      this.#keys.set(profile.name, { poolKey, registryKey: `modal/${appName}/${poolKey}` });
+    }
+  }
+
+  /** The StandbyRegistry key of a profile's pool (for inspection: `berth pool`, tests). */
+  standbyRegistryKey(profileName: string): string | undefined {
+    return this.#keys.get(profileName)?.registryKey;
   }
 
   profiles(): readonly SandboxProfile[] {
@@ -136,11 +146,10 @@ export class ModalBackend implements SandboxBackend {
       ...(this.#options.tunnelTimeoutMs ? { tunnelTimeoutMs: this.#options.tunnelTimeoutMs } : {}),
     });
     this.#platform = platform;
-    const appName = this.#options.appName ?? 'berth';
     for (const profile of this.#profiles) {
-      const poolKey = poolKeyFor(profile, this.#defaults);
+      const { poolKey, registryKey } = this.#keys.get(profile.name)!;
       const lifetimeMs = profile.modal?.timeoutMs ?? this.#defaults.timeoutMs;
-      const pool = new ModalStandbyPool(profile, poolKey, `modal/${appName}/${poolKey}`, lifetimeMs, (instance) => buildSandboxParams(profile, this.#defaults, instance), {
+      const pool = new ModalStandbyPool(profile, poolKey, registryKey, lifetimeMs, (instance) => buildSandboxParams(profile, this.#defaults, instance), {
         platform,
         registry: this.#options.standbys,
         clock: this.#clock,
