@@ -6,7 +6,7 @@
 // judge, because whether a retry is safe depends on the operation.
 
 import type { V1Pod } from '@kubernetes/client-node';
-import type { KubernetesBackendMetrics } from './kube-metrics.js';
+import type { KubeApiMetrics } from './kube-metrics.js';
 
 export class KubeApiError extends Error {
   /** HTTP status, or undefined when the request never got one (network, abort). */
@@ -41,7 +41,7 @@ export interface KubeApiOptions {
   namespace: string;
   /** kubeconfig file; unset = in-cluster service account. */
   kubeconfigPath?: string;
-  metrics: KubernetesBackendMetrics;
+  metrics: KubeApiMetrics;
   /** Aborts Retry-After waits when the backend stops. */
   signal: AbortSignal;
   /** Retries after 429. Default 5: beyond that the API server is shedding load for real. */

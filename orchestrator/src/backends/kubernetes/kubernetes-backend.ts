@@ -12,7 +12,8 @@ import type { SandboxProfile } from '../../profile.js';
 import { SandboxError } from '../../errors.js';
 import { AgentTokenKeyring, newTokenNonce, tokenSha256, type TokenKey } from './agent-token.js';
 import { createPodApi, KubeApiError, type PodApi } from './kube-api.js';
-import { noopKubernetesMetrics, promKubernetesMetrics, type KubernetesBackendMetrics } from './kube-metrics.js';
+import { createBackendMetrics, noopBackendMetrics, type BackendMetrics } from '../../metrics.js';
+import { createKubeApiMetrics, noopKubeApiMetrics, type KubeApiMetrics } from './kube-metrics.js';
 import { PodCache, type PodCacheStats } from './pod-cache.js';
 import { ANNOTATION_TOKEN_KID, ANNOTATION_TOKEN_NONCE, LABEL_SESSION, poolSelector, sessionLabelValue } from './pod-labels.js';
 import { buildPodManifest, coldPodName, isValidLabelValue, isValidPoolName } from './pod-manifest.js';
@@ -53,8 +54,9 @@ export interface KubernetesBackendOptions {
    * is written after claim() returns, so a sweep on another replica must not race that write.
    */
   sweepGraceMs?: number;
-  metrics?: KubernetesBackendMetrics;
-  /** prom-client registry to register the default metrics in (ignored when `metrics` is given). */
+  /** Claim and pool metrics; default: createBackendMetrics(registry, 'kubernetes'), or none without a registry. */
+  metrics?: BackendMetrics;
+  /** prom-client registry for the metrics (the gateway's private one). */
   registry?: Registry;
   onWarn?: (message: string) => void;
   now?: () => number;
@@ -71,7 +73,8 @@ export class KubernetesBackend implements SandboxBackend {
   private readonly profileMap: Map<string, SandboxProfile>;
   private readonly stopController = new AbortController();
   private readonly now: () => number;
-  private metrics: KubernetesBackendMetrics;
+  private readonly metrics: BackendMetrics;
+  private readonly apiMetrics: KubeApiMetrics;
   private api: PodApi | null = null;
   private cache: PodCache | null = null;
   private standby: StandbyPool | null = null;
@@ -92,7 +95,8 @@ export class KubernetesBackend implements SandboxBackend {
     }
     this.profileMap = new Map(options.profiles.map((p) => [p.name, p]));
     this.keyring = options.tokenKeys && options.tokenKeys.length > 0 ? new AgentTokenKeyring(options.tokenKeys) : AgentTokenKeyring.ephemeral();
-    this.metrics = options.metrics ?? noopKubernetesMetrics;
+    this.metrics = options.metrics ?? (options.registry ? createBackendMetrics(options.registry, 'kubernetes') : noopBackendMetrics);
+    this.apiMetrics = options.registry ? createKubeApiMetrics(options.registry) : noopKubeApiMetrics;
   }
 
   profiles(): readonly SandboxProfile[] {
@@ -110,11 +114,10 @@ export class KubernetesBackend implements SandboxBackend {
   }
 
   private async doStart(): Promise<void> {
-    if (!this.options.metrics && this.options.registry) this.metrics = await promKubernetesMetrics(this.options.registry);
     const api = this.options.podApi ?? await createPodApi({
       namespace: this.namespace,
       ...(this.options.kubeconfigPath ? { kubeconfigPath: this.options.kubeconfigPath } : {}),
-      metrics: this.metrics,
+      metrics: this.apiMetrics,
       signal: this.stopController.signal,
     });
     this.api = api;
@@ -144,8 +147,10 @@ export class KubernetesBackend implements SandboxBackend {
       cache,
       agentPort: this.agentPort,
       tokenFor: (pod) => this.tokenFor(pod),
-      makeCold: (profile, sessionId, claimedAtIso) =>
-        this.manifest(profile, coldPodName(this.poolName, profile.name, randomBytes(5).toString('hex')), { session: { id: sessionId, claimedAtIso } }),
+      makeCold: (profile, sessionId, claimedAtIso) => {
+        this.metrics.coldStart(profile.name);
+        return this.manifest(profile, coldPodName(this.poolName, profile.name, randomBytes(5).toString('hex')), { session: { id: sessionId, claimedAtIso } });
+      },
       now: this.now,
       signal: this.stopController.signal,
       coldStartTimeoutMs: this.options.coldStartTimeoutMs ?? 120_000,
@@ -188,13 +193,13 @@ export class KubernetesBackend implements SandboxBackend {
     try {
       const result = await claimer.claim(sessionId, profile);
       const claimedAt = this.now();
-      this.metrics.claimFinished(result.outcome, (claimedAt - startedMs) / 1000);
+      this.metrics.claim(profile.name, result.outcome, (claimedAt - startedMs) / 1000);
       const counts = this.claimCounts.get(profile.name) ?? { warm: 0, cold: 0 };
       counts[result.outcome]++;
       this.claimCounts.set(profile.name, counts);
       return { sandboxId: result.sandboxId, url: result.url, authToken: result.authToken, profile: profile.name, outcome: result.outcome, claimedAt };
     } catch (error) {
-      this.metrics.claimFinished('failed', (this.now() - startedMs) / 1000);
+      this.metrics.claim(profile.name, 'failed', (this.now() - startedMs) / 1000);
       throw this.stopped ? new SandboxError('stopped', 'kubernetes backend is stopping', { cause: error }) : translate(error);
     }
   }

@@ -1,0 +1,50 @@
+// Shared by the kubernetes project's tests: a fake API server plus KubernetesBackend instances
+// on it (several = several gateway replicas), torn down together.
+
+import { KubernetesBackend, type KubernetesBackendOptions } from '@berth/orchestrator/backends/kubernetes/kubernetes-backend';
+import type { SandboxProfile } from '@berth/orchestrator';
+import { startFakeKube, type FakeKube, type FakeKubeOptions } from '../fixtures/fake-kube/index.js';
+
+/** One key shared by every replica of a test world, as BERTH_CREDENTIAL_KEYS would be. */
+export const TEST_TOKEN_KEYS = [{ kid: 'k1', secret: Buffer.alloc(32, 7) }];
+
+export interface KubeWorld {
+  kube: FakeKube;
+  newReplica(profiles: SandboxProfile[], extra?: Partial<KubernetesBackendOptions>): KubernetesBackend;
+  close(): Promise<void>;
+}
+
+export async function openKubeWorld(options: FakeKubeOptions = {}): Promise<KubeWorld> {
+  const kube = await startFakeKube(options);
+  const replicas: KubernetesBackend[] = [];
+  return {
+    kube,
+    newReplica(profiles, extra = {}) {
+      const backend = new KubernetesBackend({
+        profiles,
+        namespace: kube.namespace,
+        kubeconfigPath: kube.kubeconfigPath,
+        tokenKeys: TEST_TOKEN_KEYS,
+        // Test-sized bounds; the defaults are sized for real clusters (README.md).
+        coldStartTimeoutMs: 30_000,
+        sweepGraceMs: 0,
+        ...extra,
+      });
+      replicas.push(backend);
+      return backend;
+    },
+    async close() {
+      await Promise.allSettled(replicas.map((r) => r.stop()));
+      await kube.close();
+    },
+  };
+}
+
+/** Polls until `check` holds; a bound, not a timing assertion. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
