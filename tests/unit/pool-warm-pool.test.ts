@@ -3,7 +3,7 @@
 // tick, failure backoff, replacement of dead standbys, and a stop that leaves nothing behind.
 import { describe, expect, test } from 'vitest';
 import type { Clock } from '@berth/orchestrator/pool/clock';
-import { WarmPool, type StandbyFactory } from '@berth/orchestrator/pool/warm-pool';
+import { REFILL_FALLBACK_MS, WarmPool, type StandbyFactory } from '@berth/orchestrator/pool/warm-pool';
 import type { SandboxProfile } from '@berth/orchestrator';
 
 class ManualClock implements Clock {
@@ -92,7 +92,7 @@ describe('WarmPool', () => {
     expect(readyCounts).toEqual([1, 2, 3, 4, 5]);
   });
 
-  test('take() is FIFO, synchronous, and its refill starts on a later tick', async () => {
+  test('take() is FIFO and synchronous; the replacement starts at refill(), not during the claim', async () => {
     const { clock, factory, pool } = newPool(2);
     pool.start();
     await clock.advance(0);
@@ -101,14 +101,29 @@ describe('WarmPool', () => {
     await clock.advance(0);
     expect(factory.created).toBe(2);
     expect(pool.take()).toEqual({ id: 1 });
-    // The claim has its standby before any replacement starts: refill never delays a claim.
+    // The claim still probes and binds its standby: no spawn may compete with it yet.
+    await clock.advance(0);
+    await clock.advance(500);
     expect(factory.created).toBe(2);
-    await settle();
+    pool.refill();
     expect(factory.created).toBe(2);
     await clock.advance(0);
     expect(factory.created).toBe(3);
     expect(pool.take()).toEqual({ id: 2 });
     expect(pool.take()).toBeUndefined();
+  });
+
+  test('a taken standby is replaced after REFILL_FALLBACK_MS even if refill() is never called', async () => {
+    const { clock, factory, pool } = newPool(1);
+    pool.start();
+    await clock.advance(0);
+    factory.succeed();
+    await clock.advance(0);
+    pool.take();
+    await clock.advance(REFILL_FALLBACK_MS - 1);
+    expect(factory.created).toBe(1);
+    await clock.advance(1);
+    expect(factory.created).toBe(2);
   });
 
   test('failed starts back off (500 ms, then doubling) and a success resets the backoff', async () => {
@@ -129,6 +144,7 @@ describe('WarmPool', () => {
     await clock.advance(0);
     expect(pool.status().ready).toBe(1);
     pool.take();
+    pool.refill();
     await clock.advance(0);
     expect(factory.created).toBe(4);
   });

@@ -25,6 +25,12 @@ export interface StandbyFactory<S> {
 
 export type ClaimRecord = 'warm' | 'cold' | 'failed';
 
+/**
+ * Longest a taken standby goes unreplaced when its backend never calls refill(), in ms. 1000: a
+ * forgotten call costs at most a second of pool depth, never the pool itself.
+ */
+export const REFILL_FALLBACK_MS = 1000;
+
 export interface WarmPoolOptions<S> {
   profile: SandboxProfile;
   factory: StandbyFactory<S>;
@@ -51,6 +57,7 @@ export class WarmPool<S> {
   #started = false;
   #stopped = false;
   #cancelKick: (() => void) | null = null;
+  #kickAtMs = 0;
   #cancelWake: (() => void) | null = null;
 
   constructor(options: WarmPoolOptions<S>) {
@@ -72,15 +79,22 @@ export class WarmPool<S> {
   /**
    * Hands out the oldest ready standby (FIFO: the one that waited longest, so none ages out while
    * newer ones serve), or undefined on a pool miss. Synchronous, hence atomic within the process.
-   * The refill it triggers starts on a later tick, so the claim never waits for a spawn.
+   * Its replacement is not started yet: spawning one costs the event loop (and a 2-core host)
+   * enough to slow the claim that is still probing or binding this standby. Call refill() once
+   * that claim is done; if nobody does, the refill starts after REFILL_FALLBACK_MS anyway.
    */
   take(): S | undefined {
     const standby = this.#ready.shift();
     if (standby !== undefined) {
       this.#onReadyChange(this.#ready.length);
-      this.#replenishSoon();
+      this.#replenishIn(REFILL_FALLBACK_MS);
     }
     return standby;
+  }
+
+  /** Starts the replacements of taken standbys on the next tick. Idempotent and cheap: call it after every claim. */
+  refill(): void {
+    this.#replenishIn(0);
   }
 
   /** Drops a ready standby that died or failed; the pool starts a replacement. False if not held. */
@@ -89,7 +103,7 @@ export class WarmPool<S> {
     if (index < 0) return false;
     this.#ready.splice(index, 1);
     this.#onReadyChange(this.#ready.length);
-    this.#replenishSoon();
+    this.#replenishIn(0);
     return true;
   }
 
@@ -132,12 +146,17 @@ export class WarmPool<S> {
     await Promise.allSettled(rest.map((standby) => this.#factory.destroy(standby)));
   }
 
-  #replenishSoon(): void {
-    if (!this.#started || this.#stopped || this.#cancelKick) return;
+  /** Schedules one replenish pass within `delayMs`; an earlier request replaces a later one. */
+  #replenishIn(delayMs: number): void {
+    if (!this.#started || this.#stopped) return;
+    const atMs = this.#clock.now() + delayMs;
+    if (this.#cancelKick && this.#kickAtMs <= atMs) return;
+    this.#cancelKick?.();
+    this.#kickAtMs = atMs;
     this.#cancelKick = this.#clock.schedule(() => {
       this.#cancelKick = null;
       this.#replenish();
-    }, 0);
+    }, delayMs);
   }
 
   #replenish(): void {

@@ -119,6 +119,15 @@ export class LocalProcessBackend implements SandboxBackend {
   }
 
   async #claimNew(sessionId: string, pool: WarmPool<LocalSandbox>): Promise<ClaimedSandbox> {
+    try {
+      return await this.#bind(sessionId, pool);
+    } finally {
+      // Replacements start only now, so their spawns never slow the claim they replace for.
+      pool.refill();
+    }
+  }
+
+  async #bind(sessionId: string, pool: WarmPool<LocalSandbox>): Promise<ClaimedSandbox> {
     const profile = pool.profile.name;
     const startedMs = performance.now();
     const stale = this.#sessions.get(sessionId);
