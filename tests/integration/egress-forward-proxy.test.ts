@@ -296,6 +296,30 @@ describe.skipIf(!hasOpenssl())('egress forward proxy (real sockets; skipped only
     expect(answer.status).toBe(431);
   });
 
+  test('an idle tunnel is closed by the proxy (tunnelIdleTimeoutMs)', async () => {
+    const short = createEgressServer({
+      credentials,
+      store,
+      tenants: () => ({ allowlist: compileAllowlist([`127.0.0.1:${tlsServer.port}`]) }),
+      upstreamUrl: 'http://127.0.0.1:9',
+      realKeyFor: () => undefined,
+      registry: new Registry(),
+      logger: pino({ level: 'silent' }),
+      limits: { tunnelIdleTimeoutMs: 100 },
+    });
+    try {
+      const shortPort = (await short.listen(0, '127.0.0.1')).port;
+      const answer = await raw(shortPort, connectRequest(`127.0.0.1:${tlsServer.port}`, basic(aliceToken)), true);
+      expect(answer.status).toBe(200);
+      // Nothing is sent; the proxy must end the tunnel on its own (the test would hang otherwise).
+      answer.socket.resume();
+      await new Promise((resolve) => answer.socket.once('close', resolve));
+      expect(answer.socket.destroyed).toBe(true);
+    } finally {
+      await short.close();
+    }
+  });
+
   test('metrics count decisions by outcome and reason, bytes, without tenant labels', async () => {
     // Tunnel bytes are counted when a tunnel closes, which follows the TLS close asynchronously.
     await vi.waitFor(async () => expect(await registry.metrics()).toMatch(/berth_egress_bytes_total\{kind="connect",direction="downstream"\} [1-9]/));
