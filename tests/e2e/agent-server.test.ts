@@ -167,3 +167,26 @@ describe('turns', () => {
     expect(resultText(next)).toContain('you said "after the abort"');
   });
 });
+
+describe('profile and egress', () => {
+  test('bypassPermissions as root runs tools (IS_SANDBOX=1); with egress set, model calls still go direct (NO_PROXY)', async () => {
+    const other = await startRig({}, rig.model);
+    try {
+      // Nothing listens on port 9: a model call sent through the proxy would fail the turn.
+      const egress = { proxyUrl: 'http://berth:cred@127.0.0.1:9', noProxy: ['internal.example'] };
+      expect((await bootstrap(other, { profile: { permissionMode: 'bypassPermissions' }, egress })).status).toBe(200);
+      const frames = await turn(other, 'go [[bash: echo bypassed > b.txt && cat b.txt]]');
+      expect(terminal(frames).map((f) => f.event)).toEqual(['done']);
+      expect(resultText(frames)).toBe('offline model: the command printed "bypassed"');
+      expect(messages(frames)[0]?.json).toMatchObject({ permissionMode: 'bypassPermissions' });
+      const pids = (await waitFor(() => { const found = cliPids(other.agent.child.pid!); return found.length > 0 ? found : null; }, 10_000)) ?? [];
+      const env = environOf(pids[0]!);
+      expect(env.IS_SANDBOX).toBe('1');
+      for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) expect(env[name]).toBe(egress.proxyUrl);
+      expect(env.NO_PROXY).toBe('127.0.0.1,internal.example');
+      expect(env.no_proxy).toBe('127.0.0.1,internal.example');
+    } finally {
+      await stopRig(other, false);
+    }
+  });
+});
