@@ -25,6 +25,8 @@ export class Prestarter {
     private readonly log: (message: string) => void,
     /** Bound on the CLI's initialize; default 60 000 ms, the SDK's own. A stuck start then falls back. */
     private readonly initializeTimeoutMs = 60_000,
+    /** The SDK's startup(); injectable so the fallback paths are tested without a CLI. */
+    private readonly start: typeof startup = startup,
   ) {}
 
   /** Starts a CLI for the next turn in the background, replacing any warm one. */
@@ -32,7 +34,7 @@ export class Prestarter {
     if (!this.enabled || this.closed) return;
     void this.discard();
     const abortController = new AbortController();
-    const ready = startup({ options: this.build(resume, abortController), initializeTimeoutMs: this.initializeTimeoutMs }).then(
+    const ready = this.start({ options: this.build(resume, abortController), initializeTimeoutMs: this.initializeTimeoutMs }).then(
       (warm): WarmProcess => ({ warm, abortController, resume }),
       (error: unknown) => {
         if (!abortController.signal.aborted) this.log(`pre-start failed, the next turn starts cold: ${error instanceof Error ? error.message : String(error)}`);
