@@ -25,6 +25,9 @@ export async function runOnce(env: Record<string, string | undefined>, config: A
   try {
     const dirs = await makeDirs(root);
     const proxyUrl = env.HTTPS_PROXY ?? env.https_proxy;
+    // SIGTERM aborts the turn; the SDK then stops the CLI and the run exits 1.
+    const abortController = new AbortController();
+    process.once('SIGTERM', () => abortController.abort());
     const maxTurns = env.BERTH_AGENT_MAX_TURNS ? Number(env.BERTH_AGENT_MAX_TURNS) : undefined;
     const options = buildSdkOptions({
       profile: {
@@ -39,7 +42,7 @@ export async function runOnce(env: Record<string, string | undefined>, config: A
       maxRetries: config.maxRetries,
       isRoot: process.getuid?.() === 0,
       sessionStore: new BerthSessionStore(),
-      abortController: new AbortController(),
+      abortController,
     });
     let result: Extract<SDKMessage, { type: 'result' }> | undefined;
     for await (const message of query({ prompt, options })) if (message.type === 'result') result = message;
