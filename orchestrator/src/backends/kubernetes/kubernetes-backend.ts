@@ -5,6 +5,7 @@
 // API server's JSON Patch `test`, resourceVersion preconditions and name uniqueness arbitrate.
 
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Registry } from 'prom-client';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { BackendKind, ClaimedSandbox, PoolStatus, SandboxBackend, SweepReport } from '../../backend.js';
@@ -88,6 +89,8 @@ export class KubernetesBackend implements SandboxBackend {
     this.poolName = options.pool ?? 'berth';
     this.agentPort = options.agentPort ?? 8000;
     this.now = options.now ?? Date.now;
+    // Every claim in flight waits on the stop signal; hundreds at once are normal, not a leak.
+    setMaxListeners(0, this.stopController.signal);
     if (!isValidPoolName(this.poolName)) throw new SandboxError('unknown_profile', `pool name '${this.poolName}' must be a DNS label of at most 20 characters`);
     for (const profile of options.profiles) {
       if (!isValidLabelValue(profile.name) || profile.name === '') throw new SandboxError('unknown_profile', `profile name '${profile.name}' is not a valid Kubernetes label value`);
