@@ -1,6 +1,6 @@
 // The chart's security controls, asserted structurally on every scenario's render:
-// - RBAC: a Role in the sandbox namespace only (pods, and create/delete of Secrets), bound to the
-//   gateway's ServiceAccount only; no cluster-wide rights; no Secret reads anywhere.
+// - RBAC: a Role in the sandbox namespace only (pods), bound to the
+//   gateway's ServiceAccount only; no cluster-wide rights; no Secret rights at all.
 // - NetworkPolicies: sandboxes accept only the gateway and reach only the egress gateway and DNS;
 //   only the gateways reach Redis; the egress gateway accepts only sandboxes.
 // - The model key reaches the egress gateway only; pods meet the restricted Pod Security level;
@@ -60,10 +60,10 @@ describe.each(scenarios)('scenario $name', ({ name }) => {
       expect(rule.apiGroups).toEqual(['']);
       for (const r of rule.resources) for (const v of rule.verbs) (granted.get(r) ?? granted.set(r, new Set()).get(r)!).add(v);
     }
-    expect([...granted.keys()].sort()).toEqual(['pods', 'secrets']);
+    // Pods only: agent tokens are derived, so the gateway needs no Secret rights at all.
+    expect([...granted.keys()]).toEqual(['pods']);
     expect([...granted.get('pods')!].sort()).toEqual(['create', 'delete', 'get', 'list', 'patch', 'watch']);
-    // Secrets: written and removed with a sandbox, never read back (no get/list/watch).
-    expect([...granted.get('secrets')!].sort()).toEqual(['create', 'delete']);
+    for (const rule of rules) expect(rule.resourceNames).toBeUndefined();
     const binding = one(objs(), 'RoleBinding');
     expect(binding.metadata.namespace).toBe(SANDBOX_NS);
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'berth-gateway' });
@@ -176,7 +176,7 @@ describe.each(scenarios)('scenario $name', ({ name }) => {
     }
   });
 
-  test('graceful drain: terminationGracePeriodSeconds > preStop sleep + BERTH_DRAIN_GRACE_S; probes on /healthz and /readyz', () => {
+  test('graceful drain: terminationGracePeriodSeconds > preStop sleep + BERTH_DRAIN_GRACE_S; readiness and liveness probes', () => {
     for (const view of [gateway(), egress()]) {
       const spec = view.template.spec;
       const c = spec.containers[0]!;
@@ -187,9 +187,12 @@ describe.each(scenarios)('scenario $name', ({ name }) => {
       expect(sleepS).toBeGreaterThan(0);
       expect(drainS).toBeGreaterThan(0);
       expect(spec.terminationGracePeriodSeconds!).toBeGreaterThan(sleepS + drainS);
-      expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
       expect(c.livenessProbe?.httpGet?.path).toBe('/healthz');
     }
+    // The ingress gateway's /readyz turns 503 while draining, so it leaves the Service first; the
+    // egress gateway serves /healthz only (gateway-boot.test.ts checks every probe path answers).
+    expect(gateway().template.spec.containers[0]!.readinessProbe?.httpGet?.path).toBe('/readyz');
+    expect(egress().template.spec.containers[0]!.readinessProbe?.httpGet?.path).toBe('/healthz');
   });
 
   test('Secrets are mounted only by the pods that need them', () => {
