@@ -105,6 +105,7 @@ export class ModalBackend implements SandboxBackend {
   #state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(options: ModalBackendOptions) {
+    if (!options.standbys) throw new Error('ModalBackend needs options.standbys: the RouteStore (pool membership lives there)');
     this.#options = options;
     this.#profiles = [...options.profiles];
     this.#clock = options.clock ?? systemClock;
