@@ -41,7 +41,7 @@ describe('profile options reach the sandbox definition', () => {
       expect(create?.rpc).toBe('SandboxCreateV2');
       const d = create!.definition;
       expect(d.imageId).toBe(imageId);
-      expect(d.entrypointArgs).toEqual(['node', '/app/agent-image/dist/main.js']);
+      expect(d.entrypointArgs).toEqual(['/usr/bin/tini', '--', 'node', '/app/dist/main.js']);
       expect(d.resources).toMatchObject({ milliCpu: 2000, milliCpuMax: 4000, memoryMb: 2048, memoryMbMax: 4096 });
       expect(d.timeoutSecs).toBe(7200);
       expect(d.idleTimeoutSecs).toBeUndefined();

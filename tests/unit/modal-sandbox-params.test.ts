@@ -8,7 +8,7 @@ import { buildSandboxParams, MODAL_TAGS, poolKeyFor, type ModalSandboxDefaults, 
 
 const defaults: ModalSandboxDefaults = {
   agentImage: 'ghcr.io/berth/agent-image:1.0',
-  agentCommand: ['node', '/app/agent-image/dist/main.js'],
+  agentCommand: ['node', '/app/dist/main.js'],
   agentPort: 8000,
   timeoutMs: 6 * 3600_000,
   egressCidrs: ['203.0.113.7/32'],
@@ -38,7 +38,7 @@ describe('buildSandboxParams', () => {
 
   test('command and agent server environment: host, port and the per-sandbox token only', () => {
     const { params } = build({}, { agentEnv: { NODE_OPTIONS: '--max-old-space-size=768' } });
-    expect(params.command).toEqual(['node', '/app/agent-image/dist/main.js']);
+    expect(params.command).toEqual(['node', '/app/dist/main.js']);
     expect(params.env).toEqual({ NODE_OPTIONS: '--max-old-space-size=768', BERTH_AGENT_HOST: '0.0.0.0', BERTH_AGENT_PORT: '8000', AGENT_AUTH_TOKEN: 'tok-1' });
   });
 

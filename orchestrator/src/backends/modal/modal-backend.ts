@@ -37,7 +37,7 @@ export interface ModalBackendOptions {
   clientParams?: ModalClientParams;
   /** Registry tag of the agent image for profiles naming none (BERTH_AGENT_IMAGE). */
   agentImage?: string;
-  /** Agent server command in the image. Default ['node', '/app/agent-image/dist/main.js'] (the Dockerfile's layout). */
+  /** Agent server command in the image. Default: agent-image/Dockerfile's ENTRYPOINT (tini, then node /app/dist/main.js). */
   agentCommand?: string[];
   /** Agent server port inside the sandbox. Default 8000. */
   agentPort?: number;
@@ -113,7 +113,9 @@ export class ModalBackend implements SandboxBackend {
     this.#metrics = options.metrics ?? noopBackendMetrics;
     this.#defaults = {
       ...(options.agentImage ? { agentImage: options.agentImage } : {}),
-      agentCommand: options.agentCommand ?? ['node', '/app/agent-image/dist/main.js'],
+      // Modal runs the given command, not the image's ENTRYPOINT: repeat it, tini included (it
+      // reaps the zombies a tenant's tool processes leave behind).
+      agentCommand: options.agentCommand ?? ['/usr/bin/tini', '--', 'node', '/app/dist/main.js'],
       agentPort: options.agentPort ?? 8000,
       timeoutMs: options.sandboxTimeoutMs ?? 6 * 3600_000,
       egressCidrs: options.egressCidrs ?? [],
