@@ -41,7 +41,30 @@ export interface GatewayConfig {
   /** Largest request body. Default 256 KiB: prompts are text; bigger is a mistake or an attack. */
   maxBodyBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Callers with JWTs (beside static tokens); undefined when no key source is set. */
+  jwt: JwtConfig | undefined;
 }
+
+export interface JwtConfig {
+  /** BERTH_JWT_JWKS_URL: the issuer's JWKS, cached and refetched on an unknown kid. */
+  jwksUrl: string | undefined;
+  /** BERTH_JWT_PUBLIC_KEY_FILE: a PEM public key, a JWK or a JWK set (instead of a JWKS URL). */
+  publicKeyFile: string | undefined;
+  /** BERTH_JWT_ISSUER, BERTH_JWT_AUDIENCE: required `iss` and `aud`. */
+  issuer: string;
+  audience: string;
+  /** BERTH_JWT_ALGORITHMS: comma list of asymmetric algorithms. Default RS256,ES256. */
+  algorithms: string[];
+  /** BERTH_JWT_TENANT_CLAIM: the claim naming the tenant. Default 'berth_tenant'. */
+  tenantClaim: string;
+  /** BERTH_JWT_JWKS_TIMEOUT_MS: a JWKS fetch slower than this refuses the caller. Default 2000. */
+  jwksTimeoutMs: number;
+  /** BERTH_JWT_CLOCK_TOLERANCE_S: leeway on exp/nbf for clock skew. Default 30 s. */
+  clockToleranceS: number;
+}
+
+/** Asymmetric only: 'none' and HS* (an HMAC keyed with a public key) are never accepted. */
+const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -127,7 +150,32 @@ export function loadConfig(env: Env): Readonly<GatewayConfig> {
     drainGraceS: r.int('BERTH_DRAIN_GRACE_S', 30, 0, 3600),
     maxBodyBytes: r.int('BERTH_MAX_BODY_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     logLevel: r.oneOf('BERTH_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    jwt: undefined,
   };
+  config.jwt = readJwt(r, env);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);
+}
+
+function readJwt(r: Reader, env: Env): JwtConfig | undefined {
+  const jwksUrl = r.url('BERTH_JWT_JWKS_URL', undefined, ['http:', 'https:']);
+  const publicKeyFile = r.optional('BERTH_JWT_PUBLIC_KEY_FILE');
+  const issuer = r.optional('BERTH_JWT_ISSUER');
+  const audience = r.optional('BERTH_JWT_AUDIENCE');
+  const algorithms = (r.optional('BERTH_JWT_ALGORITHMS') ?? 'RS256,ES256').split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const badAlgorithms = algorithms.filter((a) => !JWT_ALGORITHMS.includes(a));
+  if (badAlgorithms.length > 0 || algorithms.length === 0) {
+    r.problems.push(`BERTH_JWT_ALGORITHMS=${JSON.stringify(env.BERTH_JWT_ALGORITHMS)} must be a comma list of ${JWT_ALGORITHMS.join(', ')}`);
+  }
+  const tenantClaim = r.string('BERTH_JWT_TENANT_CLAIM', 'berth_tenant');
+  const jwksTimeoutMs = r.int('BERTH_JWT_JWKS_TIMEOUT_MS', 2000, 50, 60_000);
+  const clockToleranceS = r.int('BERTH_JWT_CLOCK_TOLERANCE_S', 30, 0, 3600);
+  if (!jwksUrl && !publicKeyFile) {
+    if (issuer || audience) r.problems.push('BERTH_JWT_ISSUER/BERTH_JWT_AUDIENCE are set but no key source: set BERTH_JWT_JWKS_URL or BERTH_JWT_PUBLIC_KEY_FILE');
+    return undefined;
+  }
+  if (jwksUrl && publicKeyFile) r.problems.push('set only one of BERTH_JWT_JWKS_URL and BERTH_JWT_PUBLIC_KEY_FILE');
+  if (!issuer) r.problems.push('BERTH_JWT_ISSUER is required when a JWT key source is set (the expected `iss`)');
+  if (!audience) r.problems.push('BERTH_JWT_AUDIENCE is required when a JWT key source is set (the expected `aud`)');
+  return { jwksUrl, publicKeyFile, issuer: issuer ?? '', audience: audience ?? '', algorithms, tenantClaim, jwksTimeoutMs, clockToleranceS };
 }

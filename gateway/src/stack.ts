@@ -3,10 +3,15 @@
 // `berth start` runs both roles in one process; a cluster runs `berth gateway --ingress-only`
 // and `--egress-only` as separate Deployments sharing Redis and the credential keys.
 
+import { readFile } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import { createBackend, type BackendConfig } from '@berth/orchestrator/create-backend';
 import { createBackendMetrics } from '@berth/orchestrator/metrics';
 import type { SandboxBackend, SandboxProfile } from '@berth/orchestrator';
+import type { Authenticator } from './auth/authenticator.js';
+import { CompositeAuthenticator } from './auth/composite-authenticator.js';
+import { JWTAuthenticator } from './auth/jwt-authenticator.js';
+import { StaticTokenAuthenticator } from './auth/static-token-authenticator.js';
 import type { GatewayConfig } from './config.js';
 import { credentialKeysFromEnv, createSessionCredentials } from './credentials/index.js';
 import { compileAllowlist, createEgressServer, type TenantEgressPolicy } from './egress/index.js';
@@ -101,7 +106,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       await backend.start();
       const started = backend;
       stops.push(() => started.stop());
+      const authenticator = await jwtAuthenticator(config, tenants, log);
       gateway = await startGateway({
+        ...(authenticator ? { authenticator } : {}),
         store,
         backend,
         tenants: tenants.current,
@@ -122,6 +129,28 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await stop();
     throw error;
   }
+}
+
+/** Static tokens plus JWTs when a JWT key source is configured; undefined = static tokens only. */
+async function jwtAuthenticator(config: Readonly<GatewayConfig>, tenants: TenantsSource, log: Logger): Promise<Authenticator | undefined> {
+  const jwt = config.jwt;
+  if (!jwt) return undefined;
+  const keySource = jwt.jwksUrl
+    ? { kind: 'jwks' as const, url: jwt.jwksUrl, timeoutMs: jwt.jwksTimeoutMs }
+    : { kind: 'local' as const, text: await readFile(jwt.publicKeyFile!, 'utf8') };
+  const authLog = log.child({ component: 'jwt-auth' });
+  const verifier = new JWTAuthenticator({
+    keySource,
+    issuer: jwt.issuer,
+    audience: jwt.audience,
+    algorithms: jwt.algorithms,
+    tenantClaim: jwt.tenantClaim,
+    clockToleranceS: jwt.clockToleranceS,
+    tenants: tenants.current,
+    // Only the error's code and message: never the token.
+    onKeySourceError: (error) => authLog.warn({ code: (error as { code?: string }).code, message: (error as Error).message }, 'JWT key source failed; caller refused'),
+  });
+  return new CompositeAuthenticator(new StaticTokenAuthenticator(tenants.current), verifier);
 }
 
 function backendConfig(config: Readonly<GatewayConfig>, profiles: SandboxProfile[], registry: Registry, log: Logger, options: StackOptions): BackendConfig {
