@@ -1,0 +1,88 @@
+// The RouteStore contract against RedisRouteStore on a one-node Redis Cluster (cluster mode on,
+// all 16384 slots on one node), through ioredis' Cluster client. Cluster mode makes Redis itself
+// refuse any command or script whose keys span hash slots (CROSSSLOT), so this run is the check
+// that every script stays inside one slot. It also pins keySlot() against CLUSTER KEYSLOT.
+
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Cluster, Redis } from 'ioredis';
+import { RedisRouteStore } from '@berth/gateway';
+import { failurePolicy } from '@berth/gateway/store/redis-connection';
+import { RedisKeys, keySlot } from '@berth/gateway/store/redis-keys';
+import { runRouteStoreContract } from '../contracts/route-store-contract.js';
+import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
+
+let server: RedisServer;
+let prefixes = 0;
+beforeAll(async () => {
+  server = await startRedisServer({ cluster: true });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+function clusterClient(): Cluster {
+  const { commandTimeout, retryStrategy: _standaloneOnly, ...policy } = failurePolicy(2000);
+  return new Cluster([{ host: server.host, port: server.port }], {
+    enableOfflineQueue: false,
+    redisOptions: { ...policy, commandTimeout },
+  });
+}
+
+runRouteStoreContract({
+  name: 'RedisRouteStore on Redis Cluster',
+  serverClock: true,
+  newStore: async ({ limits }) => {
+    const client = clusterClient();
+    // The Cluster client needs its slot map before the first command; wait for it (bounded).
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('cluster client not ready within 10 s')), 10_000);
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      client.disconnect();
+      throw error;
+    });
+    const store = new RedisRouteStore({ client, keyPrefix: `cluster${++prefixes}:`, limits });
+    // The store does not close a client it was given: the test owns it.
+    const close = store.close.bind(store);
+    store.close = async () => {
+      await close();
+      await client.quit().catch(() => client.disconnect());
+    };
+    return store;
+  },
+});
+
+describe('hash slots', () => {
+  test('the cluster node refuses a cross-slot script, so the contract run above is a real check', async () => {
+    const admin = new Redis(server.url);
+    try {
+      await expect(admin.eval('return 1', 2, '{route:1}:a', '{route:2}:b')).rejects.toThrow(/CROSSSLOT/);
+      await expect(admin.eval('return 1', 2, '{route:1}:a', '{route:1}:b')).resolves.toBe(1);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  test('keySlot agrees with CLUSTER KEYSLOT, and every key of a session shares one slot', async () => {
+    const admin = new Redis(server.url);
+    try {
+      const keys = new RedisKeys('berth:');
+      for (const id of ['s1', 'demo-1', 'A', 'x_y-z', 'a'.repeat(64)]) {
+        const k = keys.session(id);
+        const slots = new Set(Object.values(k).map(keySlot));
+        expect(slots.size).toBe(1);
+        expect(await admin.call('CLUSTER', 'KEYSLOT', k.record)).toBe(keySlot(k.record));
+      }
+      for (const key of [keys.tenantSessions('al{ice}'), keys.tenantUsage('bob'), keys.standbyIds('gpu'), '123456789', 'no-tag', '{}empty']) {
+        expect(await admin.call('CLUSTER', 'KEYSLOT', key)).toBe(keySlot(key));
+      }
+      expect(keySlot(keys.tenantSessions('al{ice}'))).toBe(keySlot(keys.tenantUsage('al{ice}')));
+      expect(keySlot(keys.standbyIds('gpu'))).toBe(keySlot(keys.standbyData('gpu')));
+    } finally {
+      admin.disconnect();
+    }
+  });
+});
