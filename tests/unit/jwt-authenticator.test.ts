@@ -7,6 +7,7 @@ import { base64url, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { JWTAuthenticator, type JWTAuthenticatorOptions, type JWTKeySource } from '@berth/gateway/auth/jwt-authenticator';
 import { CompositeAuthenticator, isJwtShaped } from '@berth/gateway/auth/composite-authenticator';
 import { StaticTokenAuthenticator } from '@berth/gateway/auth/static-token-authenticator';
+import { ConfigError, loadConfig } from '@berth/gateway/config';
 import { hashToken, parseTenants } from '@berth/gateway/tenants/tenants-file';
 import { makeKey, signToken, startJwksServer, type JwksServer, type TestKey } from '../fixtures/jwks-server.js';
 
@@ -194,5 +195,44 @@ describe('CompositeAuthenticator', () => {
     expect(isJwtShaped('a.b.')).toBe(true);
     expect(isJwtShaped('alice-static-token')).toBe(false);
     expect(isJwtShaped('a.b.c.d')).toBe(false);
+  });
+});
+
+describe('BERTH_JWT_* configuration', () => {
+  const problemsOf = (env: Record<string, string>): string => {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as ConfigError).problems.join('\n');
+    }
+    throw new Error('loadConfig accepted a bad configuration');
+  };
+
+  test('no key source = no JWT config; defaults when one is set', () => {
+    expect(loadConfig({}).jwt).toBeUndefined();
+    expect(loadConfig({ BERTH_JWT_JWKS_URL: 'https://idp.test/jwks', BERTH_JWT_ISSUER: 'https://idp.test', BERTH_JWT_AUDIENCE: 'berth' }).jwt).toEqual({
+      jwksUrl: 'https://idp.test/jwks',
+      publicKeyFile: undefined,
+      issuer: 'https://idp.test',
+      audience: 'berth',
+      algorithms: ['RS256', 'ES256'],
+      tenantClaim: 'berth_tenant',
+      jwksTimeoutMs: 2000,
+      clockToleranceS: 30,
+    });
+  });
+
+  test('issuer and audience are required with a key source; every problem is reported at once', () => {
+    const problems = problemsOf({ BERTH_JWT_PUBLIC_KEY_FILE: '/k.pem', BERTH_JWT_ALGORITHMS: 'RS256,HS256,none', BERTH_JWT_JWKS_TIMEOUT_MS: 'soon' });
+    expect(problems).toMatch(/BERTH_JWT_ISSUER is required/);
+    expect(problems).toMatch(/BERTH_JWT_AUDIENCE is required/);
+    expect(problems).toMatch(/BERTH_JWT_ALGORITHMS="RS256,HS256,none" must be a comma list of/);
+    expect(problems).toMatch(/BERTH_JWT_JWKS_TIMEOUT_MS="soon" must be an integer/);
+  });
+
+  test('one key source only, and issuer without a key source is reported', () => {
+    expect(problemsOf({ BERTH_JWT_PUBLIC_KEY_FILE: '/k.pem', BERTH_JWT_JWKS_URL: 'https://idp.test/jwks', BERTH_JWT_ISSUER: 'i', BERTH_JWT_AUDIENCE: 'a' })).toMatch(/only one of/);
+    expect(problemsOf({ BERTH_JWT_ISSUER: 'i' })).toMatch(/no key source/);
   });
 });
