@@ -31,8 +31,12 @@ export function sessionRoutes(ctx: IngressContext): Router {
     if (ctx.draining()) throw new BerthError('draining', 'the gateway is shutting down; retry on another replica', { retryAfterS: 1 });
     let session = await ctx.sessions.open(tenant, sessionId);
     const abort = new AbortController();
+    // A caller gone before its stream started aborts the turn (nobody holds a frame id to resume
+    // with). Once the relay runs, a disconnect does not: the turn runs on and fills the replay
+    // buffer, so a reconnect with Last-Event-ID (on any replica) gets the rest of it.
+    let relaying = false;
     res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
+      if (!res.writableFinished && !relaying) abort.abort();
     });
     // One retry: the first attempt may find the bound sandbox gone; the second runs on a fresh one.
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -50,6 +54,8 @@ export function sessionRoutes(ctx: IngressContext): Router {
       const turnNumber = session.turns + 1;
       await ctx.store.updateSession(sessionId, { turns: turnNumber });
       await ctx.store.resetReplay(sessionId);
+      if (abort.signal.aborted) return;
+      relaying = true;
       const caller = new SseResponse(res);
       const active = {
         cut: (reason: string) => {
@@ -70,6 +76,7 @@ export function sessionRoutes(ctx: IngressContext): Router {
           log: ctx.log,
           metrics: ctx.metrics,
           now: ctx.now,
+          signal: abort.signal,
         });
         if (end.kind === 'broken') {
           ctx.metrics.sandboxesLost.inc({ reason: 'mid_turn' });

@@ -25,8 +25,17 @@ export interface RelayOptions {
   log: Logger;
   metrics: GatewayMetrics;
   now: () => number;
-  /** Activity stamp interval while streaming, in ms. Default 30 000 (well under any idle timeout ≥ 60 s). */
+  /**
+   * Activity stamp interval while streaming, in ms. Default 3 000: a third of the smallest idle
+   * timeout config allows (BERTH_IDLE_TIMEOUT_S ≥ 10), so no reaper on any replica ever sees a
+   * streaming session as idle. One small write per stream every 3 s.
+   */
   touchIntervalMs?: number;
+  /**
+   * Aborted when the gateway cut the turn on purpose (drain): an upstream that ends then is not a
+   * lost sandbox. Without it, a caller that went away counts as the cut (older behaviour).
+   */
+  signal?: AbortSignal;
 }
 
 export type RelayEnd =
@@ -48,7 +57,7 @@ export async function relayTurn(options: RelayOptions): Promise<RelayEnd> {
   let seq = 0;
   let knownSdkSessionId = options.sdkSessionId;
   let end: RelayEnd | undefined;
-  const touch = setInterval(() => void store.touch(sessionId, now()).catch(() => undefined), options.touchIntervalMs ?? 30_000);
+  const touch = setInterval(() => void store.touch(sessionId, now()).catch(() => undefined), options.touchIntervalMs ?? 3_000);
   touch.unref();
 
   const emit = (frame: SseFrame & { event: string }): void => {
@@ -102,7 +111,11 @@ export async function relayTurn(options: RelayOptions): Promise<RelayEnd> {
     clearInterval(touch);
   }
   upstream.destroy();
-  if (!end) end = caller.ended ? { kind: 'caller_gone' } : { kind: 'broken' };
+  // A caller that disconnected does not stop the turn (routes-sessions.ts), so with a signal only
+  // a deliberate cut counts as 'caller_gone'; a break after the caller left is still a lost
+  // sandbox, and its error frame still reaches the replay buffer for a resuming caller.
+  const cut = options.signal ? options.signal.aborted : caller.ended;
+  if (!end) end = cut ? { kind: 'caller_gone' } : { kind: 'broken' };
   // The transcript is stored before the terminal frame goes out, so a follow-up that lands on a
   // fresh sandbox right after `done` finds every entry of this turn.
   const { transcriptLost } = await writer.flush();

@@ -1,0 +1,183 @@
+// Durable conversations and resumable streams through one whole stack over Redis (issue: Redis
+// route store, durable conversations, resumable streams). Pins: an agent process SIGKILLed
+// mid-stream ends the caller's stream with one `event: error` and the next message resumes on a
+// fresh sandbox with the whole history (transcript frames stored, bootstrap hands them over);
+// a caller that drops mid-turn and reconnects with Last-Event-ID gets every frame exactly once;
+// the idle reaper releases idle sandboxes (next message resumes from the store) but never a
+// streaming one.
+
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { SseFrame } from '@berth/protocol';
+import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
+import { authHeaders, collect, resultText, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack } from '../fixtures/stack.js';
+
+let redis: RedisServer;
+let s: TestStack;
+const alice = TEST_TOKENS.alice;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  // 10 s is the smallest idle timeout config accepts; the reaper test waits it out once.
+  s = await startTestStack({ redisUrl: redis.url, poolSize: 2, env: { BERTH_IDLE_TIMEOUT_S: '10' } });
+  await waitFor(async () => (await pool()).ready === 2);
+});
+
+afterAll(async () => {
+  await s?.stop();
+  await redis?.stop();
+});
+
+async function pool(): Promise<{ ready: number; claimed: number }> {
+  const res = await fetch(`${s.url}/api/pool`, { headers: authHeaders(alice) });
+  return ((await res.json()) as { pools: Array<{ ready: number; claimed: number }> }).pools[0]!;
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The pid listening on the sandbox's loopback port (the agent server process). */
+function pidListeningOn(url: string): number {
+  const port = new URL(url).port;
+  const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
+  const pid = /pid=(\d+)/.exec(out)?.[1];
+  if (!pid) throw new Error(`no process listens on port ${port}: ${out}`);
+  return Number(pid);
+}
+
+/** Ids must be `<turn>:1 … <turn>:N` with no gap or repeat, and end with exactly one terminal frame. */
+function expectWholeStream(frames: SseFrame[], turn: number): void {
+  expect(frames.map((f) => f.id)).toEqual(frames.map((_, i) => `${turn}:${i + 1}`));
+  expect(frames.filter((f) => f.event === 'done' || f.event === 'error')).toHaveLength(1);
+  expect(['done', 'error']).toContain(frames.at(-1)!.event);
+}
+
+describe('durable conversations', () => {
+  test('an agent SIGKILLed mid-stream: one event: error soon after, then the next message resumes on a fresh sandbox with the history', async () => {
+    const id = 'crash-1';
+    const first = await sendMessage(s.url, id, 'remember the word heron', { token: alice });
+    expect(terminalFrames(first).map((f) => f.event)).toEqual(['done']);
+    const before = (await s.stack.store.getSession(id))!;
+    expect(before.sdkSessionId).not.toBeNull();
+    const pid = pidListeningOn(before.sandbox!.url);
+
+    s.model.script({ kind: 'slow', delayMs: 5000 });
+    let killedAt = 0;
+    let terminalAt = 0;
+    const turn = await sendMessage(s.url, id, 'a long answer please', {
+      token: alice,
+      onFrame: (frame) => {
+        if (killedAt === 0) {
+          killedAt = performance.now();
+          process.kill(pid, 'SIGKILL');
+        }
+        if (frame.event === 'done' || frame.event === 'error') terminalAt = performance.now();
+      },
+    });
+    expect(killedAt).toBeGreaterThan(0);
+    expect(turn.status).toBe(200);
+    expect(terminalFrames(turn).map((f) => f.event)).toEqual(['error']);
+    expect(turn.frames.at(-1)!.event).toBe('error');
+    expect(JSON.parse(turn.frames.at(-1)!.data)).toHaveProperty('message');
+    const errorAfterMs = Math.round(terminalAt - killedAt);
+    console.log(JSON.stringify({ metric: 'sigkill_to_error_frame_ms', value: errorAfterMs }));
+    // Generous bound (the brief asks for ~1 s; shared 2-core machines are noisy): it is the
+    // connection reset, not a timeout, that ends the stream.
+    expect(errorAfterMs).toBeLessThan(5000);
+    // The lost sandbox is forgotten (just after the error frame went out), so the next message
+    // re-provisions.
+    await waitFor(async () => (await s.stack.store.getSession(id))!.sandbox === null, 5000);
+
+    const requestsBefore = s.model.requests.length;
+    const next = await sendMessage(s.url, id, 'what was the word?', { token: alice });
+    expect(next.status).toBe(200);
+    expect(terminalFrames(next).map((f) => f.event)).toEqual(['done']);
+    const after = (await s.stack.store.getSession(id))!;
+    expect(after.sandbox!.sandboxId).not.toBe(before.sandbox!.sandboxId);
+    expect(after.turns).toBe(3);
+    // The model request of the resumed turn carries turn one: the fresh sandbox got the stored
+    // transcript at bootstrap and the SDK resumed from it.
+    const request = s.model.requests.slice(requestsBefore).find((r) => r.kind === 'main')!;
+    expect(JSON.stringify(request.body)).toContain('remember the word heron');
+    expect(resultText(next)).toContain('remember the word heron');
+  });
+});
+
+describe('resumable streams', () => {
+  test('a caller that drops mid-turn and reconnects with Last-Event-ID gets every frame exactly once', async () => {
+    const id = 'resume-1';
+    await sendMessage(s.url, id, 'warm up', { token: alice });
+    s.model.script({ kind: 'slow', delayMs: 1500 });
+    const abort = new AbortController();
+    const cut = await sendMessage(s.url, id, 'tell me a story', { token: alice, signal: abort.signal, onFrame: () => abort.abort() });
+    expect(cut.frames.length).toBeGreaterThanOrEqual(1);
+    expect(terminalFrames(cut)).toHaveLength(0);
+    const lastId = cut.frames.at(-1)!.id!;
+
+    const rest = await collect(`${s.url}/sessions/${id}/stream`, { headers: { ...authHeaders(alice), 'last-event-id': lastId } });
+    expect(rest.status).toBe(200);
+    const union = [...cut.frames, ...rest.frames];
+    expectWholeStream(union, 2);
+    expect(union.at(-1)!.event).toBe('done');
+    expect(resultText({ ...rest, frames: union })).toContain('tell me a story');
+  });
+
+  test('a POST retried with Last-Event-ID resumes instead of starting a turn', async () => {
+    const id = 'resume-2';
+    s.model.script({ kind: 'slow', delayMs: 1500 });
+    const abort = new AbortController();
+    const cut = await sendMessage(s.url, id, 'first and only', { token: alice, signal: abort.signal, onFrame: () => abort.abort() });
+    const lastId = cut.frames.at(-1)!.id!;
+    const rest = await sendMessage(s.url, id, 'first and only', { token: alice, headers: { 'last-event-id': lastId } });
+    expect(rest.status).toBe(200);
+    expectWholeStream([...cut.frames, ...rest.frames], 1);
+    expect((await s.stack.store.getSession(id))!.turns).toBe(1);
+  });
+
+  test('an unknown Last-Event-ID gets one event: error', async () => {
+    await sendMessage(s.url, 'resume-3', 'hi', { token: alice });
+    for (const lastId of ['99:1', 'garbage']) {
+      const turn = await collect(`${s.url}/sessions/resume-3/stream`, { headers: { ...authHeaders(alice), 'last-event-id': lastId } });
+      expect(turn.status).toBe(200);
+      expect(turn.frames).toHaveLength(1);
+      expect(turn.frames[0]!.event).toBe('error');
+      expect(JSON.parse(turn.frames[0]!.data)).toMatchObject({ code: 'replay_gap' });
+    }
+  });
+});
+
+describe('idle reaping', () => {
+  test('an idle session is reaped and resumes from the store; a streaming one is not reaped', async () => {
+    await sendMessage(s.url, 'idle-1', 'remember the word plover', { token: alice });
+    await sendMessage(s.url, 'busy-2', 'warm up', { token: alice });
+    const idleSandbox = (await s.stack.store.getSession('idle-1'))!.sandbox!;
+    const busySandbox = (await s.stack.store.getSession('busy-2'))!.sandbox!;
+
+    // busy-2 streams for longer than the idle timeout; its last explicit activity is now.
+    s.model.script({ kind: 'slow', delayMs: 14_000 });
+    const started = Date.now();
+    const streaming = sendMessage(s.url, 'busy-2', 'a very long answer', { token: alice });
+    // Wait past the 10 s idle timeout (plus a margin) for both sessions, then reap.
+    await new Promise((r) => setTimeout(r, 11_500 - (Date.now() - started)));
+    await s.stack.gateway!.reaper.tick();
+
+    const idle = (await s.stack.store.getSession('idle-1'))!;
+    expect(idle.sandbox).toBeNull();
+    const busy = (await s.stack.store.getSession('busy-2'))!;
+    expect(busy.sandbox?.sandboxId).toBe(busySandbox.sandboxId);
+    const turn = await streaming;
+    expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
+
+    const requestsBefore = s.model.requests.length;
+    const next = await sendMessage(s.url, 'idle-1', 'what was the word?', { token: alice });
+    expect(terminalFrames(next).map((f) => f.event)).toEqual(['done']);
+    expect((await s.stack.store.getSession('idle-1'))!.sandbox!.sandboxId).not.toBe(idleSandbox.sandboxId);
+    const request = s.model.requests.slice(requestsBefore).find((r) => r.kind === 'main')!;
+    expect(JSON.stringify(request.body)).toContain('remember the word plover');
+  });
+});
