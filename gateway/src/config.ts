@@ -4,6 +4,7 @@
 // Reachability (Redis, Kubernetes) is not checked here: it fails /readyz, not boot.
 
 import type { BackendKind } from '@berth/orchestrator';
+import { ASYMMETRIC_ALGORITHMS } from './auth/jwt-authenticator.js';
 
 export interface GatewayConfig {
   /** Ingress listen address. Default 127.0.0.1: a developer's stack is not exposed by accident. */
@@ -64,7 +65,7 @@ export interface JwtConfig {
 }
 
 /** Asymmetric only: 'none' and HS* (an HMAC keyed with a public key) are never accepted. */
-const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const JWT_ALGORITHMS: readonly string[] = ASYMMETRIC_ALGORITHMS;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
