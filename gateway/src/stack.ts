@@ -13,7 +13,8 @@ import { CompositeAuthenticator } from './auth/composite-authenticator.js';
 import { JWTAuthenticator } from './auth/jwt-authenticator.js';
 import { StaticTokenAuthenticator } from './auth/static-token-authenticator.js';
 import type { GatewayConfig } from './config.js';
-import { credentialKeysFromEnv, createSessionCredentials } from './credentials/index.js';
+import { credentialKeysFromEnv, createSessionCredentials, type CredentialKeys } from './credentials/index.js';
+import { modalOptionsFromEnv } from '@berth/orchestrator/backends/modal/modal-config';
 import { compileAllowlist, createEgressServer, type TenantEgressPolicy } from './egress/index.js';
 import { sandboxEgressSettings } from './egress/sandbox-env.js';
 import { startGateway, type RunningGateway } from './gateway.js';
@@ -71,7 +72,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     if (!(roles.ingress && roles.egress) && !config.credentialKeys) {
       throw new Error('BERTH_CREDENTIAL_KEYS is required when ingress and egress run as separate processes (both must share the signing keys)');
     }
-    const credentials = createSessionCredentials({ keys: credentialKeysFromEnv(config.credentialKeys) });
+    const keys = credentialKeysFromEnv(config.credentialKeys);
+    const credentials = createSessionCredentials({ keys });
 
     let egressUrl: string | undefined;
     if (roles.egress) {
@@ -102,7 +104,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         },
       };
       const profiles = await loadProfiles(config.profilesFile, config.poolSize);
-      backend = await createBackend(backendConfig(config, profiles, registry, log, options));
+      backend = await createBackend(backendConfig(config, profiles, registry, log, options, store, keys));
       await backend.start();
       const started = backend;
       stops.push(() => started.stop());
@@ -153,16 +155,59 @@ async function jwtAuthenticator(config: Readonly<GatewayConfig>, tenants: Tenant
   return new CompositeAuthenticator(new StaticTokenAuthenticator(tenants.current), verifier);
 }
 
-function backendConfig(config: Readonly<GatewayConfig>, profiles: SandboxProfile[], registry: Registry, log: Logger, options: StackOptions): BackendConfig {
+function backendConfig(
+  config: Readonly<GatewayConfig>,
+  profiles: SandboxProfile[],
+  registry: Registry,
+  log: Logger,
+  options: StackOptions,
+  store: RouteStore,
+  keys: CredentialKeys,
+): BackendConfig {
   const metrics = createBackendMetrics(registry, config.backend);
   const logger = log.child({ component: 'backend' });
+  const agentEnv = options.agentEnv ? { agentEnv: options.agentEnv } : {};
   switch (config.backend) {
     case 'local':
-      return { kind: 'local', options: { profiles, logger, metrics, ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}), ...options.backendOptions } };
+      return { kind: 'local', options: { profiles, logger, metrics, ...agentEnv, ...options.backendOptions } };
     case 'kubernetes':
-      return { kind: 'kubernetes', options: { profiles, logger, metrics, namespace: config.kubeNamespace, kubeconfig: config.kubeconfig, image: config.agentImage, ...options.backendOptions } };
-    case 'modal':
-      return { kind: 'modal', options: { profiles, logger, metrics, appName: config.modalApp, image: config.agentImage, ...options.backendOptions } };
+      return {
+        kind: 'kubernetes',
+        options: {
+          profiles,
+          metrics,
+          registry,
+          namespace: config.kubeNamespace,
+          ...(config.kubeconfig ? { kubeconfigPath: config.kubeconfig } : {}),
+          agentImage: config.agentImage,
+          // Agent tokens are derived from the shared keys, so every replica can reach every pod.
+          tokenKeys: keys,
+          onWarn: (message: string) => logger.warn({}, message),
+          ...agentEnv,
+          ...options.backendOptions,
+        },
+      };
+    case 'modal': {
+      const modal = modalOptionsFromEnv(options.env);
+      if (modal.problems.length > 0) throw new Error(`invalid Modal configuration:\n  ${modal.problems.join('\n  ')}`);
+      return {
+        kind: 'modal',
+        options: {
+          profiles,
+          logger,
+          metrics,
+          // Pool membership lives in the route store: a claim is an atomic pop there (Redis across replicas).
+          standbys: store,
+          appName: config.modalApp,
+          agentImage: config.agentImage,
+          ...modal.options,
+          // With an in-process store nobody else can claim our standbys after we stop: terminate them.
+          onStop: config.redisUrl ? 'keep' : 'terminate',
+          ...agentEnv,
+          ...options.backendOptions,
+        },
+      };
+    }
   }
 }
 
