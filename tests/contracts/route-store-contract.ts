@@ -7,7 +7,8 @@
 // hundreds of milliseconds with wide margins. Each test gets a fresh, empty store.
 
 import { afterEach, describe, expect, test } from 'vitest';
-import type { RouteStore, RouteStoreLimits, SandboxBinding, SessionRecord, StoredTranscriptEntry } from '@berth/gateway';
+import type { StoredTranscriptEntry } from '@berth/protocol';
+import type { RouteStore, RouteStoreLimits, SandboxBinding, SessionRecord } from '@berth/gateway';
 
 export interface RouteStoreContractOptions {
   name: string;

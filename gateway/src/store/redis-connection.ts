@@ -118,6 +118,11 @@ export function toStoreError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const isReply = error.name === 'ReplyError';
   if (isReply && !UNAVAILABLE_REPLY.test(error.message)) return error;
-  const reason = error.message === 'Command timed out' ? 'Redis did not answer in time' : error.message.split('\n')[0];
-  return new StoreUnavailableError(`Redis route store unavailable: ${reason}`, { cause: error });
+  return new StoreUnavailableError(`Redis route store unavailable: ${reasonOf(error)}; check that Redis is running and reachable`, { cause: error });
+}
+
+function reasonOf(error: Error): string {
+  if (error.message === 'Command timed out') return 'Redis did not answer in time';
+  if (/enableOfflineQueue|Connection is closed|MaxRetriesPerRequest|max retries per request/i.test(error.message)) return 'the connection to Redis is down';
+  return error.message.split('\n')[0] ?? 'unknown error';
 }

@@ -2,7 +2,8 @@
 // installations can share one Redis) and carries a hash tag, so that each Lua script only ever
 // touches keys of ONE Redis Cluster hash slot:
 // - `{route:<shard>}`: everything of one session (record, lock, transcript, replay buffer) AND
-//   the shard of the activity index the session is listed in. checkAndTouch checks the record
+//   the shard of the activity index (sessions holding a sandbox, scored by last activity) the
+//   session is listed in. The shard is a hash of the session id. checkAndTouch checks the record
 //   and stamps the index in one script, so record and index must share a slot; a per-session
 //   `{sessionId}` tag would put the index in another slot (CROSSSLOT in Cluster).
 // - `{tenant:<name>}`: the tenant's session index and usage counters.
