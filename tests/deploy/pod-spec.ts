@@ -1,6 +1,7 @@
 // Small readers over rendered workloads for the deploy tests: the pod template of a
 // Deployment/StatefulSet, a container's env as a map, and label-selector matching the way the
-// API server and NetworkPolicy engines do it (matchLabels and matchExpressions).
+// API server and NetworkPolicy engines do it (matchLabels and matchExpressions), and a
+// container's env resolved the way the kubelet hands it to the process.
 import type { KubeObject } from './render-chart.js';
 
 export interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }
@@ -59,4 +60,14 @@ export function selects(selector: LabelSelector | undefined, labels: Record<stri
     if (e.operator === 'NotIn' && has && e.values?.includes(value!)) return false;
   }
   return true;
+}
+
+/** The container env as the process sees it: Secret refs filled with stand-ins, $(VAR) expanded as the kubelet does. */
+export function resolveEnv(env: EnvVar[], secretValue: (name: string, key: string) => string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env) {
+    if (e.valueFrom?.secretKeyRef) out[e.name] = secretValue(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
+    else out[e.name] = (e.value ?? '').replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => out[name] ?? whole);
+  }
+  return out;
 }

@@ -25,6 +25,8 @@ const rejected: Array<[string, Values, RegExp]> = [
   ['an unknown tenant field', { tenants: { config: { tenants: { alice: { tokenHashes: [HASH], egres: {} } } } } }, /additional properties 'egres'/],
   ['an allowlist entry with a scheme', { tenants: { config: { tenants: { alice: { tokenHashes: [HASH], egress: { allow: ['https://api.github.com'] } } } } } }, /egress\/allow\/0/],
   ['a token budget without a period', { tenants: { config: { tenants: { alice: { tokenHashes: [HASH], limits: { tokenBudget: { tokens: 10 } } } } } } }, /periodS/],
+  ['a tenant name with capitals', { tenants: { config: { tenants: { Alice: { tokenHashes: [HASH] } } } } }, /Alice/],
+  ['a profile name longer than the gateway allows', { sandboxes: { profiles: [{ name: 'p'.repeat(32), poolSize: 1 }] } }, /at '\/sandboxes\/profiles\/0\/name'/],
   ['an egress CIDR that is not one', { egress: { internet: { cidr: 'internet' } } }, /at '\/egress\/internet\/cidr'/],
   ['a NodePort outside the NodePort range', { gateway: { service: { type: 'NodePort', nodePort: 8080 } } }, /at '\/gateway\/service\/nodePort'/],
   // Cross-field rules (_validate.tpl).
