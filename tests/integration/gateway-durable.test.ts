@@ -10,6 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { SseFrame } from '@berth/protocol';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
+// The offline model's `slow` reply waits delayMs after each of its ~8 stream events, so a reply
+// lasts about 8 × delayMs.
 import { authHeaders, collect, resultText, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack } from '../fixtures/stack.js';
 
 let redis: RedisServer;
@@ -66,7 +68,7 @@ describe('durable conversations', () => {
     expect(before.sdkSessionId).not.toBeNull();
     const pid = pidListeningOn(before.sandbox!.url);
 
-    s.model.script({ kind: 'slow', delayMs: 5000 });
+    s.model.script({ kind: 'slow', delayMs: 1000 });
     let killedAt = 0;
     let terminalAt = 0;
     const turn = await sendMessage(s.url, id, 'a long answer please', {
@@ -112,7 +114,7 @@ describe('resumable streams', () => {
   test('a caller that drops mid-turn and reconnects with Last-Event-ID gets every frame exactly once', async () => {
     const id = 'resume-1';
     await sendMessage(s.url, id, 'warm up', { token: alice });
-    s.model.script({ kind: 'slow', delayMs: 1500 });
+    s.model.script({ kind: 'slow', delayMs: 300 });
     const abort = new AbortController();
     const cut = await sendMessage(s.url, id, 'tell me a story', { token: alice, signal: abort.signal, onFrame: () => abort.abort() });
     expect(cut.frames.length).toBeGreaterThanOrEqual(1);
@@ -129,7 +131,7 @@ describe('resumable streams', () => {
 
   test('a POST retried with Last-Event-ID resumes instead of starting a turn', async () => {
     const id = 'resume-2';
-    s.model.script({ kind: 'slow', delayMs: 1500 });
+    s.model.script({ kind: 'slow', delayMs: 300 });
     const abort = new AbortController();
     const cut = await sendMessage(s.url, id, 'first and only', { token: alice, signal: abort.signal, onFrame: () => abort.abort() });
     const lastId = cut.frames.at(-1)!.id!;
@@ -158,8 +160,9 @@ describe('idle reaping', () => {
     const idleSandbox = (await s.stack.store.getSession('idle-1'))!.sandbox!;
     const busySandbox = (await s.stack.store.getSession('busy-2'))!.sandbox!;
 
-    // busy-2 streams for longer than the idle timeout; its last explicit activity is now.
-    s.model.script({ kind: 'slow', delayMs: 14_000 });
+    // busy-2 streams for longer than the idle timeout (the offline model waits delayMs after each
+    // of its ~8 stream events: ~14 s); its last explicit activity is the turn's start.
+    s.model.script({ kind: 'slow', delayMs: 1800 });
     const started = Date.now();
     const streaming = sendMessage(s.url, 'busy-2', 'a very long answer', { token: alice });
     // Wait past the 10 s idle timeout (plus a margin) for both sessions, then reap.
