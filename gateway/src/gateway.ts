@@ -12,6 +12,7 @@ import type { Logger } from './log.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import type { IngressContext } from './ingress/context.js';
 import { createIngressApp } from './ingress/app.js';
+import { IngressQuotas } from './quotas/ingress-quotas.js';
 import { IdleReaper } from './sessions/reaper.js';
 import type { SandboxAccess } from './sessions/sandbox-access.js';
 import { SessionService } from './sessions/session-service.js';
@@ -54,6 +55,8 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
   const now = parts.now ?? Date.now;
   const metrics = parts.metrics ?? createGatewayMetrics();
   let draining = false;
+  const idleTimeoutMs = (parts.idleTimeoutS ?? 900) * 1000;
+  const reaperIntervalMs = parts.reaperIntervalMs ?? 15_000;
   const sessions = new SessionService({ store: parts.store, backend: parts.backend, access: parts.access, log: parts.log, now });
   const context: IngressContext = {
     store: parts.store,
@@ -65,6 +68,8 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
     metrics,
     now,
     maxBodyBytes: parts.maxBodyBytes ?? 256 * 1024,
+    // A session lease outlives the sandbox's idle life by one reaper pass plus 5 s (see IngressQuotas).
+    quotas: new IngressQuotas({ store: parts.store, metrics, now, sessionLeaseTtlMs: idleTimeoutMs + reaperIntervalMs + 5_000 }),
     draining: () => draining,
     streams: new Set(),
   };
@@ -84,8 +89,8 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
     log: parts.log,
     metrics,
     now,
-    idleTimeoutMs: (parts.idleTimeoutS ?? 900) * 1000,
-    intervalMs: parts.reaperIntervalMs ?? 15_000,
+    idleTimeoutMs,
+    intervalMs: reaperIntervalMs,
   });
   reaper.start();
   const address = server.address() as AddressInfo;

@@ -6,6 +6,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Logger } from '../log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SessionService } from '../sessions/session-service.js';
+import type { IngressQuotas } from '../quotas/ingress-quotas.js';
 import type { RouteStore } from '../store/route-store.js';
 import type { TenantDirectory } from '../tenants/tenant.js';
 
@@ -19,6 +20,8 @@ export interface IngressContext {
   metrics: GatewayMetrics;
   now: () => number;
   maxBodyBytes: number;
+  /** Tenant limits (rate, budget, concurrent sessions and turns), enforced by the session routes. */
+  quotas: IngressQuotas;
   /** Streams being relayed now, so a drain can end each with one terminal frame. */
   streams: Set<ActiveStream>;
   /** True once shutdown began: /readyz answers 503 and new turns are refused. */

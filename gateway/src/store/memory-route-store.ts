@@ -7,12 +7,17 @@ import type { SseFrame, StoredTranscriptEntry } from '@berth/protocol';
 import {
   DEFAULT_ROUTE_STORE_LIMITS,
   emptyUsage,
+  pageLimit,
   type CreateResult,
+  type LeaseKind,
+  type LeaseResult,
+  type RateTake,
   type Ownership,
   type ReplayResult,
   type RouteStore,
   type RouteStoreLimits,
   type SandboxBinding,
+  type SessionPage,
   type SessionPatch,
   type SessionRecord,
   type Standby,
@@ -42,6 +47,9 @@ export class MemoryRouteStore implements RouteStore {
   private readonly replays = new Map<string, ReplayBuffer>();
   private readonly standbys = new Map<string, Standby[]>();
   private readonly usage = new Map<string, UsageReport>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** `${kind}\0${tenant}` → holder → expiry (ms on this store's clock). */
+  private readonly leases = new Map<string, Map<string, number>>();
   private readonly limits: RouteStoreLimits;
   private readonly now: () => number;
 
@@ -77,6 +85,13 @@ export class MemoryRouteStore implements RouteStore {
       .filter((s) => s.tenant === tenant)
       .sort((a, b) => b.createdAt - a.createdAt)
       .map((s) => structuredClone(s));
+  }
+
+  async listAllSessions(page: { cursor: string | null; limit: number }): Promise<SessionPage> {
+    const limit = pageLimit(page.limit);
+    const ids = [...this.sessions.keys()].filter((id) => page.cursor === null || id > page.cursor).sort();
+    const sessions = ids.slice(0, limit).map((id) => structuredClone(this.sessions.get(id)!));
+    return { sessions, nextCursor: ids.length > limit ? sessions[sessions.length - 1]!.id : null };
   }
 
   async deleteSession(sessionId: string): Promise<SessionRecord | null> {
@@ -217,6 +232,41 @@ export class MemoryRouteStore implements RouteStore {
 
   async getUsage(tenant: string): Promise<UsageReport> {
     return structuredClone(this.usage.get(tenant) ?? { tenant: emptyUsage(), sessions: {} });
+  }
+
+  async takeRateToken(tenant: string, capacity: number, refillPerS: number): Promise<RateTake> {
+    const now = this.now();
+    const bucket = this.buckets.get(tenant) ?? { tokens: capacity, at: now };
+    const elapsedMs = Math.max(0, now - bucket.at);
+    bucket.tokens = Math.min(capacity, bucket.tokens + (elapsedMs * refillPerS) / 1000);
+    bucket.at = now;
+    this.buckets.set(tenant, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { ok: true, remaining: Math.floor(bucket.tokens) };
+    }
+    return { ok: false, retryAfterMs: Math.max(1, Math.ceil(((1 - bucket.tokens) * 1000) / refillPerS)) };
+  }
+
+  async acquireLease(tenant: string, kind: LeaseKind, holder: string, limit: number, ttlMs: number): Promise<LeaseResult> {
+    const key = `${kind}\0${tenant}`;
+    const now = this.now();
+    const set = this.leases.get(key) ?? new Map<string, number>();
+    for (const [h, expiresAt] of set) if (expiresAt <= now) set.delete(h);
+    this.leases.set(key, set);
+    if (!set.has(holder) && set.size >= limit) return { ok: false, held: set.size };
+    set.set(holder, now + ttlMs);
+    return { ok: true, held: set.size };
+  }
+
+  async releaseLease(tenant: string, kind: LeaseKind, holder: string): Promise<void> {
+    this.leases.get(`${kind}\0${tenant}`)?.delete(holder);
+  }
+
+  async countBoundSessions(): Promise<number> {
+    let count = 0;
+    for (const session of this.sessions.values()) if (session.sandbox) count++;
+    return count;
   }
 
   async ping(): Promise<void> {}

@@ -3,10 +3,12 @@
 // touches keys of ONE Redis Cluster hash slot:
 // - `{route:<shard>}`: everything of one session (record, lock, transcript, replay buffer) AND
 //   the shard of the activity index (sessions holding a sandbox, scored by last activity) the
-//   session is listed in. The shard is a hash of the session id. checkAndTouch checks the record
+//   session is listed in, and the shard's id index (every session id, for the admin listing;
+//   sessions created before that index existed are absent from it until recreated).
+//   The shard is a hash of the session id. checkAndTouch checks the record
 //   and stamps the index in one script, so record and index must share a slot; a per-session
 //   `{sessionId}` tag would put the index in another slot (CROSSSLOT in Cluster).
-// - `{tenant:<name>}`: the tenant's session index and usage counters.
+// - `{tenant:<name>}`: the tenant's session index, usage counters, rate bucket and quota leases.
 // - `{pool:<name>}`: one standby pool (list of ids + hash of their data).
 // Names are URI-encoded so a `{` or `}` inside a tenant or pool name can never move the tag.
 // This module only names keys; redis-scripts.ts says what is stored under them.
@@ -30,6 +32,8 @@ export interface SessionKeys {
   replay: string;
   /** The activity-index shard this session belongs to (shared with other sessions of the shard). */
   activity: string;
+  /** Every session id of the shard (score 0, read in id order): the admin listing walks these. */
+  ids: string;
 }
 
 export class RedisKeys {
@@ -48,11 +52,17 @@ export class RedisKeys {
       transcriptUuids: `${base}:transcript-uuids:${id}`,
       replay: `${base}:replay:${id}`,
       activity: `${base}:activity`,
+      ids: `${base}:ids`,
     };
   }
 
   activityShard(shard: number): string {
     return `${this.prefix}{route:${shard}}:activity`;
+  }
+
+  /** The shard's id index; it shares the shard's slot, so create and delete maintain it atomically. */
+  shardIds(shard: number): string {
+    return `${this.prefix}{route:${shard}}:ids`;
   }
 
   tenantSessions(tenant: string): string {
@@ -61,6 +71,16 @@ export class RedisKeys {
 
   tenantUsage(tenant: string): string {
     return `${this.prefix}{tenant:${encodeURIComponent(tenant)}}:usage`;
+  }
+
+  /** The tenant's request-rate token bucket (hash: tokens, at). */
+  tenantRate(tenant: string): string {
+    return `${this.prefix}{tenant:${encodeURIComponent(tenant)}}:rate`;
+  }
+
+  /** The tenant's concurrency leases of one kind (sorted set: holder → expiry, server-clock ms). */
+  tenantLeases(tenant: string, kind: string): string {
+    return `${this.prefix}{tenant:${encodeURIComponent(tenant)}}:leases:${kind}`;
   }
 
   standbyIds(pool: string): string {

@@ -8,9 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import type { SseFrame, StoredTranscriptEntry } from '@berth/protocol';
 import {
-  DEFAULT_ROUTE_STORE_LIMITS,
-  type CreateResult, type Ownership, type ReplayResult, type RouteStore, type RouteStoreLimits,
-  type SandboxBinding, type SessionPatch, type SessionRecord, type Standby, type TokenUsage, type UsageReport,
+  DEFAULT_ROUTE_STORE_LIMITS, pageLimit,
+  type CreateResult, type LeaseKind, type LeaseResult, type Ownership, type RateTake, type ReplayResult, type RouteStore, type RouteStoreLimits,
+  type SandboxBinding, type SessionPage, type SessionPatch, type SessionRecord, type Standby, type TokenUsage, type UsageReport,
 } from './route-store.js';
 import { decodeRecord, decodeReplayFrame, decodeUsage, encodeRecord, encodeReplayFrame, replayIdPrefix, usageArgs } from './redis-codec.js';
 import {
@@ -64,7 +64,7 @@ export class RedisRouteStore implements RouteStore {
 
   async createSession(record: SessionRecord): Promise<CreateResult> {
     const k = this.keys.session(record.id);
-    const reply = await this.script('berthCreateSession', k.record, k.activity, record.id, record.tenant, record.lastActivityAt, ...encodeRecord(record));
+    const reply = await this.script('berthCreateSession', k.record, k.activity, k.ids, record.id, record.tenant, record.lastActivityAt, ...encodeRecord(record));
     if (reply === 1) return { kind: 'forbidden' };
     // The tenant index lives in the tenant's slot, so it is a second command. It is also written
     // on 'owned', which repairs an index entry lost when a creator failed between the two.
@@ -87,10 +87,31 @@ export class RedisRouteStore implements RouteStore {
     return records.filter((r): r is SessionRecord => r !== null && r.tenant === tenant);
   }
 
+  async listAllSessions(page: { cursor: string | null; limit: number }): Promise<SessionPage> {
+    const limit = pageLimit(page.limit);
+    const from = page.cursor === null ? '-' : `(${page.cursor}`;
+    // Each shard's id index is read from the cursor on, limit + 1 ids each: the merged smallest
+    // `limit` ids are the page, and more than `limit` in total means another page follows. One
+    // command per shard plus one read per returned record, never a keyspace scan.
+    const replies = await Promise.all(
+      Array.from({ length: ROUTE_SHARDS }, (_, shard) =>
+        this.run(() => this.client.zrangebylex(this.keys.shardIds(shard), from, '+', 'LIMIT', 0, limit + 1)),
+      ),
+    );
+    const ids = replies.flat().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const pageIds = ids.slice(0, limit);
+    const records = await Promise.all(pageIds.map((id) => this.getSession(id)));
+    return {
+      // A record deleted between the two reads is left out; the cursor still moves past it.
+      sessions: records.filter((r): r is SessionRecord => r !== null),
+      nextCursor: ids.length > limit ? pageIds[pageIds.length - 1]! : null,
+    };
+  }
+
   async deleteSession(sessionId: string): Promise<SessionRecord | null> {
     const k = this.keys.session(sessionId);
     const record = decodeRecord(
-      await this.script('berthDeleteSession', k.record, k.activity, k.lock, k.transcript, k.transcriptUuids, k.replay, sessionId),
+      await this.script('berthDeleteSession', k.record, k.activity, k.lock, k.transcript, k.transcriptUuids, k.replay, k.ids, sessionId),
     );
     if (record) await this.run(() => this.client.zrem(this.keys.tenantSessions(record.tenant), sessionId));
     return record;
@@ -203,6 +224,29 @@ export class RedisRouteStore implements RouteStore {
 
   async getUsage(tenant: string): Promise<UsageReport> {
     return decodeUsage(await this.run(() => this.client.hgetall(this.keys.tenantUsage(tenant))));
+  }
+
+  async takeRateToken(tenant: string, capacity: number, refillPerS: number): Promise<RateTake> {
+    const reply = (await this.script('berthTakeRateToken', this.keys.tenantRate(tenant), capacity, refillPerS / 1000)) as number[];
+    return reply[0] === 1 ? { ok: true, remaining: Number(reply[2]) } : { ok: false, retryAfterMs: Number(reply[1]) };
+  }
+
+  async acquireLease(tenant: string, kind: LeaseKind, holder: string, limit: number, ttlMs: number): Promise<LeaseResult> {
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const reply = (await this.script('berthAcquireLease', this.keys.tenantLeases(tenant, kind), holder, limit, ttl)) as number[];
+    return { ok: reply[0] === 1, held: Number(reply[1]) };
+  }
+
+  async releaseLease(tenant: string, kind: LeaseKind, holder: string): Promise<void> {
+    await this.run(() => this.client.zrem(this.keys.tenantLeases(tenant, kind), holder));
+  }
+
+  async countBoundSessions(): Promise<number> {
+    // One ZCARD (O(1)) per shard, in parallel: each shard is its own slot on Cluster.
+    const counts = await Promise.all(
+      Array.from({ length: ROUTE_SHARDS }, (_, shard) => this.run(() => this.client.zcard(this.keys.activityShard(shard)))),
+    );
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   async ping(): Promise<void> {

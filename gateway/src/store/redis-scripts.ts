@@ -27,14 +27,16 @@ end
 return redis.call('HGETALL', KEYS[1])`;
 
 const createSession = `
--- KEYS: record, activity  ARGV: sessionId, tenant, lastActivityAt, field, value, ...
+-- KEYS: record, activity, ids  ARGV: sessionId, tenant, lastActivityAt, field, value, ...
 -- Set-if-absent: of concurrent creators exactly one writes; the others read the winner's record.
+-- The shard's id index is written in the same step, so a listing never misses a created session.
 local owner = redis.call('HGET', KEYS[1], 'tenant')
 if owner then
   if owner ~= ARGV[2] then return 1 end
   return redis.call('HGETALL', KEYS[1])
 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('ZADD', KEYS[3], 0, ARGV[1])
 if redis.call('HEXISTS', KEYS[1], 'sandboxId') == 1 then
   redis.call('ZADD', KEYS[2], tonumber(ARGV[3]), ARGV[1])
 end
@@ -57,10 +59,11 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`;
 
 const deleteSession = `
--- KEYS: record, activity, lock, transcript, transcriptUuids, replay  ARGV: sessionId
+-- KEYS: record, activity, lock, transcript, transcriptUuids, replay, ids  ARGV: sessionId
 local record = redis.call('HGETALL', KEYS[1])
 redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[7], ARGV[1])
 return record`;
 
 const releaseLock = `
@@ -172,13 +175,53 @@ for i = 1, 4 do
 end
 return 1`;
 
+const takeRateToken = `
+-- KEYS: bucket  ARGV: capacity, refillPerMs. Token bucket on the server clock (TIME), so every
+-- replica refills one bucket at one rate whatever its own clock says. Returns {ok, retryAfterMs, remaining}.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or capacity
+local at = tonumber(state[2]) or now
+if now > at then tokens = tokens + (now - at) * rate end
+-- Also clamps a bucket whose tenant's capacity was lowered since it was filled.
+if tokens > capacity then tokens = capacity end
+local ok, wait = 0, 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  ok = 1
+else
+  wait = math.ceil((1 - tokens) / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'at', now)
+-- A bucket untouched until it would be full again is the same as no bucket: let it expire.
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate) + 1000)
+return {ok, math.max(wait, ok == 1 and 0 or 1), math.floor(tokens)}`;
+
+const acquireLease = `
+-- KEYS: leases  ARGV: holder, limit, ttlMs. Sorted set holder → expiry (server clock). Expired
+-- leases (a replica that died mid-turn) are dropped before counting, so a crash leaks a slot for
+-- at most ttlMs. Returns {ok, held}.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local held = redis.call('ZCARD', KEYS[1])
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and held >= tonumber(ARGV[2]) then return {0, held} end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+-- The set lives as long as its longest lease.
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return {1, redis.call('ZCARD', KEYS[1])}`;
+
 /** Command names are prefixed so a client shared with other code cannot collide with them. */
 export const ROUTE_STORE_SCRIPTS = {
   berthCheckAndTouch: { numberOfKeys: 2, lua: checkAndTouch },
-  berthCreateSession: { numberOfKeys: 2, lua: createSession },
+  berthCreateSession: { numberOfKeys: 3, lua: createSession },
   berthTouch: { numberOfKeys: 2, lua: touch },
   berthUpdateSession: { numberOfKeys: 1, lua: updateSession },
-  berthDeleteSession: { numberOfKeys: 6, lua: deleteSession },
+  berthDeleteSession: { numberOfKeys: 7, lua: deleteSession },
   berthReleaseLock: { numberOfKeys: 1, lua: releaseLock },
   berthSetSandbox: { numberOfKeys: 3, lua: setSandbox },
   berthClearSandbox: { numberOfKeys: 2, lua: clearSandbox },
@@ -190,6 +233,8 @@ export const ROUTE_STORE_SCRIPTS = {
   berthRemoveStandby: { numberOfKeys: 2, lua: removeStandby },
   berthListStandbys: { numberOfKeys: 2, lua: listStandbys },
   berthAddUsage: { numberOfKeys: 1, lua: addUsage },
+  berthTakeRateToken: { numberOfKeys: 1, lua: takeRateToken },
+  berthAcquireLease: { numberOfKeys: 1, lua: acquireLease },
 } as const satisfies Record<string, ScriptDefinition>;
 
 export type RouteStoreScript = keyof typeof ROUTE_STORE_SCRIPTS;

@@ -74,6 +74,28 @@ export interface UsageReport {
   sessions: Record<string, TokenUsage>;
 }
 
+/** One page of an all-tenant session listing (admin API). */
+export interface SessionPage {
+  sessions: SessionRecord[];
+  /** Pass back as `cursor` for the next page; null when this page is the last. */
+  nextCursor: string | null;
+}
+
+/** Most records one listAllSessions page returns: bounds one admin request's store work. */
+export const MAX_SESSION_PAGE = 500;
+
+/** One request against a tenant's token bucket (takeRateToken). */
+export type RateTake =
+  | { ok: true; remaining: number }
+  /** Empty: the next token arrives in `retryAfterMs` (at least 1). */
+  | { ok: false; retryAfterMs: number };
+
+/** The concurrency a lease set counts: sessions holding a sandbox, or turns streaming. */
+export type LeaseKind = 'sessions' | 'turns';
+
+/** `held`: live leases in the set after the call (the refusal's count when not ok). */
+export type LeaseResult = { ok: boolean; held: number };
+
 export class StoreUnavailableError extends Error {
   readonly code = 'store_unavailable';
   constructor(message: string, options: { cause?: unknown } = {}) {
@@ -90,6 +112,13 @@ export interface RouteStore {
   getSession(sessionId: string): Promise<SessionRecord | null>;
   /** Sessions of one tenant, newest first. */
   listSessions(tenant: string): Promise<SessionRecord[]>;
+  /**
+   * Sessions of every tenant in session-id order (byte order; ids are ASCII), at most `limit`
+   * (1..MAX_SESSION_PAGE) with ids strictly after `cursor` (null: from the start). Cursor paging
+   * by id is stable while sessions come and go: none is returned twice, and one that exists for
+   * the whole walk is returned once. For operators (admin API), not for request paths.
+   */
+  listAllSessions(page: { cursor: string | null; limit: number }): Promise<SessionPage>;
   /** Removes the record, its indexes, transcript and replay buffer. Returns what was removed. */
   deleteSession(sessionId: string): Promise<SessionRecord | null>;
   updateSession(sessionId: string, patch: SessionPatch): Promise<void>;
@@ -138,6 +167,27 @@ export interface RouteStore {
   addUsage(tenant: string, sessionId: string, usage: TokenUsage): Promise<void>;
   getUsage(tenant: string): Promise<UsageReport>;
 
+  /**
+   * Takes one token from the tenant's bucket (capacity `capacity`, refilled continuously at
+   * `refillPerS`), atomically across replicas. A full bucket is the starting state. The refill
+   * clock is the store's own (Redis TIME), so replicas with skewed clocks share one rate.
+   */
+  takeRateToken(tenant: string, capacity: number, refillPerS: number): Promise<RateTake>;
+  /**
+   * Adds (or renews) `holder` in the tenant's lease set of `kind`, expiring `ttlMs` from now on the
+   * store's clock. Expired leases are dropped first. A new holder is admitted only while fewer than
+   * `limit` live leases exist; a present holder is always renewed (renewal never fails on a full
+   * set). Atomic: of N concurrent acquirers on a set with room for k, exactly k are admitted.
+   */
+  acquireLease(tenant: string, kind: LeaseKind, holder: string, limit: number, ttlMs: number): Promise<LeaseResult>;
+  /** Removes `holder` from the set; absent holder is a no-op. */
+  releaseLease(tenant: string, kind: LeaseKind, holder: string): Promise<void>;
+  /**
+   * Sessions that have a sandbox bound (the activity index's size), over all tenants. Bounded cost:
+   * one O(1) count per activity shard in Redis, so a metrics scrape may ask it.
+   */
+  countBoundSessions(): Promise<number>;
+
   /** Throws StoreUnavailableError when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -154,4 +204,9 @@ export const DEFAULT_ROUTE_STORE_LIMITS: RouteStoreLimits = { replayMaxFrames: 2
 
 export function emptyUsage(): TokenUsage {
   return { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 };
+}
+
+/** A listAllSessions limit clamped to 1..MAX_SESSION_PAGE (a bad or huge limit never means "all"). */
+export function pageLimit(limit: number): number {
+  return Math.min(MAX_SESSION_PAGE, Math.max(1, Math.floor(limit) || 1));
 }
