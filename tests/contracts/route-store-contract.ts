@@ -318,13 +318,15 @@ export function runRouteStoreContract(options: RouteStoreContractOptions): void 
       });
 
       it('expires replayTtlS after its last frame (each append re-arms the TTL)', async () => {
-        const store = await newStore({ replayTtlS: 0.6 });
+        // TTL 1 s; 0.6 s between appends and before the first check: past the first append's TTL,
+        // within the second's, with 0.4 s to spare for a loaded machine.
+        const store = await newStore({ replayTtlS: 1 });
         await store.appendReplay('s1', frame(1));
-        await advance(350);
+        await advance(600);
         await store.appendReplay('s1', frame(2));
-        await advance(350);
+        await advance(600);
         expect(await store.replaySince('s1', '1')).toEqual({ kind: 'frames', frames: [frame(2)] });
-        await advance(900);
+        await advance(1500);
         expect(await store.replaySince('s1', '1')).toEqual({ kind: 'unknown' });
       }, 15_000);
     });
