@@ -101,6 +101,41 @@ export function runRouteStoreContract(options: RouteStoreContractOptions): void 
         expect(await store.listSessions('carol')).toEqual([]);
       });
 
+      it('listAllSessions: every tenant, id order, cursor pages without repeats, deletes leave the listing', async () => {
+        const store = await newStore();
+        expect(await store.listAllSessions({ cursor: null, limit: 10 })).toEqual({ sessions: [], nextCursor: null });
+        const ids = ['b-2', 'a-1', 'c-3', 'A-0', 'a-2', 'z_9', '0x'];
+        for (const [i, id] of ids.entries()) await store.createSession(record(id, i % 2 === 0 ? 'alice' : 'bob', { createdAt: T0 + i }));
+        const sorted = [...ids].sort();
+        const all = await store.listAllSessions({ cursor: null, limit: 100 });
+        expect(all.sessions.map((s) => s.id)).toEqual(sorted);
+        expect(all.nextCursor).toBeNull();
+        expect(all.sessions.find((s) => s.id === 'b-2')).toEqual(record('b-2', 'alice', { createdAt: T0 }));
+        // Pages of 3: 3 + 3 + 1, each cursor the last id of its page, the last page without one.
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        const cursors: Array<string | null> = [];
+        do {
+          const page = await store.listAllSessions({ cursor, limit: 3 });
+          expect(page.sessions.length).toBeLessThanOrEqual(3);
+          seen.push(...page.sessions.map((s) => s.id));
+          cursor = page.nextCursor;
+          cursors.push(cursor);
+        } while (cursor !== null && cursors.length < 10);
+        expect(seen).toEqual(sorted);
+        expect(cursors).toEqual([sorted[2], sorted[5], null]);
+        // Exactly `limit` left: no further page is announced.
+        expect(await store.listAllSessions({ cursor: sorted[3]!, limit: 3 })).toMatchObject({ nextCursor: null });
+        // A session deleted mid-walk is not listed; one created behind the cursor is not repeated.
+        const first = await store.listAllSessions({ cursor: null, limit: 2 });
+        await store.deleteSession(sorted[3]!);
+        await store.createSession(record('0', 'bob'));
+        const rest = await store.listAllSessions({ cursor: first.nextCursor, limit: 100 });
+        expect(rest.sessions.map((s) => s.id)).toEqual(sorted.slice(2).filter((id) => id !== sorted[3]));
+        // The limit is bounded: 0 or negative still returns one, never "all".
+        expect((await store.listAllSessions({ cursor: null, limit: 0 })).sessions).toHaveLength(1);
+      });
+
       it('updateSession patches sdkSessionId and turns; an absent session stays absent', async () => {
         const store = await newStore();
         await store.createSession(record('s1', 'alice'));
