@@ -54,6 +54,7 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 export async function startGateway(parts: GatewayParts): Promise<RunningGateway> {
   const now = parts.now ?? Date.now;
   const metrics = parts.metrics ?? createGatewayMetrics();
+  metrics.sampleSessionsWith(() => parts.store.countBoundSessions());
   let draining = false;
   const idleTimeoutMs = (parts.idleTimeoutS ?? 900) * 1000;
   const reaperIntervalMs = parts.reaperIntervalMs ?? 15_000;

@@ -12,11 +12,52 @@ export interface GatewayMetrics {
   sandboxesLost: Counter<'reason'>;
   sessionsReaped: Counter;
   quotaRefusals: Counter<'kind'>;
+  /** Sessions with a sandbox bound, over the whole deployment (every replica reports the same). */
+  sessionsWithSandbox: Gauge;
+  /** Sets the sessions gauge's source; startGateway passes the RouteStore's bounded count. */
+  sampleSessionsWith(count: () => Promise<number>): void;
 }
+
+/**
+ * Least time between two store queries for the sessions gauge, in ms. Default 5 000: below any
+ * sane scrape interval, so each scrape normally sees a fresh count, yet several scrapers (an HA
+ * Prometheus pair, a curl loop) cost the store at most one query per 5 s per replica.
+ */
+export const SESSIONS_SAMPLE_MIN_INTERVAL_MS = 5_000;
 
 export function createGatewayMetrics(registry = new Registry()): GatewayMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'berth_gateway_process_' });
+  // Sampled on scrape from the store rather than counted from bind/release events: bindings and
+  // releases happen on different replicas (a session bound on A is reaped by B), so per-process
+  // event counts only add up across replicas and drift on every restart. The store's count is
+  // the truth and costs one O(1) ZCARD per activity shard (RouteStore.countBoundSessions).
+  let sampler: (() => Promise<number>) | undefined;
+  let sampledAt = -Infinity;
+  let sampled = 0;
+  const sessionsWithSandbox = new Gauge({
+    name: 'berth_gateway_sessions',
+    help: 'Sessions holding a sandbox, deployment-wide (sampled from the route store on scrape; use max() across replicas, not sum()).',
+    registers: [registry],
+    async collect() {
+      if (!sampler) return;
+      if (Date.now() - sampledAt >= SESSIONS_SAMPLE_MIN_INTERVAL_MS) {
+        // A store outage leaves the last value in place rather than failing the whole scrape.
+        try {
+          sampled = await sampler();
+          sampledAt = Date.now();
+        } catch {
+          /* stale value; /readyz reports the outage */
+        }
+      }
+      sessionsWithSandbox.set(sampled);
+    },
+  });
   return {
+    sessionsWithSandbox,
+    sampleSessionsWith(count) {
+      sampler = count;
+      sampledAt = -Infinity;
+    },
     registry,
     requestDuration: new Histogram({
       name: 'berth_gateway_request_duration_seconds',

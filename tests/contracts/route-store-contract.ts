@@ -427,6 +427,75 @@ export function runRouteStoreContract(options: RouteStoreContractOptions): void 
       });
     });
 
+    describe('quotas (rate bucket, concurrency leases, bound-session count)', () => {
+      it('takeRateToken: a full bucket of `capacity`, then refusals with a retry hint, refilled over time; tenants separate', async () => {
+        const store = await newStore();
+        // 20 tokens/s: one token per 50 ms, so the few ms between calls refill far below one token.
+        expect(await store.takeRateToken('alice', 2, 20)).toEqual({ ok: true, remaining: 1 });
+        expect(await store.takeRateToken('alice', 2, 20)).toEqual({ ok: true, remaining: 0 });
+        const refused = await store.takeRateToken('alice', 2, 20);
+        expect(refused.ok).toBe(false);
+        if (!refused.ok) {
+          expect(refused.retryAfterMs).toBeGreaterThanOrEqual(1);
+          expect(refused.retryAfterMs).toBeLessThanOrEqual(50);
+        }
+        expect((await store.takeRateToken('bob', 2, 20)).ok).toBe(true);
+        await advance(150);
+        expect((await store.takeRateToken('alice', 2, 20)).ok).toBe(true);
+      });
+
+      it('takeRateToken: of 30 concurrent takes on a bucket of 10 with a slow refill, exactly 10 succeed', async () => {
+        const store = await newStore();
+        const takes = await Promise.all(Array.from({ length: 30 }, () => store.takeRateToken('alice', 10, 0.01)));
+        expect(takes.filter((t) => t.ok)).toHaveLength(10);
+      });
+
+      it('acquireLease: admits up to limit, renews a present holder even when full, release frees a slot; kinds and tenants separate', async () => {
+        const store = await newStore();
+        expect(await store.acquireLease('alice', 'turns', 'h1', 2, 60_000)).toEqual({ ok: true, held: 1 });
+        expect(await store.acquireLease('alice', 'turns', 'h2', 2, 60_000)).toEqual({ ok: true, held: 2 });
+        expect(await store.acquireLease('alice', 'turns', 'h3', 2, 60_000)).toEqual({ ok: false, held: 2 });
+        expect(await store.acquireLease('alice', 'turns', 'h1', 2, 60_000)).toEqual({ ok: true, held: 2 });
+        expect(await store.acquireLease('alice', 'sessions', 'h3', 2, 60_000)).toEqual({ ok: true, held: 1 });
+        expect(await store.acquireLease('bob', 'turns', 'h3', 2, 60_000)).toEqual({ ok: true, held: 1 });
+        await store.releaseLease('alice', 'turns', 'h2');
+        await store.releaseLease('alice', 'turns', 'absent');
+        expect(await store.acquireLease('alice', 'turns', 'h3', 2, 60_000)).toEqual({ ok: true, held: 2 });
+      });
+
+      it('acquireLease: 20 concurrent holders on a limit of 5 admit exactly 5', async () => {
+        const store = await newStore();
+        const got = await Promise.all(Array.from({ length: 20 }, (_, i) => store.acquireLease('alice', 'turns', `h${i}`, 5, 60_000)));
+        expect(got.filter((g) => g.ok)).toHaveLength(5);
+        expect(await store.acquireLease('alice', 'turns', 'late', 5, 60_000)).toEqual({ ok: false, held: 5 });
+      });
+
+      it('acquireLease: a lease not renewed expires (a crashed holder leaks no slot); a renewed one stays', async () => {
+        const store = await newStore();
+        expect((await store.acquireLease('alice', 'turns', 'crashed', 2, 200)).ok).toBe(true);
+        expect((await store.acquireLease('alice', 'turns', 'alive', 2, 200)).ok).toBe(true);
+        await advance(120);
+        expect((await store.acquireLease('alice', 'turns', 'alive', 2, 200)).ok).toBe(true);
+        await advance(150);
+        expect(await store.acquireLease('alice', 'turns', 'new', 2, 200)).toEqual({ ok: true, held: 2 });
+        expect(await store.acquireLease('alice', 'turns', 'crashed', 2, 200)).toEqual({ ok: false, held: 2 });
+      }, 15_000);
+
+      it('countBoundSessions counts sessions with a sandbox bound, whatever their tenant', async () => {
+        const store = await newStore();
+        expect(await store.countBoundSessions()).toBe(0);
+        for (const [id, tenant] of [['s1', 'alice'], ['s2', 'bob'], ['s3', 'alice']] as const) {
+          await store.createSession(record(id, tenant));
+          await bind(store, id, `sb-${id}`);
+        }
+        await store.createSession(record('unbound', 'alice'));
+        expect(await store.countBoundSessions()).toBe(3);
+        await store.clearSandbox('s2', 'sb-s2');
+        await store.deleteSession('s3');
+        expect(await store.countBoundSessions()).toBe(1);
+      });
+    });
+
     it('ping resolves while the store is reachable', async () => {
       const store = await newStore();
       await expect(store.ping()).resolves.toBeUndefined();
