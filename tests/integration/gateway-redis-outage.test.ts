@@ -16,6 +16,8 @@ let s: TestStack;
 const alice = TEST_TOKENS.alice;
 /** Every transcript entry uuid the relay asked the store to append, per session (retries included). */
 const emitted = new Map<string, string[]>();
+/** Appends the store refused (Redis down): the relay's retries must make up for each. */
+let failedAppends = 0;
 
 beforeAll(async () => {
   redis = await startDurableRedisServer();
@@ -27,7 +29,10 @@ beforeAll(async () => {
     const list = emitted.get(sessionId) ?? [];
     for (const e of entries) if (typeof e.entry.uuid === 'string') list.push(e.entry.uuid);
     emitted.set(sessionId, list);
-    return append(sessionId, entries);
+    return append(sessionId, entries).catch((error: unknown) => {
+      failedAppends++;
+      throw error;
+    });
   };
 }, 120_000);
 
@@ -85,7 +90,9 @@ test('Redis killed and restarted mid-turn under 20 streams: one terminal frame e
   expect(follow.status).toBe(503);
   expect((await fetch(`${s.url}/readyz`)).status).toBe(503);
   expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
-  await new Promise((r) => setTimeout(r, 1000));
+  // Down for longer than the rest of the replies (~3 s), so the turns' transcript entries arrive
+  // while Redis is down and are stored by the relay's retries after the restart.
+  await new Promise((r) => setTimeout(r, 4000));
   await redis.restart();
 
   const turns = await Promise.all(running);
@@ -99,10 +106,12 @@ test('Redis killed and restarted mid-turn under 20 streams: one terminal frame e
     if (terminal[0]!.event === 'error') console.log(JSON.stringify({ outageError: terminal[0]!.data }));
   }
   console.log(JSON.stringify({ metric: 'outage_stream_ends', ...ends }));
-  // Redis down for ~1 s costs no turn: the relay does not need the store to stream.
+  // Redis down for ~4 s costs no turn: the relay streams without the store and retries transcript writes.
   expect(ends.done).toBe(SESSIONS);
 
   await eventually(async () => (await fetch(`${s.url}/readyz`)).status === 200);
+  console.log(JSON.stringify({ metric: 'outage_failed_transcript_appends', value: failedAppends }));
+  expect(failedAppends).toBeGreaterThan(0);
 
   for (const id of ids) {
     const stored = await s.stack.store.loadTranscript(id);
