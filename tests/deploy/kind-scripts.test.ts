@@ -7,10 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { repoRoot } from './render-chart.js';
+import { parseTenants } from '@berth/gateway/tenants/tenants-file';
+import { parse } from 'yaml';
+import { renderChart, repoRoot } from './render-chart.js';
 
 const run = promisify(execFile);
 const SCRIPTS = ['up.sh', 'down.sh', 'check-egress.sh'];
+const HELPERS = ['lib.sh', 'demo-tenants.sh'];
 const TOOLS = ['docker', 'kind', 'kubectl', 'helm', 'curl', 'openssl'];
 
 let tmp: string;
@@ -55,7 +58,7 @@ function expectInOrder(steps: string[], patterns: RegExp[]) {
 
 describe('kind scripts', () => {
   test('shellcheck passes on kind/*.sh (POSIX sh, sourced lib followed)', async () => {
-    const files = [...SCRIPTS, 'lib.sh'].map((f) => path.join('kind', f));
+    const files = [...SCRIPTS, ...HELPERS].map((f) => path.join('kind', f));
     const findings = await run('shellcheck', ['--external-sources', '--shell=sh', ...files], { cwd: repoRoot }).then(
       () => '',
       (error: NodeJS.ErrnoException & { stdout?: string }) => {
@@ -132,5 +135,16 @@ describe('kind scripts', () => {
       expect(stdout).toMatch(/^Usage: kind\//);
       await expect(dryRun(script, ['--bogus'])).rejects.toMatchObject({ code: 1 });
     }
+  });
+
+  test('the demo tenants up.sh installs parse with the gateway parser and pass the chart schema', async () => {
+    const [alice, bob] = ['a'.repeat(64), 'b'.repeat(64)];
+    const { stdout } = await run('sh', ['kind/demo-tenants.sh', alice, bob], { cwd: repoRoot });
+    const directory = parseTenants(stdout);
+    expect([...directory.tenants.keys()].sort()).toEqual(['alice', 'bob']);
+    expect(directory.tenants.get('alice')!.tokenHashes[0]!.toString('hex')).toBe(alice);
+    // The same file as chart values, with kind's profiles: schema and cross-field checks pass.
+    const objects = await renderChart({ files: [path.join(repoRoot, 'kind', 'values.yaml')], values: [{ tenants: { existingSecret: '', config: parse(stdout) as object } }] });
+    expect(objects.some((o) => o.kind === 'Secret' && o.metadata.name === 'berth-tenants')).toBe(true);
   });
 });
