@@ -1,0 +1,119 @@
+// Tenant quotas at the ingress, one gateway over its in-process RouteStore (issue 9, item 3):
+// concurrent turns, concurrent sessions, request rate and token budget each answer 429
+// problem+json with their code and a Retry-After, count berth_gateway_quota_refusals_total by
+// kind, and free their slots when a turn ends (also when the caller left mid-stream) or a
+// session is deleted. Across two replicas: quotas-replicas.test.ts.
+
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { authHeaders, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
+import { metricValue, startTurn, waitFor } from '../fixtures/quota-client.js';
+
+let s: TestStack;
+
+beforeAll(async () => {
+  s = await startTestStack({
+    poolSize: 1,
+    tenantExtra: {
+      // alice: concurrency only; bob: rate and budget only, so each test sees one limit at work.
+      alice: '    limits: { maxConcurrentSessions: 2, maxConcurrentTurns: 1 }\n',
+      bob: '    limits: { requestsPerMinute: 4, tokenBudget: { tokens: 1, periodS: 3600 } }\n',
+    },
+  });
+});
+
+afterAll(async () => {
+  await s?.stop();
+});
+
+function expectRefusal(turn: Turn, code: string, maxRetryAfterS: number): void {
+  expect(turn.status).toBe(429);
+  expect(turn.contentType).toContain('application/problem+json');
+  expect(turn.problem?.code).toBe(code);
+  const retryAfter = Number(turn.headers.get('retry-after'));
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(maxRetryAfterS);
+}
+
+const alice = TEST_TOKENS.alice;
+
+describe('quotas on one gateway', () => {
+  test('maxConcurrentTurns: a second turn while one streams is refused (quota_exceeded), and admitted once it ended', async () => {
+    for (const id of ['a1', 'a2']) expect(terminalFrames(await sendMessage(s.url, id, 'warm up', { token: alice })).map((f) => f.event)).toEqual(['done']);
+    const refusalsBefore = await metricValue(s.url, 'berth_gateway_quota_refusals_total', 'kind="turns"');
+
+    s.model.script({ kind: 'slow', delayMs: 500 });
+    const slow = startTurn(s.url, 'a1', 'take your time', alice);
+    await slow.started;
+    expectRefusal(await sendMessage(s.url, 'a2', 'me too', { token: alice }), 'quota_exceeded', 2);
+    expect(await metricValue(s.url, 'berth_gateway_quota_refusals_total', 'kind="turns"')).toBe(refusalsBefore + 1);
+
+    expect(terminalFrames(await slow.done).map((f) => f.event)).toEqual(['done']);
+    const after = await sendMessage(s.url, 'a2', 'now?', { token: alice });
+    expect(after.status).toBe(200);
+    expect(terminalFrames(after).map((f) => f.event)).toEqual(['done']);
+  });
+
+  test('a caller that leaves mid-stream does not leak its turn slot: the slot frees when the turn ends', async () => {
+    s.model.script({ kind: 'slow', delayMs: 500 });
+    const left = startTurn(s.url, 'a1', 'I will hang up', alice);
+    await left.started;
+    left.abort();
+    await left.done;
+    // The turn runs on without its caller (resumable), so the slot is held until it ends...
+    expectRefusal(await sendMessage(s.url, 'a2', 'still busy?', { token: alice }), 'quota_exceeded', 2);
+    // ...and is given back then, with no decrement lost.
+    let admitted: Turn | undefined;
+    await waitFor(async () => {
+      const turn = await sendMessage(s.url, 'a2', 'free now?', { token: alice });
+      if (turn.status === 200) admitted = turn;
+      else expect(turn.problem?.code).toBe('quota_exceeded');
+      return turn.status === 200;
+    });
+    expect(terminalFrames(admitted!).map((f) => f.event)).toEqual(['done']);
+  });
+
+  test('maxConcurrentSessions: a third session is refused while two hold sandboxes; deleting one frees its slot', async () => {
+    const refusalsBefore = await metricValue(s.url, 'berth_gateway_quota_refusals_total', 'kind="sessions"');
+    const third = await sendMessage(s.url, 'a3', 'hello', { token: alice });
+    expectRefusal(third, 'quota_exceeded', 10);
+    expect(third.problem?.detail).toContain('2 of 2 sessions');
+    expect(await metricValue(s.url, 'berth_gateway_quota_refusals_total', 'kind="sessions"')).toBe(refusalsBefore + 1);
+    // The refused session holds no sandbox.
+    expect((await s.stack.store.getSession('a3'))?.sandbox ?? null).toBeNull();
+
+    const deleted = await fetch(`${s.url}/sessions/a1`, { method: 'DELETE', headers: authHeaders(alice) });
+    expect(deleted.status).toBe(200);
+    const retried = await sendMessage(s.url, 'a3', 'hello again', { token: alice });
+    expect(retried.status).toBe(200);
+    expect(terminalFrames(retried).map((f) => f.event)).toEqual(['done']);
+    // Sessions a2 and a3 hold the two slots now: a1 coming back is refused.
+    expectRefusal(await sendMessage(s.url, 'a1', 'back', { token: alice }), 'quota_exceeded', 10);
+  });
+
+  test('tokenBudget and requestsPerMinute: budget_exhausted after the budget is spent, rate_limited past the bucket', async () => {
+    const bob = TEST_TOKENS.bob;
+    const budgetBefore = await metricValue(s.url, 'berth_gateway_quota_refusals_total', 'kind="budget"');
+    const rateBefore = await metricValue(s.url, 'berth_gateway_quota_refusals_total', 'kind="rate"');
+    // Request 1 of 4: a whole turn, metered by the egress gateway (far more than 1 token).
+    const first = await sendMessage(s.url, 'b1', 'spend it', { token: bob });
+    expect(terminalFrames(first).map((f) => f.event)).toEqual(['done']);
+    const used = await (await fetch(`${s.url}/api/usage`, { headers: authHeaders(bob) })).json() as { total: { inputTokens: number } };
+    expect(used.total.inputTokens).toBeGreaterThan(1);
+    // Request 2: refused before any sandbox work, Retry-After pointing at the next window.
+    const spent = await sendMessage(s.url, 'b1', 'more', { token: bob });
+    expectRefusal(spent, 'budget_exhausted', 3600);
+    expect(await metricValue(s.url, 'berth_gateway_quota_refusals_total', 'kind="budget"')).toBe(budgetBefore + 1);
+    // Requests 3 and 4 empty the bucket (4 per minute); the 5th is refused for 15 s (one token).
+    for (let i = 0; i < 2; i++) expect((await fetch(`${s.url}/sessions`, { headers: authHeaders(bob) })).status).toBe(200);
+    const limited = await fetch(`${s.url}/sessions`, { headers: authHeaders(bob) });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await limited.json()) as { code: string }).code).toBe('rate_limited');
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(15);
+    expect(await metricValue(s.url, 'berth_gateway_quota_refusals_total', 'kind="rate"')).toBe(rateBefore + 1);
+    // Another tenant's bucket is its own.
+    expect((await fetch(`${s.url}/sessions`, { headers: authHeaders(alice) })).status).toBe(200);
+  });
+});
