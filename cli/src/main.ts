@@ -1,22 +1,36 @@
 #!/usr/bin/env node
 // The berth command. `start` runs the whole stack locally; `gateway` runs the ingress and/or
 // egress roles from the environment (containers); `token` mints and revokes tenant tokens.
+// `sessions`, `pool`, `usage` talk to a running gateway's admin API; `tenants check` is offline.
 
 import { startCommand } from './commands/start.js';
 import { gatewayCommand } from './commands/gateway.js';
 import { tokenCommand } from './commands/token.js';
+import { sessionsCommand } from './commands/sessions.js';
+import { poolCommand } from './commands/pool.js';
+import { usageCommand } from './commands/usage.js';
+import { tenantsCommand } from './commands/tenants.js';
 import { UsageError } from './flags.js';
 
 const USAGE = `usage: berth <command>
   start [--offline-model] [--redis URL] [--backend local|kubernetes|modal] [--port N]   run berth on this machine
   gateway [--ingress-only | --egress-only]                                              run the gateway from BERTH_* env (containers)
-  token <tenant> | token revoke <token>                                                 mint or revoke a tenant token
+  token mint <tenant> | token <tenant> | token revoke <token>                           mint or revoke a tenant token (tenants file)
+  sessions list [--tenant T] [--all] | sessions show <id> | sessions delete <id>       every tenant's sessions (admin API)
+  pool                                                                                 warm pools per profile (admin API)
+  usage [--tenant T]                                                                   model tokens per tenant or session (admin API)
+  tenants check FILE [--remote]                                                        validate a tenants file (offline by default)
+admin API commands: --url URL (BERTH_URL, default http://127.0.0.1:8080), --token T (BERTH_ADMIN_TOKEN), --json
 `;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   start: startCommand,
   gateway: gatewayCommand,
   token: tokenCommand,
+  sessions: sessionsCommand,
+  pool: poolCommand,
+  usage: usageCommand,
+  tenants: tenantsCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -16,7 +16,7 @@ export async function tokenCommand(argv: string[], env: NodeJS.ProcessEnv = proc
   }
   const tenant = first === 'mint' ? second : first;
   if (!tenant || !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(tenant)) {
-    process.stderr.write('usage: berth token <tenant> [--file tenants.yaml] | berth token revoke <token> (tenant: lowercase letters, digits, _ -)\n');
+    process.stderr.write('usage: berth token mint <tenant> | berth token <tenant> [--file tenants.yaml] | berth token revoke <token> (tenant: lowercase letters, digits, _ -)\n');
     return 2;
   }
   const token = await mintToken(file, tenant);

@@ -7,6 +7,7 @@ import { errorMiddleware } from '../errors.js';
 import type { IngressContext } from './context.js';
 import { authenticate } from './auth-middleware.js';
 import { poolRoutes, probeRoutes } from './routes-ops.js';
+import { adminRoutes, requireAdmin } from './routes-admin.js';
 import { sessionRoutes } from './routes-sessions.js';
 
 export function createIngressApp(ctx: IngressContext): Express {
@@ -16,6 +17,9 @@ export function createIngressApp(ctx: IngressContext): Express {
   app.use(requestMetrics(ctx));
   app.use(probeRoutes(ctx));
   app.use(poolRoutes(ctx));
+  // Admin routes answer only admin tokens; routes carry their full path so metric labels stay distinct.
+  app.use('/admin', authenticate(ctx.authenticator), requireAdmin);
+  app.use(adminRoutes(ctx));
   app.use('/sessions', authenticate(ctx.authenticator));
   app.use(sessionRoutes(ctx));
   app.use((req, _res, next) => {

@@ -1,0 +1,103 @@
+// `berth sessions list|show <id>|delete <id>`: every tenant's sessions through the gateway's
+// admin API (GET/DELETE /admin/sessions…), as an aligned table or, with --json, the API's JSON.
+// `list` shows one page (--limit, --cursor) or every page (--all); `delete` releases the sandbox.
+
+import { parseFlags } from '../flags.js';
+import { ADMIN_FLAGS, AdminError, adminRequest, adminTarget, printJson, runAdmin, type AdminTarget } from '../admin-client.js';
+import { formatFields, formatTable, shortTime } from '../table.js';
+
+interface SessionView {
+  id: string;
+  tenant: string;
+  profile: string;
+  createdAt: string;
+  lastActivityAt: string;
+  turns: number;
+  sdkSessionId: string | null;
+  sandbox: { sandboxId: string; profile: string; claimedAt: string } | null;
+  usage?: { inputTokens: number; outputTokens: number; cacheCreationInputTokens: number; cacheReadInputTokens: number } | null;
+}
+
+interface SessionPage {
+  sessions: SessionView[];
+  nextCursor: string | null;
+}
+
+/**
+ * Most pages `list --all` fetches (500 sessions each, the API's page bound): 200 pages is 100 000
+ * sessions. A cap, so a gateway that kept returning a cursor could not loop the CLI forever.
+ */
+const MAX_PAGES = 200;
+
+export const SESSIONS_USAGE = 'usage: berth sessions list [--tenant T] [--limit N] [--cursor ID] [--all] | show <id> | delete <id>  [--url URL] [--token T] [--json]';
+
+export async function sessionsCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const flags = parseFlags(argv, { ...ADMIN_FLAGS, tenant: 'string', limit: 'string', cursor: 'string', all: 'boolean' });
+  const [action, id, extra] = flags._;
+  return runAdmin('sessions', async () => {
+    if (extra !== undefined || !action || ((action === 'show' || action === 'delete') && !id) || (action === 'list' && id)) throw new AdminError(SESSIONS_USAGE, 2);
+    const target = adminTarget(flags, env);
+    const json = flags.json === true;
+    if (action === 'list') return list(target, flags, json);
+    const path = `/admin/sessions/${encodeURIComponent(id!)}`;
+    if (action === 'show') {
+      const session = await adminRequest<SessionView>(target, 'GET', path);
+      if (json) printJson(session);
+      else process.stdout.write(formatFields(fieldsOf(session)));
+      return 0;
+    }
+    if (action === 'delete') {
+      const result = await adminRequest<{ id: string; tenant: string; deleted: boolean }>(target, 'DELETE', path);
+      if (json) printJson(result);
+      else process.stdout.write(`deleted session ${result.id} (tenant ${result.tenant}); its sandbox is released\n`);
+      return 0;
+    }
+    throw new AdminError(SESSIONS_USAGE, 2);
+  });
+}
+
+async function list(target: AdminTarget, flags: ReturnType<typeof parseFlags>, json: boolean): Promise<number> {
+  if (flags.limit !== undefined && !/^\d{1,4}$/.test(flags.limit as string)) throw new AdminError('--limit must be a number from 1 to 500', 2);
+  const query = new URLSearchParams();
+  if (flags.tenant) query.set('tenant', flags.tenant as string);
+  if (flags.limit) query.set('limit', flags.limit as string);
+  let cursor = (flags.cursor as string | undefined) ?? null;
+  const sessions: SessionView[] = [];
+  let next: string | null = null;
+  for (let page = 0; page < (flags.all ? MAX_PAGES : 1); page++) {
+    if (cursor !== null) query.set('cursor', cursor);
+    const result = await adminRequest<SessionPage>(target, 'GET', `/admin/sessions?${query}`);
+    sessions.push(...result.sessions);
+    next = result.nextCursor;
+    // A cursor that does not advance would repeat the same page; stop rather than loop.
+    if (next === null || next === cursor) break;
+    cursor = next;
+  }
+  if (json) {
+    printJson({ sessions, nextCursor: next });
+    return 0;
+  }
+  if (sessions.length === 0) process.stdout.write('no sessions\n');
+  else {
+    const rows = sessions.map((s) => [s.id, s.tenant, s.profile, String(s.turns), s.sandbox?.sandboxId ?? '-', shortTime(s.lastActivityAt), shortTime(s.createdAt)]);
+    process.stdout.write(formatTable(['ID', 'TENANT', 'PROFILE', 'TURNS', 'SANDBOX', 'LAST ACTIVE', 'CREATED'], rows));
+  }
+  // On stderr, so the table on stdout stays exactly the rows.
+  if (next !== null) process.stderr.write(`more sessions: berth sessions list --cursor ${next}${flags.tenant ? ` --tenant ${flags.tenant as string}` : ''} (or --all)\n`);
+  return 0;
+}
+
+function fieldsOf(s: SessionView): Array<[string, string]> {
+  const fields: Array<[string, string]> = [
+    ['id', s.id],
+    ['tenant', s.tenant],
+    ['profile', s.profile],
+    ['turns', String(s.turns)],
+    ['created', shortTime(s.createdAt)],
+    ['last active', shortTime(s.lastActivityAt)],
+    ['sdk session', s.sdkSessionId ?? '-'],
+    ['sandbox', s.sandbox ? `${s.sandbox.sandboxId} (profile ${s.sandbox.profile}, claimed ${shortTime(s.sandbox.claimedAt)})` : '-'],
+  ];
+  if (s.usage) fields.push(['tokens', `input ${s.usage.inputTokens}, output ${s.usage.outputTokens}, cache write ${s.usage.cacheCreationInputTokens}, cache read ${s.usage.cacheReadInputTokens}`]);
+  return fields;
+}

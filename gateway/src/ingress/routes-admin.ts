@@ -1,0 +1,132 @@
+// The operator API under /admin, for admin tokens only (tenants get 403): every tenant's
+// sessions (cursor paged), one session, deleting one (its sandbox is released), pool status,
+// usage per tenant, and a dry-run check of a tenants file. app.ts authenticates /admin first;
+// the `berth` CLI (cli/src/commands/sessions.ts, pool.ts, usage.ts, tenants.ts) is its client.
+// It never shows a sandbox's URL or auth token, and it does not change the tenants file.
+
+import express, { Router, type RequestHandler } from 'express';
+import { BerthError } from '@berth/protocol';
+import { MAX_SESSION_PAGE, type SessionRecord } from '../store/route-store.js';
+import { parseTenants, TenantsFileError } from '../tenants/tenants-file.js';
+import type { IngressContext } from './context.js';
+import { principalOf } from './auth-middleware.js';
+import { sessionIdParam } from './request-input.js';
+import { sessionView } from './routes-sessions.js';
+
+/** Page size when ?limit is absent: a screenful for the CLI, a few store reads per shard. */
+export const DEFAULT_ADMIN_PAGE = 100;
+
+/**
+ * Largest tenants file POST /admin/tenants/check accepts, in bytes. 1 MiB holds thousands of
+ * tenants; the bound keeps one request from making the gateway parse an arbitrarily large YAML.
+ */
+export const MAX_TENANTS_FILE_BYTES = 1024 * 1024;
+
+const TENANT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** Security control: admin routes refuse every principal but an admin (after authentication). */
+export const requireAdmin: RequestHandler = (_req, res, next) => {
+  if (principalOf(res).kind !== 'admin') throw new BerthError('forbidden', 'admin routes need an admin token');
+  next();
+};
+
+export function adminRoutes(ctx: IngressContext): Router {
+  const router = Router();
+
+  router.get('/admin/sessions', async (req, res) => {
+    const limit = limitParam(req.query.limit);
+    const cursor = req.query.cursor === undefined ? null : sessionIdParam(req.query.cursor);
+    const tenant = tenantParam(req.query.tenant);
+    if (tenant === undefined) {
+      const page = await ctx.store.listAllSessions({ cursor, limit });
+      res.json({ sessions: page.sessions.map(adminSessionView), nextCursor: page.nextCursor });
+      return;
+    }
+    // One tenant's index is already bounded by its own sessions; page it the same way (id
+    // order, exclusive cursor) so the CLI walks both listings alike.
+    const ids = (await ctx.store.listSessions(tenant))
+      .filter((s) => cursor === null || s.id > cursor)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const page = ids.slice(0, limit);
+    res.json({ sessions: page.map(adminSessionView), nextCursor: ids.length > limit ? page[page.length - 1]!.id : null });
+  });
+
+  router.get('/admin/sessions/:id', async (req, res) => {
+    const session = await requireSession(ctx, sessionIdParam(req.params.id));
+    const usage = await ctx.store.getUsage(session.tenant);
+    res.json({ ...adminSessionView(session), usage: usage.sessions[session.id] ?? null });
+  });
+
+  router.delete('/admin/sessions/:id', async (req, res) => {
+    const session = await requireSession(ctx, sessionIdParam(req.params.id));
+    // The owner's delete path: removes the record, then releases the sandbox.
+    const deleted = await ctx.sessions.delete(session.tenant, session.id);
+    res.json({ id: session.id, tenant: session.tenant, deleted });
+  });
+
+  router.get('/admin/pool', async (_req, res) => {
+    res.json({ backend: ctx.backend.kind, pools: await ctx.backend.pool() });
+  });
+
+  router.get('/admin/usage', async (req, res) => {
+    const tenant = tenantParam(req.query.tenant);
+    if (tenant !== undefined) {
+      const usage = await ctx.store.getUsage(tenant);
+      res.json({ usage: [{ tenant, total: usage.tenant, sessions: usage.sessions }] });
+      return;
+    }
+    // Every tenant the tenants file names now: bounded by the file, one store read each.
+    const names = [...ctx.tenants().tenants.keys()].sort();
+    const reports = await Promise.all(names.map((name) => ctx.store.getUsage(name)));
+    res.json({ usage: names.map((name, i) => ({ tenant: name, total: reports[i]!.tenant, sessionCount: Object.keys(reports[i]!.sessions).length })) });
+  });
+
+  const text = express.text({ type: () => true, limit: MAX_TENANTS_FILE_BYTES });
+  router.post('/admin/tenants/check', text, (req, res) => {
+    const body: unknown = req.body;
+    if (typeof body !== 'string') throw new BerthError('invalid_body', 'send the tenants file (YAML text) as the body');
+    try {
+      const directory = parseTenants(body);
+      const known = new Set(ctx.backend.profiles().map((p) => p.name));
+      // Not a problem of the file itself (profiles are the gateway's config), so a warning.
+      const warnings = [...directory.tenants.values()]
+        .filter((t) => !known.has(t.sandboxProfile))
+        .map((t) => `tenants.${t.name}.sandboxProfile: this gateway has no profile ${JSON.stringify(t.sandboxProfile)}`);
+      res.json({ ok: true, problems: [], warnings, tenants: [...directory.tenants.keys()], adminTokens: directory.adminTokenHashes.length });
+    } catch (error) {
+      if (!(error instanceof TenantsFileError)) throw error;
+      res.json({ ok: false, problems: error.problems, warnings: [] });
+    }
+  });
+
+  return router;
+}
+
+/** What an operator sees of a session: the caller's view plus the sandbox id (never URL or token). */
+export function adminSessionView(session: SessionRecord): Record<string, unknown> {
+  const view = sessionView(session);
+  return {
+    ...view,
+    sdkSessionId: session.sdkSessionId,
+    sandbox: session.sandbox ? { ...(view.sandbox as object), sandboxId: session.sandbox.sandboxId } : null,
+  };
+}
+
+async function requireSession(ctx: IngressContext, sessionId: string): Promise<SessionRecord> {
+  const session = await ctx.store.getSession(sessionId);
+  if (!session) throw new BerthError('session_not_found', `no session ${sessionId}`);
+  return session;
+}
+
+function limitParam(raw: unknown): number {
+  if (raw === undefined) return DEFAULT_ADMIN_PAGE;
+  const limit = typeof raw === 'string' && /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+  if (!(limit >= 1 && limit <= MAX_SESSION_PAGE)) throw new BerthError('invalid_body', `?limit must be an integer from 1 to ${MAX_SESSION_PAGE}`);
+  return limit;
+}
+
+function tenantParam(raw: unknown): string | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !TENANT_NAME.test(raw)) throw new BerthError('invalid_body', '?tenant must be a tenant name (lowercase letters, digits, _ and -)');
+  return raw;
+}
