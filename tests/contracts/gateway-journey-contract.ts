@@ -45,6 +45,9 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
 export function runGatewayJourney(options: GatewayJourneyOptions): void {
   // Two standbys: enough to see a warm claim and a refill, small enough for two shared cores.
   const poolSize = 2;
+  // Per test: several real agent turns plus a cold boot; the project's 60 s is tight when other
+  // suites share the two cores (the resume case alone has taken 40 s under load).
+  const testTimeoutMs = 150_000;
   let w: JourneyWorld;
   let s: TestStack;
 
@@ -89,7 +92,7 @@ export function runGatewayJourney(options: GatewayJourneyOptions): void {
       expect(after.coldStarts).toBe(0);
       expect(await w.sandboxRunning(await sandboxOf('journey-1'))).toBe(true);
       await waitFor('the pool to refill to its target', async () => (await pool()).ready === poolSize);
-    });
+    }, testTimeoutMs);
 
     test("the follow-up's request to the model carries turn one", async () => {
       await sendMessage(s.url, 'journey-2', 'remember the word kestrel', { token: s.tokens.alice });
@@ -101,7 +104,7 @@ export function runGatewayJourney(options: GatewayJourneyOptions): void {
       expect(JSON.stringify(request.body)).toContain('remember the word kestrel');
       // The egress gateway swapped in the real key; the sandbox only ever held its credential.
       expect(request.headers['x-api-key']).toBe('sk-ant-real-key-for-tests');
-    });
+    }, testTimeoutMs);
 
     test("another tenant gets 403 on alice's session; no token gets 401", async () => {
       await sendMessage(s.url, 'alice-private', 'hi', { token: s.tokens.alice });
@@ -112,7 +115,7 @@ export function runGatewayJourney(options: GatewayJourneyOptions): void {
       const anonymous = await sendMessage(s.url, 'alice-private', 'hi');
       expect(anonymous.status).toBe(401);
       expect(anonymous.problem?.code).toBe('unauthenticated');
-    });
+    }, testTimeoutMs);
 
     test('a Bash tool round trip runs the command in the sandbox and feeds the result back', async () => {
       const turn = await sendMessage(s.url, 'journey-bash', 'please run [[bash: echo berth-$((20+22))]]', { token: s.tokens.alice });
@@ -121,7 +124,7 @@ export function runGatewayJourney(options: GatewayJourneyOptions): void {
       expect(messages.some((m) => m.includes('"tool_use"') && m.includes('Bash'))).toBe(true);
       // berth-42 appears only if the shell ran: the prompt holds the unexpanded arithmetic.
       expect(messages.some((m) => m.includes('"tool_result"') && m.includes('berth-42'))).toBe(true);
-    });
+    }, testTimeoutMs);
 
     test('DELETE then GET is 404, and the sandbox is gone', async () => {
       await sendMessage(s.url, 'doomed', 'hi', { token: s.tokens.alice });
@@ -132,12 +135,14 @@ export function runGatewayJourney(options: GatewayJourneyOptions): void {
       expect(await del.json()).toEqual({ id: 'doomed', deleted: true });
       expect((await fetch(`${s.url}/sessions/doomed`, { headers: alice() })).status).toBe(404);
       await waitFor(`sandbox ${sandboxId} to be gone`, async () => !(await w.sandboxRunning(sandboxId)));
-    });
+    }, testTimeoutMs);
 
     test('after its sandbox dies, the next message resumes on a fresh one with the whole history', async () => {
       await sendMessage(s.url, 'phoenix', 'the first word is heron', { token: s.tokens.alice });
       await sendMessage(s.url, 'phoenix', 'the second word is otter', { token: s.tokens.alice });
       const first = await sandboxOf('phoenix');
+      await waitFor('the pool back at its target', async () => (await pool()).ready === poolSize);
+      const poolBefore = await pool();
       await w.killSandbox(first);
       expect(await w.sandboxRunning(first)).toBe(false);
 
@@ -152,8 +157,12 @@ export function runGatewayJourney(options: GatewayJourneyOptions): void {
       const second = await sandboxOf('phoenix');
       expect(second).not.toBe(first);
       expect(await w.sandboxRunning(second)).toBe(true);
+      // The fresh sandbox is a standby from the pool, bootstrapped with the stored transcript.
+      const poolAfter = await pool();
+      expect(poolAfter.warmClaims).toBe(poolBefore.warmClaims + 1);
+      expect(poolAfter.coldStarts).toBe(poolBefore.coldStarts);
       const view = await (await fetch(`${s.url}/sessions/phoenix`, { headers: alice() })).json();
       expect(view).toMatchObject({ id: 'phoenix', turns: 3 });
-    });
+    }, testTimeoutMs);
   });
 }
