@@ -11,9 +11,11 @@ import { poolCommand } from './commands/pool.js';
 import { usageCommand } from './commands/usage.js';
 import { tenantsCommand } from './commands/tenants.js';
 import { UsageError } from './flags.js';
+import { CommandError } from './run-support.js';
 
 const USAGE = `usage: berth <command>
-  start [--offline-model] [--redis URL] [--backend local|kubernetes|modal] [--port N]   run berth on this machine
+  start [--offline-model] [--redis URL] [--backend local|kubernetes|modal] [--kubeconfig F] [--port N] [--pool-size N]
+                                                                                        run berth on this machine
   gateway [--ingress-only | --egress-only]                                              run the gateway from BERTH_* env (containers)
   token mint <tenant> | token <tenant> | token revoke <token>                           mint or revoke a tenant token (tenants file)
   sessions list [--tenant T] [--all] | sessions show <id> | sessions delete <id>       every tenant's sessions (admin API)
@@ -43,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command(rest);
   } catch (error) {
+    if (error instanceof CommandError) {
+      process.stderr.write(`${error.message}\n`);
+      return error.exitCode;
+    }
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message}\n${USAGE}`);
       return 2;

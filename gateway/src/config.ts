@@ -35,6 +35,13 @@ export interface GatewayConfig {
   modelUpstreamUrl: string;
   /** Session-credential signing keys "kid:base64secret,…"; unset = a random key per process. */
   credentialKeys: string | undefined;
+  /**
+   * Session-credential lifetime in seconds. Default 43 200 (12 h). Release revokes a credential at
+   * once (the egress gateway checks the session's binding), so expiry is the backstop for a
+   * credential copied out of a live sandbox; a session that keeps one sandbox longer than this
+   * gets 401 on model calls until its sandbox is replaced.
+   */
+  credentialTtlS: number;
   /** A session with no activity this long loses its sandbox (its transcript stays). Default 900 s. */
   idleTimeoutS: number;
   /** How long running streams may finish after SIGTERM. Default 30 s. */
@@ -147,6 +154,7 @@ export function loadConfig(env: Env): Readonly<GatewayConfig> {
     modalApp: r.string('BERTH_MODAL_APP', 'berth'),
     modelUpstreamUrl: r.url('BERTH_MODEL_UPSTREAM_URL', 'https://api.anthropic.com', ['http:', 'https:'])!,
     credentialKeys: r.optional('BERTH_CREDENTIAL_KEYS'),
+    credentialTtlS: r.int('BERTH_CREDENTIAL_TTL_S', 43_200, 60, 7 * 24 * 3600),
     idleTimeoutS: r.int('BERTH_IDLE_TIMEOUT_S', 900, 10, 7 * 24 * 3600),
     drainGraceS: r.int('BERTH_DRAIN_GRACE_S', 30, 0, 3600),
     maxBodyBytes: r.int('BERTH_MAX_BODY_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),

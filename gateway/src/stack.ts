@@ -73,7 +73,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       throw new Error('BERTH_CREDENTIAL_KEYS is required when ingress and egress run as separate processes (both must share the signing keys)');
     }
     const keys = credentialKeysFromEnv(config.credentialKeys);
-    const credentials = createSessionCredentials({ keys });
+    const credentials = createSessionCredentials({ keys, ttlS: config.credentialTtlS });
 
     let egressUrl: string | undefined;
     if (roles.egress) {

@@ -2,10 +2,10 @@
 // ingress API, the egress gateway, or both. SIGTERM drains (readyz 503, streams get
 // BERTH_DRAIN_GRACE_S to finish, then end with one terminal frame) before exiting.
 
-import { ConfigError, loadConfig } from '@berth/gateway/config';
 import { createLogger } from '@berth/gateway/log';
 import { startStack } from '@berth/gateway/stack';
 import { parseFlags } from '../flags.js';
+import { readConfig, untilSignal } from '../run-support.js';
 
 export async function gatewayCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const flags = parseFlags(argv, { 'ingress-only': 'boolean', 'egress-only': 'boolean' });
@@ -13,24 +13,12 @@ export async function gatewayCommand(argv: string[], env: NodeJS.ProcessEnv = pr
     process.stderr.write('choose at most one of --ingress-only and --egress-only\n');
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(error.message + '\n');
-      return 2;
-    }
-    throw error;
-  }
+  const config = readConfig(env);
   const log = createLogger(config.logLevel);
   const roles = { ingress: !flags['egress-only'], egress: !flags['ingress-only'] };
   const stack = await startStack({ config, env, log, roles });
   log.info({ ingress: stack.ingressUrl, egress: stack.egressUrl }, 'berth gateway started');
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await untilSignal();
   log.info('draining');
   await stack.stop();
   return 0;

@@ -3,12 +3,12 @@
 // the egress gateway, and with --offline-model the bundled offline model as the upstream.
 // Prints the URL, the demo tenants' tokens and a ready curl line; Ctrl-C stops everything.
 
-import { ConfigError, loadConfig } from '@berth/gateway/config';
 import { createLogger } from '@berth/gateway/log';
 import { startStack } from '@berth/gateway/stack';
 import { startOfflineModel } from '../offline-model/index.js';
 import { ensureDemoTenants } from '../demo-tenants.js';
 import { parseFlags, type FlagSpec } from '../flags.js';
+import { readConfig, untilSignal } from '../run-support.js';
 
 const FLAGS: FlagSpec = {
   'offline-model': 'boolean',
@@ -51,16 +51,7 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv = proc
     );
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig(merged);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(error.message + '\n');
-      return 2;
-    }
-    throw error;
-  }
+  const config = readConfig(merged);
   const log = createLogger(config.logLevel);
   const demoTokens = await ensureDemoTenants(config.tenantsFile);
   const model = offline ? await startOfflineModel() : undefined;
@@ -88,15 +79,7 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv = proc
   lines.push('', 'Ctrl-C stops everything.', '');
   process.stdout.write(lines.join('\n'));
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilSignal();
   process.stdout.write('\nstopping berth…\n');
   await stack.stop();
   await model?.close();
