@@ -2,7 +2,8 @@
 // route store, durable conversations, resumable streams). Pins: an agent process SIGKILLed
 // mid-stream ends the caller's stream with one `event: error` and the next message resumes on a
 // fresh sandbox with the whole history (transcript frames stored, bootstrap hands them over);
-// a caller that drops mid-turn and reconnects with Last-Event-ID gets every frame exactly once;
+// a connection resuming with Last-Event-ID gets every frame exactly once, and a caller that
+// dropped (which aborts the turn) gets the rest and one terminal frame, never an endless tail;
 // the idle reaper releases idle sandboxes (next message resumes from the store) but never a
 // streaming one.
 
@@ -12,7 +13,7 @@ import type { SseFrame } from '@berth/protocol';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 // The offline model's `slow` reply waits delayMs after each of its ~8 stream events, so a reply
 // lasts about 8 × delayMs.
-import { authHeaders, collect, resultText, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack } from '../fixtures/stack.js';
+import { authHeaders, collect, resultText, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
 
 let redis: RedisServer;
 let s: TestStack;
@@ -111,34 +112,51 @@ describe('durable conversations', () => {
 });
 
 describe('resumable streams', () => {
-  test('a caller that drops mid-turn and reconnects with Last-Event-ID gets every frame exactly once', async () => {
+  test('a second connection resuming with Last-Event-ID mid-turn gets the rest of the live turn exactly once', async () => {
     const id = 'resume-1';
+    await sendMessage(s.url, id, 'warm up', { token: alice });
+    s.model.script({ kind: 'slow', delayMs: 300 });
+    let resumed!: Promise<Turn>;
+    const whole = await sendMessage(s.url, id, 'tell me a story', {
+      token: alice,
+      onFrame: (frame) => {
+        // As if this connection had dropped right after its first frame: resume from there.
+        resumed ??= collect(`${s.url}/sessions/${id}/stream`, { headers: { ...authHeaders(alice), 'last-event-id': frame.id! } });
+      },
+    });
+    const rest = await resumed;
+    expect(rest.status).toBe(200);
+    expectWholeStream(whole.frames, 2);
+    expect(whole.frames.at(-1)!.event).toBe('done');
+    expect(whole.frames.length).toBeGreaterThan(2);
+    // First frame from the first connection + everything from the second = the whole stream.
+    const union = [whole.frames[0]!, ...rest.frames];
+    expect(union.map((f) => [f.id, f.event, f.data])).toEqual(whole.frames.map((f) => [f.id, f.event, f.data]));
+  });
+
+  test('a caller that drops mid-turn and reconnects with Last-Event-ID gets every frame once and one terminal frame', async () => {
+    const id = 'resume-2';
     await sendMessage(s.url, id, 'warm up', { token: alice });
     s.model.script({ kind: 'slow', delayMs: 300 });
     const abort = new AbortController();
     const cut = await sendMessage(s.url, id, 'tell me a story', { token: alice, signal: abort.signal, onFrame: () => abort.abort() });
     expect(cut.frames.length).toBeGreaterThanOrEqual(1);
     expect(terminalFrames(cut)).toHaveLength(0);
-    const lastId = cut.frames.at(-1)!.id!;
 
-    const rest = await collect(`${s.url}/sessions/${id}/stream`, { headers: { ...authHeaders(alice), 'last-event-id': lastId } });
-    expect(rest.status).toBe(200);
-    const union = [...cut.frames, ...rest.frames];
-    expectWholeStream(union, 2);
-    expect(union.at(-1)!.event).toBe('done');
-    expect(resultText({ ...rest, frames: union })).toContain('tell me a story');
-  });
-
-  test('a POST retried with Last-Event-ID resumes instead of starting a turn', async () => {
-    const id = 'resume-2';
-    s.model.script({ kind: 'slow', delayMs: 300 });
-    const abort = new AbortController();
-    const cut = await sendMessage(s.url, id, 'first and only', { token: alice, signal: abort.signal, onFrame: () => abort.abort() });
+    // GET /stream and a retried POST with the header both resume; neither starts a turn.
     const lastId = cut.frames.at(-1)!.id!;
-    const rest = await sendMessage(s.url, id, 'first and only', { token: alice, headers: { 'last-event-id': lastId } });
-    expect(rest.status).toBe(200);
-    expectWholeStream([...cut.frames, ...rest.frames], 1);
-    expect((await s.stack.store.getSession(id))!.turns).toBe(1);
+    const viaGet = await collect(`${s.url}/sessions/${id}/stream`, { headers: { ...authHeaders(alice), 'last-event-id': lastId } });
+    const viaPost = await sendMessage(s.url, id, 'tell me a story', { token: alice, headers: { 'last-event-id': lastId } });
+    for (const rest of [viaGet, viaPost]) {
+      expect(rest.status).toBe(200);
+      const union = [...cut.frames, ...rest.frames];
+      expectWholeStream(union, 2);
+      // A disconnect aborts the turn (e2e contract), so the stream's terminal frame says so.
+      expect(union.at(-1)!.event).toBe('error');
+      expect(JSON.parse(union.at(-1)!.data)).toMatchObject({ code: 'turn_aborted' });
+    }
+    expect(viaPost.frames.map((f) => f.id)).toEqual(viaGet.frames.map((f) => f.id));
+    expect((await s.stack.store.getSession(id))!.turns).toBe(2);
   });
 
   test('an unknown Last-Event-ID gets one event: error', async () => {

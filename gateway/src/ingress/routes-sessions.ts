@@ -60,12 +60,10 @@ export function sessionRoutes(ctx: IngressContext): Router {
 
     async function runTurn(): Promise<void> {
       const abort = new AbortController();
-      // A caller gone before its stream started aborts the turn (nobody holds a frame id to resume
-      // with). Once the relay runs, a disconnect does not: the turn runs on and fills the replay
-      // buffer, so a reconnect with Last-Event-ID (on any replica) gets the rest of it.
-      let relaying = false;
+      // A caller disconnect aborts the turn (the e2e contract: no orphan CLI work). The relay
+      // still ends the replay buffer with a terminal frame, so a resuming caller is told.
       res.on('close', () => {
-        if (!res.writableFinished && !relaying) abort.abort();
+        if (!res.writableFinished) abort.abort();
       });
       // One retry: the first attempt may find the bound sandbox gone; the second runs on a fresh one.
       for (let attempt = 0; attempt < 2; attempt++) {
@@ -83,8 +81,6 @@ export function sessionRoutes(ctx: IngressContext): Router {
         const turnNumber = session.turns + 1;
         await ctx.store.updateSession(sessionId, { turns: turnNumber });
         await ctx.store.resetReplay(sessionId);
-        if (abort.signal.aborted) return;
-        relaying = true;
         const caller = new SseResponse(res);
         const active = {
           cut: (reason: string) => {

@@ -32,8 +32,8 @@ export interface RelayOptions {
    */
   touchIntervalMs?: number;
   /**
-   * Aborted when the gateway cut the turn on purpose (drain): an upstream that ends then is not a
-   * lost sandbox. Without it, a caller that went away counts as the cut (older behaviour).
+   * Aborted when the turn was cut on purpose (the caller went away, or a drain): an upstream
+   * that ends then is not a lost sandbox. Without it, an ended caller stream counts as the cut.
    */
   signal?: AbortSignal;
 }
@@ -111,9 +111,6 @@ export async function relayTurn(options: RelayOptions): Promise<RelayEnd> {
     clearInterval(touch);
   }
   upstream.destroy();
-  // A caller that disconnected does not stop the turn (routes-sessions.ts), so with a signal only
-  // a deliberate cut counts as 'caller_gone'; a break after the caller left is still a lost
-  // sandbox, and its error frame still reaches the replay buffer for a resuming caller.
   const cut = options.signal ? options.signal.aborted : caller.ended;
   if (!end) end = cut ? { kind: 'caller_gone' } : { kind: 'broken' };
   // The transcript is stored before the terminal frame goes out, so a follow-up that lands on a
@@ -124,6 +121,11 @@ export async function relayTurn(options: RelayOptions): Promise<RelayEnd> {
   else if (end.kind === 'agent_error') emit({ event: 'error', data: JSON.stringify({ message: end.message }) });
   else if (end.kind === 'broken') {
     emit({ event: 'error', data: JSON.stringify({ message: 'the sandbox stopped answering mid-turn; send the message again to continue on a fresh sandbox' }) });
+  } else {
+    // The turn was aborted (caller gone, drain). Nobody may be listening here, but the replay
+    // buffer must still end with a terminal frame: without it a caller resuming with
+    // Last-Event-ID would tail a turn that never ends (until the resume tail's 1 h limit).
+    emit({ event: 'error', data: JSON.stringify({ message: 'the turn was aborted because its stream was cut (the caller disconnected or the gateway is draining); send the message again', code: 'turn_aborted' }) });
   }
   await writer.flush();
   void store.touch(sessionId, now()).catch(() => undefined);
