@@ -51,6 +51,17 @@ export interface RunningGateway {
  */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
+/**
+ * How long close() waits, after cutting the streams left at the end of the grace, for them to
+ * finish their bookkeeping (transcript flush, quota slots), in ms. Default 5 000: a flush is a
+ * few store round trips; past this a stuck one is abandoned rather than delaying exit.
+ */
+export const CUT_SETTLE_MS = 5_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 export async function startGateway(parts: GatewayParts): Promise<RunningGateway> {
   const now = parts.now ?? Date.now;
   const metrics = parts.metrics ?? createGatewayMetrics();
@@ -97,16 +108,28 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
-  const close = async (): Promise<void> => {
+  let closing: Promise<void> | undefined;
+  const drainAndClose = async (): Promise<void> => {
     draining = true;
     await reaper.stop();
     const graceMs = (parts.drainGraceS ?? 30) * 1000;
     const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && context.streams.size > 0) await new Promise((r) => setTimeout(r, 100));
-    // Past the grace: every stream left ends with one terminal frame, then its turn is aborted.
+    while (Date.now() < deadline && context.streams.size > 0) await sleep(100);
+    // Past the grace: every stream left ends with one terminal frame, then its turn is aborted
+    // (a turn still provisioning is answered 503 draining instead).
     for (const stream of context.streams) stream.cut('the gateway is shutting down; send the message again to continue');
+    // A cut stream still stores its transcript tail and gives back its quota slots; wait for
+    // that (bounded), so the store the caller closes next is not closed under it.
+    const settleDeadline = Date.now() + CUT_SETTLE_MS;
+    while (Date.now() < settleDeadline && context.streams.size > 0) await sleep(20);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Whatever is still in flight after the settle time (a claim stuck on the backend) must not
+    // hold the process: its connection is closed.
+    if (context.streams.size > 0) server.closeAllConnections();
+    await closed;
   };
+  // Idempotent: SIGTERM and the stack's stop() may both call it.
+  const close = (): Promise<void> => (closing ??= drainAndClose());
   return { url: `http://${host}:${address.port}`, server, context, reaper, close };
 }

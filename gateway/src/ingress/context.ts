@@ -22,13 +22,19 @@ export interface IngressContext {
   maxBodyBytes: number;
   /** Tenant limits (rate, budget, concurrent sessions and turns), enforced by the session routes. */
   quotas: IngressQuotas;
-  /** Streams being relayed now, so a drain can end each with one terminal frame. */
+  /**
+   * Turns admitted and not yet ended (provisioning or streaming), so a drain waits for them and
+   * then ends each with one terminal frame (or a 503 draining when its stream had not started).
+   */
   streams: Set<ActiveStream>;
   /** True once shutdown began: /readyz answers 503 and new turns are refused. */
   draining: () => boolean;
 }
 
 export interface ActiveStream {
-  /** Ends the caller's stream with one `event: error` (reason given), then aborts the turn. */
+  /**
+   * Ends the caller's stream with one `event: error` (reason given), then aborts the turn; a turn
+   * whose stream has not started yet is answered 503 draining instead.
+   */
   cut(reason: string): void;
 }

@@ -6,7 +6,7 @@ import express, { Router } from 'express';
 import { BerthError } from '@berth/protocol';
 import type { SessionRecord } from '../store/route-store.js';
 import type { Tenant } from '../tenants/tenant.js';
-import type { IngressContext } from './context.js';
+import type { ActiveStream, IngressContext } from './context.js';
 import { tenantOf } from './auth-middleware.js';
 import { openAgentTurn } from './agent-turn.js';
 import { promptOf, sessionIdParam } from './request-input.js';
@@ -65,59 +65,81 @@ export function sessionRoutes(ctx: IngressContext): Router {
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
       });
-      // One retry: the first attempt may find the bound sandbox gone; the second runs on a fresh one.
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const binding = await ctx.sessions.ensureSandbox(session, tenant);
-        const turn = await openAgentTurn(binding, sessionId, prompt, { signal: abort.signal });
-        if (abort.signal.aborted) return;
-        if (turn.kind === 'busy') throw new BerthError('turn_in_progress', 'wait for the running turn to end, or resume its stream with Last-Event-ID');
-        if (turn.kind === 'failed') throw new BerthError('sandbox_failed', turn.detail);
-        if (turn.kind === 'lost') {
-          ctx.metrics.sandboxesLost.inc({ reason: 'unreachable' });
-          await ctx.sessions.dropSandbox(sessionId, binding, turn.reason);
-          session = { ...((await ctx.store.getSession(sessionId)) ?? session), sandbox: null };
-          continue;
-        }
-        const turnNumber = session.turns + 1;
-        await ctx.store.updateSession(sessionId, { turns: turnNumber });
-        await ctx.store.resetReplay(sessionId);
-        const caller = new SseResponse(res);
-        const active = {
-          cut: (reason: string) => {
-            caller.finish({ id: `${turnNumber}:cut`, event: 'error', data: JSON.stringify({ message: reason, code: 'draining' }) });
-            abort.abort();
-          },
-        };
-        ctx.streams.add(active);
-        ctx.metrics.streamsOpen.inc();
-        try {
-          const end = await relayTurn({
-            sessionId,
-            turn: turnNumber,
-            sdkSessionId: session.sdkSessionId,
-            upstream: turn.response,
-            caller,
-            store: ctx.store,
-            log: ctx.log,
-            metrics: ctx.metrics,
-            now: ctx.now,
-            signal: abort.signal,
-          });
-          if (end.kind === 'broken') {
-            ctx.metrics.sandboxesLost.inc({ reason: 'mid_turn' });
-            await ctx.sessions.dropSandbox(sessionId, binding, 'stream broke mid-turn');
-            await ctx.quotas.sessionReleased(tenant, sessionId);
-          } else {
-            // The session's slot lives on from its last use (the reaper's idle clock restarts too).
-            await ctx.quotas.sessionTouched(tenant, { ...session, sandbox: binding }).catch(() => undefined);
-          }
-        } finally {
-          ctx.streams.delete(active);
-          ctx.metrics.streamsOpen.dec();
-        }
-        return;
+      // Registered before provisioning, so a drain waits for a turn still claiming its sandbox too.
+      let caller: SseResponse | undefined;
+      let cutReason: string | undefined;
+      let turnNumber = 0;
+      const active: ActiveStream = {
+        cut: (reason: string) => {
+          cutReason = reason;
+          caller?.finish({ id: `${turnNumber}:cut`, event: 'error', data: JSON.stringify({ message: reason, code: 'draining' }) });
+          abort.abort();
+        },
+      };
+      const stopIfAborted = (): boolean => {
+        if (!abort.signal.aborted) return false;
+        if (cutReason !== undefined) throw new BerthError('draining', cutReason, { retryAfterS: 1 });
+        return true;
+      };
+      ctx.streams.add(active);
+      try {
+        await attempts();
+      } catch (error) {
+        // A turn cut before its stream began: whatever the abort broke, the answer is "draining".
+        if (cutReason !== undefined && !res.headersSent) throw new BerthError('draining', cutReason, { retryAfterS: 1 });
+        throw error;
+      } finally {
+        ctx.streams.delete(active);
       }
-      throw new BerthError('sandbox_failed', 'the sandbox was lost twice while starting the turn; retry');
+
+      async function attempts(): Promise<void> {
+        // One retry: the first attempt may find the bound sandbox gone; the second runs on a fresh one.
+        for (let attempt = 0; attempt < 2; attempt++) {
+          const binding = await ctx.sessions.ensureSandbox(session, tenant);
+          const turn = await openAgentTurn(binding, sessionId, prompt, { signal: abort.signal });
+          if (stopIfAborted()) return;
+          if (turn.kind === 'busy') throw new BerthError('turn_in_progress', 'wait for the running turn to end, or resume its stream with Last-Event-ID');
+          if (turn.kind === 'failed') throw new BerthError('sandbox_failed', turn.detail);
+          if (turn.kind === 'lost') {
+            ctx.metrics.sandboxesLost.inc({ reason: 'unreachable' });
+            await ctx.sessions.dropSandbox(sessionId, binding, turn.reason);
+            session = { ...((await ctx.store.getSession(sessionId)) ?? session), sandbox: null };
+            continue;
+          }
+          turnNumber = session.turns + 1;
+          await ctx.store.updateSession(sessionId, { turns: turnNumber });
+          await ctx.store.resetReplay(sessionId);
+          if (stopIfAborted()) return;
+          caller = new SseResponse(res);
+          ctx.metrics.streamsOpen.inc();
+          try {
+            const end = await relayTurn({
+              sessionId,
+              turn: turnNumber,
+              sdkSessionId: session.sdkSessionId,
+              upstream: turn.response,
+              caller,
+              store: ctx.store,
+              log: ctx.log,
+              metrics: ctx.metrics,
+              now: ctx.now,
+              signal: abort.signal,
+            });
+            if (end.kind === 'broken') {
+              ctx.metrics.sandboxesLost.inc({ reason: 'mid_turn' });
+              await ctx.sessions.dropSandbox(sessionId, binding, 'stream broke mid-turn');
+              await ctx.quotas.sessionReleased(tenant, sessionId);
+            } else {
+              // The session's slot lives on from its last use (the reaper's idle clock restarts too).
+              await ctx.quotas.sessionTouched(tenant, { ...session, sandbox: binding }).catch(() => undefined);
+            }
+          } finally {
+            ctx.metrics.streamsOpen.dec();
+          }
+          return;
+        }
+        throw new BerthError('sandbox_failed', 'the sandbox was lost twice while starting the turn; retry');
+      }
     }
   });
 
