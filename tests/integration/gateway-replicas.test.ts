@@ -103,6 +103,7 @@ describe('two replicas over one Redis', () => {
 
     const streams = turns.filter((t) => t.status === 200);
     const refused = turns.filter((t) => t.status !== 200);
+    console.log(JSON.stringify({ metric: 'burst_answers', streams: streams.length, refused: refused.length }));
     // Every answer is either a whole stream or a 409 turn_in_progress; nothing else.
     for (const t of refused) {
       expect(t.status).toBe(409);
