@@ -22,4 +22,12 @@ need_apt shellcheck shellcheck
 node scripts/setup-helm.mjs
 npm run build --silent
 export BERTH_BENCH_ROUNDS="${BERTH_BENCH_ROUNDS:-${CI:+5}}"
-exec npx vitest run --config tests/vitest.config.ts "$@"
+vitest() { npx vitest run --config tests/vitest.config.ts "$@"; }
+if [ "$#" -gt 0 ]; then
+  vitest "$@"
+else
+  # The suites first, then the benchmarks alone: a benchmark sharing two cores with the e2e
+  # suites would measure them, not berth.
+  vitest --project unit --project integration --project e2e --project kubernetes --project modal --project deploy
+  vitest --project bench
+fi
