@@ -122,6 +122,75 @@ function cannon(url: string, token?: string): Promise<CannonResult> {
 
 const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
 
+/** Full GC (the flag is set at run time; `gc` is then reachable from a fresh context). */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
+
+test(`resident memory per held idle stream (${IDLE_STREAMS} resume streams)`, async () => {
+  const session = 'bench-idle-1';
+  // A slow turn (~8 model events, delayMs apart) stays running while the streams are held.
+  const delayMs = IDLE_STREAMS >= 5000 ? 6000 : 2500;
+  s.model.script({ kind: 'slow', delayMs });
+  const abort = new AbortController();
+  const turn = await fetch(`${s.url}/sessions/${session}/messages`, {
+    method: 'POST', signal: abort.signal,
+    headers: { ...authHeaders(s.tokens.alice), 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: 'a long answer please' }),
+  });
+  expect(turn.status).toBe(200);
+  const reader = turn.body!.getReader();
+  let text = '';
+  while (!/^id: (\S+)$/m.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the turn ended before its first frame: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
+  const lastEventId = /^id: (\S+)$/m.exec(text)![1]!;
+  // The caller goes away; the turn runs on and fills the replay buffer the resume streams tail.
+  abort.abort();
+
+  // Runs first in this file, before the load test's garbage; two full collections and a short
+  // settle so the baseline is as close to the steady state as RSS gets.
+  collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  collectGarbage();
+  const before = process.memoryUsage();
+  const script = path.join(import.meta.dirname, 'idle-stream-clients.mjs');
+  clients = spawn(process.execPath, [script, new URL(s.url).port, `/sessions/${session}/stream`, s.tokens.alice, lastEventId, String(IDLE_STREAMS)]);
+  const lines = createInterface({ input: clients.stdout });
+  const next = (): Promise<Record<string, number | string>> => new Promise((resolve, reject) => {
+    lines.once('line', (line) => resolve(JSON.parse(line)));
+    clients!.once('exit', (code) => reject(new Error(`stream clients exited ${code}`)));
+  });
+  const opened = await next();
+  expect(opened).toMatchObject({ event: 'opened', opened: IDLE_STREAMS, failed: 0 });
+  // A few poll cycles and a heartbeat-free settle, then the measurement.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  collectGarbage();
+  const held = process.memoryUsage();
+  clients.stdin.write('report\n');
+  const report = await next();
+  // Every stream was still open when measured: the slow turn had not ended.
+  expect(report).toMatchObject({ event: 'report', open: IDLE_STREAMS, endedEarly: 0 });
+  const exited = new Promise((resolve) => clients!.once('exit', resolve));
+  clients.stdin.write('close\n');
+  await exited;
+  clients = undefined;
+  const kib = (bytes: number): number => Math.round((bytes / IDLE_STREAMS / 1024) * 100) / 100;
+  console.log(JSON.stringify({
+    bench: 'idle_stream_memory',
+    streams: IDLE_STREAMS,
+    mode: CI_MODE ? 'ci (BERTH_BENCH_ROUNDS set: 500 streams)' : 'local (5000 streams)',
+    rssDeltaMiB: Math.round(((held.rss - before.rss) / 1048576) * 10) / 10,
+    rssKiBPerStream: kib(held.rss - before.rss),
+    heapUsedKiBPerStream: kib(held.heapUsed - before.heapUsed),
+    what: 'GET /sessions/{id}/stream with the Last-Event-ID of a running slow turn (resume tail: SseResponse + heartbeat timer + 200 ms replay poll per stream), clients in a child process, gateway in this process (in-memory store)',
+  }));
+  expect(Number.isFinite(held.rss - before.rss)).toBe(true);
+}, 180_000);
+
 test('requests/s on GET /sessions/{id}: static token and JWT vs a raw node:http server and relay', async () => {
   const rawUrl = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/sessions/${SESSION}`;
   const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}/sessions/${SESSION}`;
@@ -167,68 +236,3 @@ test('requests/s on GET /sessions/{id}: static token and JWT vs a raw node:http 
   }));
   for (const value of Object.values(m)) expect(Number.isFinite(value) && value > 0).toBe(true);
 }, 120_000);
-
-/** Full GC (the flag is set at run time; `gc` is then reachable from a fresh context). */
-function collectGarbage(): void {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-}
-
-test(`resident memory per held idle stream (${IDLE_STREAMS} resume streams)`, async () => {
-  const session = 'bench-idle-1';
-  // A slow turn (~8 model events, delayMs apart) stays running while the streams are held.
-  const delayMs = IDLE_STREAMS >= 5000 ? 6000 : 2500;
-  s.model.script({ kind: 'slow', delayMs });
-  const abort = new AbortController();
-  const turn = await fetch(`${s.url}/sessions/${session}/messages`, {
-    method: 'POST', signal: abort.signal,
-    headers: { ...authHeaders(s.tokens.alice), 'content-type': 'application/json' },
-    body: JSON.stringify({ prompt: 'a long answer please' }),
-  });
-  expect(turn.status).toBe(200);
-  const reader = turn.body!.getReader();
-  let text = '';
-  while (!/^id: (\S+)$/m.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the turn ended before its first frame: ${text}`);
-    text += new TextDecoder().decode(value);
-  }
-  const lastEventId = /^id: (\S+)$/m.exec(text)![1]!;
-  // The caller goes away; the turn runs on and fills the replay buffer the resume streams tail.
-  abort.abort();
-
-  collectGarbage();
-  const before = process.memoryUsage();
-  const script = path.join(import.meta.dirname, 'idle-stream-clients.mjs');
-  clients = spawn(process.execPath, [script, new URL(s.url).port, `/sessions/${session}/stream`, s.tokens.alice, lastEventId, String(IDLE_STREAMS)]);
-  const lines = createInterface({ input: clients.stdout });
-  const next = (): Promise<Record<string, number | string>> => new Promise((resolve, reject) => {
-    lines.once('line', (line) => resolve(JSON.parse(line)));
-    clients!.once('exit', (code) => reject(new Error(`stream clients exited ${code}`)));
-  });
-  const opened = await next();
-  expect(opened).toMatchObject({ event: 'opened', opened: IDLE_STREAMS, failed: 0 });
-  // A few poll cycles and a heartbeat-free settle, then the measurement.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  collectGarbage();
-  const held = process.memoryUsage();
-  clients.stdin.write('report\n');
-  const report = await next();
-  // Every stream was still open when measured: the slow turn had not ended.
-  expect(report).toMatchObject({ event: 'report', open: IDLE_STREAMS, endedEarly: 0 });
-  const exited = new Promise((resolve) => clients!.once('exit', resolve));
-  clients.stdin.write('close\n');
-  await exited;
-  clients = undefined;
-  const kib = (bytes: number): number => Math.round((bytes / IDLE_STREAMS / 1024) * 100) / 100;
-  console.log(JSON.stringify({
-    bench: 'idle_stream_memory',
-    streams: IDLE_STREAMS,
-    mode: CI_MODE ? 'ci (BERTH_BENCH_ROUNDS set: 500 streams)' : 'local (5000 streams)',
-    rssDeltaMiB: Math.round(((held.rss - before.rss) / 1048576) * 10) / 10,
-    rssKiBPerStream: kib(held.rss - before.rss),
-    heapUsedKiBPerStream: kib(held.heapUsed - before.heapUsed),
-    what: 'GET /sessions/{id}/stream with the Last-Event-ID of a running slow turn (resume tail: SseResponse + heartbeat timer + 200 ms replay poll per stream), clients in a child process, gateway in this process (in-memory store)',
-  }));
-  expect(Number.isFinite(held.rss - before.rss)).toBe(true);
-}, 180_000);
