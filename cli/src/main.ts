@@ -3,13 +3,6 @@
 // egress roles from the environment (containers); `token` mints and revokes tenant tokens.
 // `sessions`, `pool`, `usage` talk to a running gateway's admin API; `tenants check` is offline.
 
-import { startCommand } from './commands/start.js';
-import { gatewayCommand } from './commands/gateway.js';
-import { tokenCommand } from './commands/token.js';
-import { sessionsCommand } from './commands/sessions.js';
-import { poolCommand } from './commands/pool.js';
-import { usageCommand } from './commands/usage.js';
-import { tenantsCommand } from './commands/tenants.js';
 import { UsageError } from './flags.js';
 import { CommandError } from './run-support.js';
 
@@ -25,14 +18,16 @@ const USAGE = `usage: berth <command>
 admin API commands: --url URL (BERTH_URL, default http://127.0.0.1:8080), --token T (BERTH_ADMIN_TOKEN), --json
 `;
 
+// Each command is loaded when it runs: `start` and `gateway` pull in the whole stack (seconds
+// on a busy machine), which an admin query like `berth pool` must not wait for.
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  start: startCommand,
-  gateway: gatewayCommand,
-  token: tokenCommand,
-  sessions: sessionsCommand,
-  pool: poolCommand,
-  usage: usageCommand,
-  tenants: tenantsCommand,
+  start: async (argv) => (await import('./commands/start.js')).startCommand(argv),
+  gateway: async (argv) => (await import('./commands/gateway.js')).gatewayCommand(argv),
+  token: async (argv) => (await import('./commands/token.js')).tokenCommand(argv),
+  sessions: async (argv) => (await import('./commands/sessions.js')).sessionsCommand(argv),
+  pool: async (argv) => (await import('./commands/pool.js')).poolCommand(argv),
+  usage: async (argv) => (await import('./commands/usage.js')).usageCommand(argv),
+  tenants: async (argv) => (await import('./commands/tenants.js')).tenantsCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -13,6 +13,8 @@ import { hashToken } from '@berth/gateway/tenants/tenants-file';
 import { authHeaders, sendMessage, startTestStack, terminalFrames, type TestStack } from '../fixtures/stack.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
+/** Per test: several CLI spawns (each a node start) on a shared, loaded machine. Not a timing assertion. */
+const SPAWNS_TIMEOUT_MS = 120_000;
 let s: TestStack;
 
 interface Run {
@@ -63,7 +65,7 @@ beforeAll(async () => {
   for (const id of EXTRA) {
     await s.stack.store.createSession({ id, tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: now, lastActivityAt: now, turns: 0 });
   }
-});
+}, SPAWNS_TIMEOUT_MS);
 afterAll(async () => s?.stop());
 
 interface SessionJson {
@@ -92,7 +94,7 @@ describe('berth sessions', () => {
     }
     expect(rows.find((r) => r.startsWith('adm-b1'))!.slice(tenantAt)).toMatch(/^bob /);
     expect(rows.find((r) => r.startsWith('adm-x1'))!.slice(sandboxAt)).toMatch(/^- /);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 
   test('list --json carries tenants, turns and sandbox ids but never a sandbox URL or token', async () => {
     const run = await berth(['sessions', 'list', '--json']);
@@ -104,7 +106,7 @@ describe('berth sessions', () => {
     expect(a1.turns).toBe(1);
     expect(a1.sandbox?.sandboxId).toEqual(expect.any(String));
     expect(run.stdout).not.toMatch(/authToken|"url"|http:\/\//);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 
   test('--tenant filters; --limit pages with a cursor; --all follows every page', async () => {
     const bob = await json<{ sessions: SessionJson[] }>(['sessions', 'list', '--tenant', 'bob']);
@@ -124,7 +126,7 @@ describe('berth sessions', () => {
     expect(table.code).toBe(0);
     expect(table.stdout.trimEnd().split('\n')).toHaveLength(2);
     expect(table.stderr).toBe('more sessions: berth sessions list --cursor adm-a1 (or --all)\n');
-  });
+  }, SPAWNS_TIMEOUT_MS);
 
   test('show prints the fields; --json adds the session’s token usage', async () => {
     const run = await berth(['sessions', 'show', 'adm-a1']);
@@ -139,14 +141,14 @@ describe('berth sessions', () => {
     for (const line of lines) expect(line.slice(valueAt - 2, valueAt + 1)).toMatch(/^ {2}\S$/);
     const shown = await json<SessionJson>(['sessions', 'show', 'adm-a1']);
     expect(shown.usage?.inputTokens).toBeGreaterThan(0);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 
   test('show of an unknown id: exit 1 and the gateway’s problem as one line', async () => {
     const run = await berth(['sessions', 'show', 'adm-none']);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe('berth sessions: 404 session_not_found: no session adm-none\n');
-  });
+  }, SPAWNS_TIMEOUT_MS);
 
   test('delete removes the session and releases its sandbox; the owner then sees 404', async () => {
     expect((await berth(['sessions', 'show', 'adm-b1'])).code).toBe(0);
@@ -159,7 +161,7 @@ describe('berth sessions', () => {
     const again = await berth(['sessions', 'delete', 'adm-b1']);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe('berth sessions: 404 session_not_found: no session adm-b1\n');
-  });
+  }, SPAWNS_TIMEOUT_MS);
 });
 
 describe('berth pool and usage', () => {
@@ -172,7 +174,7 @@ describe('berth pool and usage', () => {
     expect(row).toMatch(/^default\s+1\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+$/);
     const report = await json<{ backend: string; pools: Array<{ profile: string; target: number }> }>(['pool']);
     expect(report).toMatchObject({ backend: 'local', pools: [{ profile: 'default', target: 1 }] });
-  });
+  }, SPAWNS_TIMEOUT_MS);
 
   test('usage: one row per tenant; --tenant: one row per session and a total', async () => {
     const all = await json<{ usage: Array<{ tenant: string; total: { inputTokens: number }; sessionCount: number }> }>(['usage']);
@@ -192,7 +194,7 @@ describe('berth pool and usage', () => {
     const bad = await berth(['usage', '--tenant', 'Not A Name']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^berth usage: 400 invalid_body: \?tenant must be a tenant name[^\n]*\n$/);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 });
 
 describe('who may use the admin API', () => {
@@ -215,7 +217,7 @@ describe('who may use the admin API', () => {
       expect([route, anonymous.status]).toEqual([route, 401]);
     }
     expect((await fetch(`${s.url}/sessions/adm-a1`, { headers: authHeaders(s.tokens.alice) })).status).toBe(200);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 
   test('the CLI with a tenant token: exit 1 and one clear line', async () => {
     const run = await berth(['sessions', 'list'], { BERTH_ADMIN_TOKEN: s.tokens.alice });
@@ -223,7 +225,7 @@ describe('who may use the admin API', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe('berth sessions: 403 forbidden: admin routes need an admin token\n');
     expect(run.stderr).not.toContain(s.tokens.alice);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 
   test('no token is a usage error (exit 2); --token and --url override the environment', async () => {
     const none = await berth(['pool'], { BERTH_ADMIN_TOKEN: '' });
@@ -232,7 +234,7 @@ describe('who may use the admin API', () => {
     const flags = await berth(['pool', '--json', '--url', s.url, '--token', s.tokens.admin], { BERTH_ADMIN_TOKEN: '', BERTH_URL: 'http://127.0.0.1:1' });
     expect(flags.code).toBe(0);
     expect(JSON.parse(flags.stdout)).toMatchObject({ backend: 'local' });
-  });
+  }, SPAWNS_TIMEOUT_MS);
 
   test('an unreachable gateway: exit 1 naming the URL', async () => {
     const port = await new Promise<number>((resolve) => {
@@ -244,7 +246,7 @@ describe('who may use the admin API', () => {
     const run = await berth(['pool'], { BERTH_URL: `http://127.0.0.1:${port}` });
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(`berth pool: cannot reach the gateway at http://127.0.0.1:${port}: ECONNREFUSED (set --url or BERTH_URL)\n`);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 });
 
 describe('berth tenants check and berth token', () => {
@@ -273,7 +275,7 @@ admins:
     expect(run.stderr).toBe('');
     // The stack's own tenants file is valid too.
     expect((await berth(['tenants', 'check', path.join(s.dir, 'tenants.yaml')])).code).toBe(0);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 
   test('a bad file: exit 1 with every problem listed', async () => {
     const file = path.join(s.dir, 'bad.yaml');
@@ -294,7 +296,7 @@ admins:
     expect(JSON.parse(asJson.stdout)).toMatchObject({ ok: false, problems: expect.arrayContaining([expect.stringContaining('maxTurns')]) });
     expect((await berth(['tenants', 'check', path.join(s.dir, 'missing.yaml')])).stderr).toMatch(/cannot read .*missing\.yaml: ENOENT/);
     expect((await berth(['tenants', 'check'])).code).toBe(2);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 
   test('--remote asks the gateway: the same problems, plus a warning for a profile it lacks', async () => {
     const badRun = await berth(['tenants', 'check', path.join(s.dir, 'bad.yaml'), '--remote', '--json']);
@@ -304,7 +306,7 @@ admins:
     const goodRun = await berth(['tenants', 'check', path.join(s.dir, 'good.yaml'), '--remote']);
     expect(goodRun.code).toBe(0);
     expect(goodRun.stderr).toBe(`${path.join(s.dir, 'good.yaml')}: warning: tenants.carol.sandboxProfile: this gateway has no profile "gpu"\n`);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 
   test('token mint <tenant> and token <tenant> both mint; revoke removes; the file stays valid', async () => {
     const file = path.join(s.dir, 'minted.yaml');
@@ -319,5 +321,5 @@ admins:
     expect(revoked.code).toBe(0);
     expect((await berth(['token', 'revoke', minted.stdout.trim(), '--file', file])).code).toBe(1);
     expect((await berth(['token', 'mint', '--file', file])).code).toBe(2);
-  });
+  }, SPAWNS_TIMEOUT_MS);
 });
