@@ -68,4 +68,30 @@ describe('graceful drain', () => {
     // The server is closed: no new connection is served.
     await expect(fetch(`${s.url}/healthz`, { headers: authHeaders(alice) })).rejects.toThrow();
   });
+
+  test('a turn admitted just before close() and still claiming its sandbox is drained too (503 draining, or cut with one error frame)', async () => {
+    // Pool size 0: every claim is a cold start, so the turn is provisioning when close() begins.
+    const cold = await startTestStack({ poolSize: 0, env: { BERTH_DRAIN_GRACE_S: '2' } });
+    try {
+      cold.model.script({ kind: 'slow', delayMs: 2_000 });
+      const late = startTurn(cold.url, 'late', 'slow one', cold.tokens.alice);
+      // The record exists once the request passed the draining check and its admission.
+      await waitFor(async () => (await cold.stack.store.getSession('late')) !== null, 30_000);
+      await cold.stack.gateway!.close();
+      const turn = await late.done;
+      // Never a whole reply: a drained gateway does not run a turn past its grace.
+      if (turn.status === 503) {
+        expect(turn.problem?.code).toBe('draining');
+      } else {
+        expect(turn.status).toBe(200);
+        const terminal = terminalFrames(turn);
+        expect(terminal).toHaveLength(1);
+        expect(turn.frames.at(-1)).toBe(terminal[0]);
+        expect(JSON.parse(terminal[0]!.data)).toMatchObject({ code: 'draining' });
+      }
+      expect(cold.stack.gateway!.context.streams.size).toBe(0);
+    } finally {
+      await cold.stop();
+    }
+  });
 });
