@@ -15,7 +15,7 @@ import { StaticTokenAuthenticator } from './auth/static-token-authenticator.js';
 import type { GatewayConfig } from './config.js';
 import { credentialKeysFromEnv, createSessionCredentials, type CredentialKeys } from './credentials/index.js';
 import { modalOptionsFromEnv } from '@berth/orchestrator/backends/modal/modal-config';
-import { compileAllowlist, createEgressServer, type TenantEgressPolicy } from './egress/index.js';
+import { compileAllowlist, createEgressServer, type Resolver, type TenantEgressPolicy } from './egress/index.js';
 import { sandboxEgressSettings } from './egress/sandbox-env.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 import type { Logger } from './log.js';
@@ -40,6 +40,9 @@ export interface StackOptions {
   agentEnv?: Record<string, string>;
   /** Backend options beyond what config gives (tests: the fake cluster's kubeconfig…). */
   backendOptions?: Record<string, unknown>;
+  /** The egress gateway's name resolver. Default: the system resolver (getaddrinfo). Tests map
+   *  fake public names to loopback test servers, so the CONNECT path runs offline. */
+  egressResolver?: Resolver;
 }
 
 export interface RunningStack {
@@ -86,6 +89,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         registry,
         logger: log.child({ component: 'egress' }),
         ...(config.egressPublicUrl ? { publicUrl: config.egressPublicUrl } : {}),
+        ...(options.egressResolver ? { resolver: options.egressResolver } : {}),
       });
       const address = await egress.listen(config.egressPort, config.egressHost);
       egressUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
