@@ -54,7 +54,8 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promi
 const EXTRA = ['adm-x1', 'adm-x2', 'adm-x3'];
 
 beforeAll(async () => {
-  s = await startTestStack({ poolSize: 1 });
+  // bob may hold one session: the delete test shows an admin delete frees that slot.
+  s = await startTestStack({ poolSize: 1, tenantExtra: { bob: '    limits: { maxConcurrentSessions: 1 }\n' } });
   for (const [id, tenant] of [['adm-a1', 'alice'], ['adm-b1', 'bob']] as const) {
     const turn = await sendMessage(s.url, id, 'hello admin', { token: s.tokens[tenant] });
     expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
@@ -150,7 +151,7 @@ describe('berth sessions', () => {
     expect(run.stderr).toBe('berth sessions: 404 session_not_found: no session adm-none\n');
   }, SPAWNS_TIMEOUT_MS);
 
-  test('delete removes the session and releases its sandbox; the owner then sees 404', async () => {
+  test('delete removes the session, releases its sandbox and frees the tenant’s session slot', async () => {
     expect((await berth(['sessions', 'show', 'adm-b1'])).code).toBe(0);
     const run = await berth(['sessions', 'delete', 'adm-b1']);
     expect(run.code).toBe(0);
@@ -158,6 +159,9 @@ describe('berth sessions', () => {
     expect((await berth(['sessions', 'show', 'adm-b1'])).code).toBe(1);
     const owner = await fetch(`${s.url}/sessions/adm-b1`, { headers: authHeaders(s.tokens.bob) });
     expect(owner.status).toBe(404);
+    // bob's one session slot is free again: a new session of his starts (429 if the slot leaked).
+    const next = await sendMessage(s.url, 'adm-b2', 'hello again', { token: s.tokens.bob });
+    expect([next.status, terminalFrames(next).map((f) => f.event)]).toEqual([200, ['done']]);
     const again = await berth(['sessions', 'delete', 'adm-b1']);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe('berth sessions: 404 session_not_found: no session adm-b1\n');

@@ -49,7 +49,9 @@ export async function sessionsCommand(argv: string[], env: NodeJS.ProcessEnv = p
     if (action === 'delete') {
       const result = await adminRequest<{ id: string; tenant: string; deleted: boolean }>(target, 'DELETE', path);
       if (json) printJson(result);
-      else process.stdout.write(`deleted session ${result.id} (tenant ${result.tenant}); its sandbox is released\n`);
+      else if (result.deleted) process.stdout.write(`deleted session ${result.id} (tenant ${result.tenant}); its sandbox is released\n`);
+      // Another delete (an owner, another operator, a replica) won the race: nothing left to do.
+      else process.stdout.write(`session ${result.id} was already deleted\n`);
       return 0;
     }
     throw new AdminError(SESSIONS_USAGE, 2);

@@ -59,8 +59,11 @@ export function adminRoutes(ctx: IngressContext): Router {
 
   router.delete('/admin/sessions/:id', async (req, res) => {
     const session = await requireSession(ctx, sessionIdParam(req.params.id));
-    // The owner's delete path: removes the record, then releases the sandbox.
+    // The owner's delete path: removes the record, then releases the sandbox; then, as the owner's
+    // DELETE does, frees the tenant's session slot (a tenant gone from the file has no slots).
     const deleted = await ctx.sessions.delete(session.tenant, session.id);
+    const tenant = ctx.tenants().tenants.get(session.tenant);
+    if (deleted && tenant) await ctx.quotas.sessionReleased(tenant, session.id);
     res.json({ id: session.id, tenant: session.tenant, deleted });
   });
 
