@@ -1,0 +1,87 @@
+// The admin API over RedisRouteStore with two gateway replicas sharing one Redis: the all-tenant
+// listing on one replica pages through sessions written by the other (the per-shard id index),
+// and an admin delete on one replica is gone on both. No turns run (pools of 0): sessions are
+// written through each replica's own store, as its session service would.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
+import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
+import { authHeaders, startTestStack, TEST_TOKENS, writeTenantsFile, type TestStack } from '../fixtures/stack.js';
+
+let redis: RedisServer;
+let model: OfflineModel;
+let dir: string;
+let a: TestStack;
+let b: TestStack;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  model = await startOfflineModel();
+  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-admin-redis-'));
+  await writeTenantsFile(dir);
+  [a, b] = await Promise.all([
+    startTestStack({ redisUrl: redis.url, poolSize: 0, model, dir }),
+    startTestStack({ redisUrl: redis.url, poolSize: 0, model, dir }),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  await model?.close();
+  await redis?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+interface Page {
+  sessions: Array<{ id: string; tenant: string }>;
+  nextCursor: string | null;
+}
+
+async function admin<T>(s: TestStack, route: string, method = 'GET'): Promise<{ status: number; body: T }> {
+  const res = await fetch(s.url + route, { method, headers: authHeaders(TEST_TOKENS.admin) });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+test('one replica lists, pages and deletes sessions the other wrote', async () => {
+  expect([a.stack.store.constructor.name, b.stack.store.constructor.name]).toEqual(['RedisRouteStore', 'RedisRouteStore']);
+  const ids = Array.from({ length: 25 }, (_, i) => `r-${String(i).padStart(2, '0')}`);
+  for (const [i, id] of ids.entries()) {
+    const store = i % 2 === 0 ? a.stack.store : b.stack.store;
+    const now = Date.now();
+    await store.createSession({ id, tenant: i % 3 === 0 ? 'bob' : 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: now, lastActivityAt: now, turns: 0 });
+  }
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const query: string = cursor === null ? '' : `&cursor=${cursor}`;
+    const { status, body } = await admin<Page>(a, `/admin/sessions?limit=10${query}`);
+    expect(status).toBe(200);
+    expect(body.sessions.length).toBeLessThanOrEqual(10);
+    seen.push(...body.sessions.map((x) => x.id));
+    cursor = body.nextCursor;
+    pages++;
+  } while (cursor !== null && pages < 10);
+  expect(pages).toBe(3);
+  expect(seen).toEqual(ids);
+
+  const bob = await admin<Page>(b, '/admin/sessions?tenant=bob');
+  expect(bob.body.sessions.map((x) => x.id)).toEqual(ids.filter((_, i) => i % 3 === 0));
+
+  expect((await admin(b, '/admin/sessions/r-07', 'DELETE')).status).toBe(200);
+  expect((await admin(a, '/admin/sessions/r-07')).status).toBe(404);
+  const after = await admin<Page>(a, '/admin/sessions?limit=500');
+  expect(after.body.sessions.map((x) => x.id)).toEqual(ids.filter((id) => id !== 'r-07'));
+  expect(after.body.nextCursor).toBeNull();
+});
+
+test('bad paging parameters are 400 problems naming the parameter', async () => {
+  for (const query of ['limit=0', 'limit=501', 'limit=ten', 'cursor=..', 'tenant=Bad%20Name']) {
+    const res = await fetch(`${a.url}/admin/sessions?${query}`, { headers: authHeaders(TEST_TOKENS.admin) });
+    expect([query, res.status]).toEqual([query, 400]);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  }
+});
