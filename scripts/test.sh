@@ -29,5 +29,5 @@ else
   # The suites first, then the benchmarks alone: a benchmark sharing two cores with the e2e
   # suites would measure them, not berth.
   vitest --project unit --project integration --project e2e --project kubernetes --project modal --project deploy
-  vitest --project bench
+  vitest --project bench --no-file-parallelism
 fi

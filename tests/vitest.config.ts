@@ -15,8 +15,9 @@ export default defineConfig({
       { test: { name: 'kubernetes', include: ['kubernetes/**/*.test.ts'], ...heavy } },
       { test: { name: 'modal', include: ['modal/**/*.test.ts'], ...heavy } },
       { test: { name: 'deploy', include: ['deploy/**/*.test.ts'], ...heavy } },
-      // Benchmarks print JSON lines; BERTH_BENCH_ROUNDS keeps CI's run short.
-      { test: { name: 'bench', include: ['bench/**/*.bench.test.ts'], ...heavy, testTimeout: 300_000, fileParallelism: false } },
+      // Benchmarks print JSON lines; BERTH_BENCH_ROUNDS keeps CI's run short. They run alone and
+      // one file at a time (`--no-file-parallelism` in scripts/test.sh and `npm run bench`).
+      { test: { name: 'bench', include: ['bench/**/*.bench.test.ts'], ...heavy, testTimeout: 300_000 } },
     ],
   },
 });

@@ -56,6 +56,8 @@ export class IdleReaper {
         if (!session?.sandbox || session.lastActivityAt > cutoff) continue;
         if (await store.clearSandbox(sessionId, session.sandbox.sandboxId)) {
           await backend.release(sessionId);
+          // Its concurrent-session slot frees now, not when the lease would expire.
+          await store.releaseLease(session.tenant, 'sessions', sessionId).catch(() => undefined);
           metrics.sessionsReaped.inc();
           log.info({ session: sessionId, sandbox: session.sandbox.sandboxId }, 'idle session reaped');
         }
