@@ -171,8 +171,10 @@ export class LocalProcessBackend implements SandboxBackend {
   async #takeHealthy(pool: WarmPool<LocalSandbox>): Promise<LocalSandbox | undefined> {
     for (let standby = pool.take(); standby !== undefined; standby = pool.take()) {
       // A loopback probe costs well under a millisecond and catches a standby that hung or died
-      // since it became ready, before its session's first turn does.
-      if (!standby.exited && (await probeHealth(standby.endpoint, 1000))) return standby;
+      // since it became ready, before its session's first turn does. A dead process refuses at
+      // once; the 5 s bound is for a hung one, and is generous so that a merely slow answer on a
+      // saturated machine does not throw a healthy standby away.
+      if (!standby.exited && (await probeHealth(standby.endpoint, 5000))) return standby;
       this.#logger.warn({ sandboxId: standby.id, profile: pool.profile.name }, 'standby unhealthy at claim; discarding');
       void this.#kill(standby);
     }
