@@ -3,37 +3,20 @@
 // and an admin delete on one replica is gone on both. No turns run (pools of 0): sessions are
 // written through each replica's own store, as its session service would.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
-import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
-import { authHeaders, startTestStack, TEST_TOKENS, writeTenantsFile, type TestStack } from '../fixtures/stack.js';
+import { startReplicaPair, type ReplicaPair } from '../fixtures/replicas.js';
+import { authHeaders, TEST_TOKENS, type TestStack } from '../fixtures/stack.js';
 
-let redis: RedisServer;
-let model: OfflineModel;
-let dir: string;
+let replicas: ReplicaPair;
 let a: TestStack;
 let b: TestStack;
 
 beforeAll(async () => {
-  redis = await startRedisServer();
-  model = await startOfflineModel();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-admin-redis-'));
-  await writeTenantsFile(dir);
-  [a, b] = await Promise.all([
-    startTestStack({ redisUrl: redis.url, poolSize: 0, model, dir }),
-    startTestStack({ redisUrl: redis.url, poolSize: 0, model, dir }),
-  ]);
+  replicas = await startReplicaPair({ poolSize: 0 });
+  ({ a, b } = replicas);
 });
 
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await model?.close();
-  await redis?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(async () => replicas?.stop());
 
 interface Page {
   sessions: Array<{ id: string; tenant: string }>;

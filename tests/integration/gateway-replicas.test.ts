@@ -4,41 +4,23 @@
 // replica continues on the other with its history; a burst of first messages on one new id over
 // both replicas provisions exactly one sandbox and keeps one conversation line.
 
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
-import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
-import { authHeaders, resultText, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, writeTenantsFile, type TestStack, type Turn } from '../fixtures/stack.js';
+import type { OfflineModel } from '@berth/cli/offline-model/index';
+import { startReplicaPair, type ReplicaPair } from '../fixtures/replicas.js';
+import { authHeaders, resultText, sendMessage, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
 
-let redis: RedisServer;
+let replicas: ReplicaPair;
 let model: OfflineModel;
-let dir: string;
 let a: TestStack;
 let b: TestStack;
 
 beforeAll(async () => {
-  redis = await startRedisServer();
-  model = await startOfflineModel();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-replicas-'));
-  await writeTenantsFile(dir);
-  // Both replicas must verify each other's session credentials: one shared signing key.
-  const env = { BERTH_CREDENTIAL_KEYS: `k1:${randomBytes(32).toString('base64')}` };
-  [a, b] = await Promise.all([
-    startTestStack({ redisUrl: redis.url, poolSize: 1, model, dir, env }),
-    startTestStack({ redisUrl: redis.url, poolSize: 1, model, dir, env }),
-  ]);
+  replicas = await startReplicaPair({ poolSize: 1 });
+  ({ a, b, model } = replicas);
   await waitFor(async () => (await pool(a)).ready === 1 && (await pool(b)).ready === 1);
 });
 
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await model?.close();
-  await redis?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(async () => replicas?.stop());
 
 interface Pool { ready: number; claimed: number; warmClaims: number; coldStarts: number }
 

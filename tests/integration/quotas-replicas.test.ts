@@ -4,44 +4,26 @@
 // stacks in this process share one redis-server, one offline model, one tenants file and one
 // set of credential keys, as two Deployments' pods would.
 
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
-import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
-import { authHeaders, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, writeTenantsFile, type TestStack, type Turn } from '../fixtures/stack.js';
+import type { OfflineModel } from '@berth/cli/offline-model/index';
+import { startReplicaPair, type ReplicaPair } from '../fixtures/replicas.js';
+import { authHeaders, sendMessage, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
 import { metricValue, startTurn } from '../fixtures/quota-client.js';
 
-let redis: RedisServer;
+let replicas: ReplicaPair;
 let model: OfflineModel;
-let dir: string;
 let a: TestStack;
 let b: TestStack;
 
 beforeAll(async () => {
-  redis = await startRedisServer();
-  model = await startOfflineModel();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'berth-quotas-'));
-  await writeTenantsFile(dir, {
+  replicas = await startReplicaPair({ poolSize: 1, tenantExtra: {
     alice: '    limits: { maxConcurrentSessions: 1 }\n',
     bob: '    limits: { maxConcurrentTurns: 1, requestsPerMinute: 6 }\n',
-  });
-  // Both replicas must verify each other's session credentials: one shared signing key.
-  const env = { BERTH_CREDENTIAL_KEYS: `k1:${randomBytes(32).toString('base64')}` };
-  [a, b] = await Promise.all([
-    startTestStack({ redisUrl: redis.url, poolSize: 1, model, dir, env }),
-    startTestStack({ redisUrl: redis.url, poolSize: 1, model, dir, env }),
-  ]);
+  } });
+  ({ a, b, model } = replicas);
 });
 
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await model?.close();
-  await redis?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(async () => replicas?.stop());
 
 function expectRefusal(turn: Turn, code: string): void {
   expect(turn.status).toBe(429);
