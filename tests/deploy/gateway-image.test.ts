@@ -79,7 +79,8 @@ describe('the program the image runs', () => {
     expect(existsSync(entry), 'build first: npx tsc -b').toBe(true);
     const seen = new Set<string>();
     const external = new Map<string, string>(); // package -> first importer
-    const queue = [entry];
+    // main.js loads each command lazily; the image runs `gateway`, so walk from that command too.
+    const queue = [entry, path.join(repoRoot, 'cli', 'dist', 'commands', 'gateway.js')];
     while (queue.length > 0) {
       const file = queue.pop()!;
       if (seen.has(file)) continue;
