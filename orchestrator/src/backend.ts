@@ -70,4 +70,9 @@ export interface SandboxBackend {
   sweep(isOwned: (sessionId: string) => Promise<boolean>): Promise<SweepReport>;
   /** The profiles this backend keeps pools for. */
   profiles(): readonly SandboxProfile[];
+  /**
+   * Whether the platform's API answered on its last attempt (readiness, not liveness). Optional:
+   * a backend without a remote API (local) is always ready. Cheap: called on every /readyz.
+   */
+  healthy?(): boolean;
 }

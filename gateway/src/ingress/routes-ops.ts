@@ -15,6 +15,9 @@ export function probeRoutes(ctx: IngressContext): Router {
   router.get('/readyz', async (_req, res) => {
     if (ctx.draining()) throw new BerthError('draining', 'the gateway is shutting down');
     await ctx.store.ping();
+    if (ctx.backend.healthy && !ctx.backend.healthy()) {
+      throw new BerthError('backend_unavailable', `the ${ctx.backend.kind} API is not answering; sandboxes cannot be claimed`, { retryAfterS: 5 });
+    }
     res.json({ status: 'ready' });
   });
   router.get('/metrics', async (_req, res) => {

@@ -164,6 +164,11 @@ export class KubernetesBackend implements SandboxBackend {
     await Promise.race([cache.firstSync, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
   }
 
+  /** Ready while the API server answers the pod list/watch; /readyz turns 503 otherwise. */
+  healthy(): boolean {
+    return !this.stopped && (this.cache?.reachable ?? false);
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

@@ -38,6 +38,8 @@ export class PodCache {
   private abortWatch: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private synced!: () => void;
+  /** False while list/watch calls fail for another reason than 410 Gone (the API is unreachable or erring). */
+  private apiAnswering = false;
   /** Resolves after the first successful list. */
   readonly firstSync = new Promise<void>((resolve) => (this.synced = resolve));
 
@@ -45,6 +47,11 @@ export class PodCache {
 
   start(): void {
     this.loop ??= this.run();
+  }
+
+  /** Whether the API server answered the last list/watch attempt (feeds /readyz). */
+  get reachable(): boolean {
+    return this.apiAnswering;
   }
 
   async stop(): Promise<void> {
@@ -108,6 +115,7 @@ export class PodCache {
     while (!this.stopped) {
       try {
         if (this.needList) await this.list();
+        this.apiAnswering = true;
         const sawEvent = await this.watchOnce();
         failures = sawEvent ? 0 : failures + 1;
       } catch (error) {
@@ -116,6 +124,7 @@ export class PodCache {
           this.needList = true;
           this.stats.gones++;
         } else {
+          this.apiAnswering = false;
           this.options.onWarn?.(`pod watch: ${(error as Error).message}`);
         }
       }
