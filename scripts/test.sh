@@ -15,8 +15,12 @@ need_apt() { # $1 = command, $2 = Debian package
     exit 1
   fi
 }
-need_apt redis-server redis-server
-need_apt shellcheck shellcheck
+need_apt redis-server redis-server   # integration: a private Redis per test file
+need_apt shellcheck shellcheck       # deploy: kind/*.sh
+need_apt openssl openssl             # egress: a self-signed TLS server per test
+need_apt curl curl                   # e2e: the agent's Bash tool curls through the egress proxy
+need_apt ps procps                   # process-tree checks (no process outlives a test)
+need_apt ss iproute2                 # finding an agent process by its port
 
 [ -d node_modules ] || npm ci
 node scripts/setup-helm.mjs
