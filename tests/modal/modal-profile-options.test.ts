@@ -3,30 +3,18 @@
 // by tests/unit/modal-sandbox-params.test.ts). Includes the GPU profile, which the client sends
 // through the V1 RPC family, and the default encrypted tunnel mode, checked at the platform edge
 // (the fake cannot serve TLS, so no health check there).
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
 import type { SandboxProfile } from '@berth/orchestrator';
-import { applyFakeModalEnv, startFakeModal, type FakeModal } from '../fixtures/fake-modal/index.js';
-import { newModalBackend } from '../fixtures/fake-modal/modal-backend-harness.js';
+import { newModalBackend, useFakeModal } from '../fixtures/fake-modal/modal-backend-harness.js';
 
-let fake: FakeModal;
-let undoEnv: () => void;
-
-beforeAll(async () => {
-  fake = await startFakeModal();
-  undoEnv = applyFakeModalEnv(fake.env);
-});
-
-afterAll(async () => {
-  undoEnv?.();
-  await fake?.stop();
-});
+const modal = useFakeModal();
 
 describe('profile options reach the sandbox definition', () => {
   test('named image, cpu, memory, limits, lifetime, volumes, secrets, region, egress and inbound allowlists, probe, tags', async () => {
-    const imageId = fake.controlPlane.publishImage('berth-agent:v3');
-    const volumeId = fake.controlPlane.addVolume('berth-cache');
-    fake.controlPlane.addSecret('github-token', { GITHUB_TOKEN: 'ghp_fake' });
+    const imageId = modal().controlPlane.publishImage('berth-agent:v3');
+    const volumeId = modal().controlPlane.addVolume('berth-cache');
+    modal().controlPlane.addSecret('github-token', { GITHUB_TOKEN: 'ghp_fake' });
     const profile: SandboxProfile = {
       name: 'rich',
       poolSize: 0,
@@ -37,7 +25,7 @@ describe('profile options reach the sandbox definition', () => {
     await backend.start();
     try {
       const sandbox = await backend.claim('opt-1', 'rich');
-      const create = fake.controlPlane.creates.find((c) => c.sandboxId === sandbox.sandboxId);
+      const create = modal().controlPlane.creates.find((c) => c.sandboxId === sandbox.sandboxId);
       expect(create?.rpc).toBe('SandboxCreateV2');
       const d = create!.definition;
       expect(d.imageId).toBe(imageId);
@@ -64,14 +52,14 @@ describe('profile options reach the sandbox definition', () => {
     await backend.start();
     try {
       const sandbox = await backend.claim('opt-gpu', 'gpu');
-      const create = fake.controlPlane.creates.find((c) => c.sandboxId === sandbox.sandboxId);
+      const create = modal().controlPlane.creates.find((c) => c.sandboxId === sandbox.sandboxId);
       expect(create?.rpc).toBe('SandboxCreate');
       expect(create!.definition.resources.gpuConfig).toMatchObject({ gpuType: 'T4', count: 1 });
       // In V1 the environment travels as an ephemeral Secret; the agent still got its token.
       expect(create!.env.AGENT_AUTH_TOKEN).toBe(sandbox.authToken);
       expect((await fetch(new URL('/health', sandbox.url), { headers: { 'x-berth-agent-token': sandbox.authToken } })).status).toBe(200);
       await backend.release('opt-gpu');
-      expect(fake.controlPlane.sandboxes.get(sandbox.sandboxId)?.result).not.toBeNull();
+      expect(modal().controlPlane.sandboxes.get(sandbox.sandboxId)?.result).not.toBeNull();
     } finally {
       await backend.stop();
     }
@@ -82,7 +70,7 @@ describe('profile options reach the sandbox definition', () => {
     await backend.start();
     try {
       const sandbox = await backend.claim('opt-closed', 'closed');
-      const create = fake.controlPlane.creates.find((c) => c.sandboxId === sandbox.sandboxId);
+      const create = modal().controlPlane.creates.find((c) => c.sandboxId === sandbox.sandboxId);
       expect(create!.definition.networkAccess).toMatchObject({ networkAccessType: 2 });
     } finally {
       await backend.stop();
@@ -98,7 +86,7 @@ describe('profile options reach the sandbox definition', () => {
     const created = await platform.create(spec);
     try {
       expect(created.url).toMatch(/^https:\/\/.+\.fake-modal\.host$/);
-      const create = fake.controlPlane.creates.find((c) => c.sandboxId === created.sandboxId);
+      const create = modal().controlPlane.creates.find((c) => c.sandboxId === created.sandboxId);
       expect(create!.definition.openPorts.ports).toEqual([expect.objectContaining({ port: 8000, unencrypted: false })]);
     } finally {
       await platform.terminate(created.sandboxId);

@@ -1,23 +1,11 @@
 // Standbys are recycled before Modal's lifetime ends them, and a claim never gets one that is
 // about to expire. Time is moved with an injected clock (its offset), not by waiting.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
 import { waitFor } from '../contracts/sandbox-backend-contract.js';
-import { applyFakeModalEnv, startFakeModal, type FakeModal } from '../fixtures/fake-modal/index.js';
-import { newModalBackend } from '../fixtures/fake-modal/modal-backend-harness.js';
+import { newModalBackend, useFakeModal } from '../fixtures/fake-modal/modal-backend-harness.js';
 
-let fake: FakeModal;
-let undoEnv: () => void;
-
-beforeAll(async () => {
-  fake = await startFakeModal();
-  undoEnv = applyFakeModalEnv(fake.env);
-});
-
-afterAll(async () => {
-  undoEnv?.();
-  await fake?.stop();
-});
+const modal = useFakeModal();
 
 function offsetClock() {
   let offsetMs = 0;
@@ -46,14 +34,14 @@ test('maintenance recycles a standby before its lifetime runs out and replaces i
     const key = backend.standbyRegistryKey('default')!;
     await waitFor('one standby', async () => (await registry.listStandbys(key)).length === 1);
     const first = (await registry.listStandbys(key))[0]!.sandboxId;
-    expect(fake.controlPlane.sandboxes.get(first)?.definition.timeoutSecs).toBe(LIFETIME_MS / 1000);
+    expect(modal().controlPlane.sandboxes.get(first)?.definition.timeoutSecs).toBe(LIFETIME_MS / 1000);
     // Not yet inside the recycle window: it stays.
     time.advance(LIFETIME_MS - RECYCLE_BEFORE_MS - 60_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect((await registry.listStandbys(key)).map((e) => e.sandboxId)).toEqual([first]);
     // Inside it: terminated while Modal would still run it, and replaced.
     time.advance(120_000);
-    await waitFor('first standby terminated', async () => fake.controlPlane.sandboxes.get(first)?.result != null);
+    await waitFor('first standby terminated', async () => modal().controlPlane.sandboxes.get(first)?.result != null);
     await waitFor('a replacement standby', async () => (await registry.listStandbys(key)).some((e) => e.sandboxId !== first));
     expect((await registry.listStandbys(key)).map((e) => e.sandboxId)).not.toContain(first);
   } finally {
@@ -75,7 +63,7 @@ test('a claim skips a standby inside the recycle window and cold-starts instead'
     const sandbox = await backend.claim('late', 'default');
     expect(sandbox.outcome).toBe('cold');
     expect(sandbox.sandboxId).not.toBe(expiring);
-    await waitFor('expiring standby terminated', async () => fake.controlPlane.sandboxes.get(expiring)?.result != null);
+    await waitFor('expiring standby terminated', async () => modal().controlPlane.sandboxes.get(expiring)?.result != null);
   } finally {
     await backend.stop();
   }
