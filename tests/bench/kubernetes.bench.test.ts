@@ -11,7 +11,7 @@ import type { KubernetesBackend } from '@berth/orchestrator/backends/kubernetes/
 import { LABEL_PROFILE, LABEL_STATE } from '@berth/orchestrator/backends/kubernetes/pod-labels';
 import type { Pod } from '../fixtures/fake-kube/index.js';
 import { openKubeWorld, until, type KubeWorld } from '../kubernetes/kube-test-world.js';
-import { compare, ROUNDS, type Sample } from './measure.js';
+import { compare, ROUNDS, type Sample, claimSample } from './measure.js';
 
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 /** Standbys of the pool the refill benchmark fills: what the brief asks, once per run. */
@@ -19,7 +19,6 @@ const REFILL_POOL_SIZE = 20;
 
 let world: KubeWorld;
 let backend: KubernetesBackend;
-let sessions = 0;
 let coldP50Ms = 0;
 
 beforeAll(async () => {
@@ -52,19 +51,7 @@ function delta(before: Map<string, number>, after: Map<string, number>): Record<
 
 const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
 
-/** Times one claim (returns once the agent answers /health), then releases it untimed. */
-function claimOf(profile: 'warm' | 'cold'): Sample {
-  return async () => {
-    if (profile === 'warm') await warmReady();
-    const session = `bench-${profile}-${++sessions}`;
-    const start = performance.now();
-    const claimed = await backend.claim(session, profile);
-    const ms = performance.now() - start;
-    if (claimed.outcome !== profile) throw new Error(`expected a ${profile} claim, got ${claimed.outcome}`);
-    await backend.release(session);
-    return ms;
-  };
-}
+const claimOf = (profile: 'warm' | 'cold'): Sample => claimSample(() => backend, profile, warmReady);
 
 test('warm claim → agent healthy vs cold create', async () => {
   const result = await compare('kube_warm_claim_vs_cold_create', claimOf('warm'), claimOf('cold'), 1, {

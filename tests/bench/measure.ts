@@ -3,6 +3,7 @@
 // benchmark on stdout. Benchmarks report ratios; nothing here asserts a timing.
 
 import { performance } from 'node:perf_hooks';
+import type { SandboxBackend } from '@berth/orchestrator';
 
 /** Rounds per benchmark: BERTH_BENCH_ROUNDS (CI sets 5), default 9. */
 export const ROUNDS = Math.max(5, Number(process.env.BERTH_BENCH_ROUNDS || 9));
@@ -69,4 +70,25 @@ export async function compare(bench: string, candidate: Sample, baseline: Sample
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
+}
+
+/** Session ids stay unique across every claim sample of a file. */
+let claimedSessions = 0;
+
+/**
+ * A sample that times one claim of a new session on `profile` (named for the outcome it must
+ * have: a 'warm' profile keeps a pool, a 'cold' one none), then releases it untimed. `beforeWarm`
+ * waits until the pool has a ready standby again.
+ */
+export function claimSample(backend: () => SandboxBackend, profile: 'warm' | 'cold', beforeWarm: () => Promise<void>): Sample {
+  return async () => {
+    if (profile === 'warm') await beforeWarm();
+    const session = `bench-${profile}-${++claimedSessions}`;
+    const start = performance.now();
+    const claimed = await backend().claim(session, profile);
+    const ms = performance.now() - start;
+    if (claimed.outcome !== profile) throw new Error(`expected a ${profile} claim, got ${claimed.outcome}`);
+    await backend().release(session);
+    return ms;
+  };
 }

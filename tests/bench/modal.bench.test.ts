@@ -9,12 +9,11 @@ import type { ModalBackend } from '@berth/orchestrator/backends/modal/modal-back
 import { waitFor } from '../contracts/sandbox-backend-contract.js';
 import { applyFakeModalEnv, countRpcs, startFakeModal, type FakeModal } from '../fixtures/fake-modal/index.js';
 import { newModalBackend } from '../fixtures/fake-modal/modal-backend-harness.js';
-import { compare, ROUNDS, type Sample } from './measure.js';
+import { compare, ROUNDS, type Sample, claimSample } from './measure.js';
 
 let fake: FakeModal;
 let undoEnv: () => void;
 let backend: ModalBackend;
-let sessions = 0;
 let registry: MemoryRouteStore;
 
 beforeAll(async () => {
@@ -44,18 +43,7 @@ async function warmSettled(): Promise<void> {
   }, 60_000);
 }
 
-function claimOf(profile: 'warm' | 'cold'): Sample {
-  return async () => {
-    if (profile === 'warm') await warmSettled();
-    const session = `bench-${profile}-${++sessions}`;
-    const start = performance.now();
-    const claimed = await backend.claim(session, profile);
-    const ms = performance.now() - start;
-    if (claimed.outcome !== profile) throw new Error(`expected a ${profile} claim, got ${claimed.outcome}`);
-    await backend.release(session);
-    return ms;
-  };
-}
+const claimOf = (profile: 'warm' | 'cold'): Sample => claimSample(() => backend, profile, warmSettled);
 
 test('warm claim vs cold create through the fake Modal', async () => {
   const result = await compare('modal_warm_claim_vs_cold_create', claimOf('warm'), claimOf('cold'), 1, {
