@@ -3,7 +3,7 @@
 // server.ts opens the response. Writes after the caller left are dropped, never thrown.
 
 import type { ServerResponse } from 'node:http';
-import { encodeComment, encodeFrame, type BerthEvent, type DoneData, type ErrorData, type TranscriptBatch } from '@berth/protocol';
+import { encodeComment, encodeFrame, type AgentEvent, type DoneData, type ErrorData, type TranscriptBatch } from '@berth/protocol';
 
 /**
  * Comment line every 15 s while a turn is quiet (a long tool run, a slow model): idle-timeout
@@ -54,7 +54,7 @@ export class FrameWriter {
     this.terminal('done', data);
   }
 
-  error(data: ErrorData & { sdkSessionId?: string | null }): void {
+  error(data: ErrorData): void {
     this.terminal('error', data);
   }
 
@@ -66,7 +66,7 @@ export class FrameWriter {
     if (!this.res.destroyed) this.res.end();
   }
 
-  private send(event: BerthEvent, data: unknown): void {
+  private send(event: AgentEvent, data: unknown): void {
     if (!this.isOpen) return;
     this.res.write(encodeFrame({ id: String(this.nextId++), event, data: JSON.stringify(data) }));
   }

@@ -79,7 +79,7 @@ export function createAgentServer(settings: ServerSettings): AgentServer {
   }
 
   function health(res: ServerResponse): void {
-    const body: HealthResponse = { status: 'ok', bootstrapped: session !== null, busy: session?.busy ?? false, sessionId: session?.sessionId ?? null };
+    const body: HealthResponse = { status: 'ok', bootstrapped: session !== null, busy: session?.busy ?? false, sessionId: session?.sessionId ?? null, turn: null, lastTurn: null };
     sendJson(res, 200, body);
   }
 

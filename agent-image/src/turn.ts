@@ -58,17 +58,17 @@ export async function runTurn(run: TurnRun): Promise<TurnResult> {
       const aborted = run.aborted();
       // The SDK's error text names the CLI's failure ("Claude Code returned an error result: …");
       // it carries no credential (the key lives only in the CLI's environment).
-      frames.error({ message: aborted ? 'turn aborted' : describe(error), code: (aborted ? 'turn_aborted' : 'turn_failed') satisfies TurnErrorCode, sdkSessionId });
+      frames.error({ message: aborted ? 'turn aborted' : describe(error), code: (aborted ? 'turn_aborted' : 'turn_failed') satisfies TurnErrorCode, stopReason: aborted ? 'error:turn_aborted' : 'error:turn_failed', sdkSessionId });
       q.close();
       return { sdkSessionId, outcome: aborted ? 'aborted' : 'error', firstAssistantMs };
     }
   }
   q.close();
   if (run.aborted()) {
-    frames.error({ message: 'turn aborted', code: 'turn_aborted' satisfies TurnErrorCode, sdkSessionId });
+    frames.error({ message: 'turn aborted', code: 'turn_aborted' satisfies TurnErrorCode, stopReason: 'error:turn_aborted', sdkSessionId });
     return { sdkSessionId, outcome: 'aborted', firstAssistantMs };
   }
-  frames.done({ sdkSessionId });
+  frames.done({ sdkSessionId, stopReason: 'end_turn' });
   return { sdkSessionId, outcome: 'done', firstAssistantMs };
 }
 

@@ -1,8 +1,17 @@
 // Talks to one sandbox's agent server over HTTP for what every backend and the gateway share:
-// readiness (/health) and the claim-time bootstrap. The SSE turn itself is relayed by the
-// gateway (gateway/src/ingress/sse-relay.ts), not here.
+// readiness (/health), the claim-time bootstrap, and the turn controls of agent API v2:
+// re-attaching to a turn's frames, interrupt and approval answers. Starting a turn and relaying
+// its SSE stays in the gateway (gateway/src/ingress/); this file only opens the re-attach stream.
 
-import { AGENT_AUTH_HEADER, type BootstrapRequest, type HealthResponse } from '@berth/protocol';
+import http from 'node:http';
+import {
+  AGENT_AUTH_HEADER,
+  agentPaths,
+  type ApprovalAnswer,
+  type BootstrapRequest,
+  type HealthResponse,
+  type InterruptResponse,
+} from '@berth/protocol';
 import { SandboxError } from './errors.js';
 import type { SandboxEndpoint } from './backend.js';
 
@@ -63,4 +72,124 @@ export async function bootstrapSandbox(endpoint: SandboxEndpoint, request: Boots
     throw new SandboxError('start_failed', `sandbox ${endpoint.sandboxId} refused its bootstrap (${res.status}): ${text.slice(0, 200)}`);
   }
   await res.body?.cancel();
+}
+
+type AgentEndpoint = Pick<SandboxEndpoint, 'url' | 'authToken'>;
+
+/** Keep-alive pool for re-attach streams, so a re-attach skips the TCP handshake. */
+const streamAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+export type TurnStreamOpen =
+  /** 200 text/event-stream: the frames after `afterSeq`, then the live tail, ending after the terminal frame. */
+  | { kind: 'stream'; response: http.IncomingMessage }
+  /** The agent holds no such turn (neither running nor the last finished one). */
+  | { kind: 'turn_not_found' }
+  /** The sandbox is gone, or is not this session's (refused, reset, 401, 404 session_not_found). */
+  | { kind: 'lost'; reason: string }
+  | { kind: 'failed'; detail: string };
+
+export interface OpenTurnStreamOptions {
+  /** The last frame seq the caller holds; frames after it are sent. Absent = from the first frame. */
+  afterSeq?: number;
+  /** Time to the response head, in ms. Default 10 000: the agent answers a re-attach at once. */
+  headTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * GET /sessions/{id}/turns/{turn}/stream with Last-Event-ID. Any number of readers may be open;
+ * closing one never affects the turn. The stream may end with `event: error` code replay_gap
+ * when `afterSeq` fell out of the agent's bounded buffer.
+ */
+export function openTurnStream(endpoint: AgentEndpoint, sessionId: string, turn: number, options: OpenTurnStreamOptions = {}): Promise<TurnStreamOpen> {
+  const url = new URL(agentPaths.turnStream(sessionId, turn), endpoint.url);
+  const headers: Record<string, string> = { accept: 'text/event-stream', [AGENT_AUTH_HEADER]: endpoint.authToken };
+  if (options.afterSeq !== undefined) headers['last-event-id'] = String(options.afterSeq);
+  return new Promise<TurnStreamOpen>((resolve) => {
+    const req = http.request(url, { method: 'GET', agent: streamAgent, headers, ...(options.signal ? { signal: options.signal } : {}) });
+    const timer = setTimeout(() => req.destroy(new Error('agent did not answer in time')), options.headTimeoutMs ?? 10_000);
+    req.on('response', (response) => {
+      clearTimeout(timer);
+      const status = response.statusCode ?? 0;
+      if (status === 200) return resolve({ kind: 'stream', response });
+      void readCode(response).then((code) => {
+        if (status === 404 && code === 'turn_not_found') resolve({ kind: 'turn_not_found' });
+        else if (status === 404 || status === 401 || (status === 409 && code === 'not_bootstrapped')) resolve({ kind: 'lost', reason: `agent answered ${status} ${code ?? ''}`.trim() });
+        else resolve({ kind: 'failed', detail: `agent answered ${status}${code ? ` (${code})` : ''}` });
+      });
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const gone = ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE'].includes(error.code ?? '');
+      resolve(gone ? { kind: 'lost', reason: error.code ?? 'connection failed' } : { kind: 'failed', detail: options.signal?.aborted ? 'aborted' : 'agent connection failed' });
+    });
+    req.end();
+  });
+}
+
+/**
+ * POST /sessions/{id}/interrupt: stops the running turn (it ends with stopReason `interrupted`);
+ * `{interrupted: false}` when the agent was idle. Idempotent. Throws SandboxError('not_found')
+ * when the sandbox does not answer or is not this session's.
+ */
+export async function interruptTurn(endpoint: AgentEndpoint, sessionId: string, timeoutMs = 10_000): Promise<InterruptResponse> {
+  const res = await post(endpoint, agentPaths.interrupt(sessionId), {}, timeoutMs);
+  if (res.status !== 200) throw new SandboxError('not_found', `agent refused the interrupt (${res.status} ${res.code ?? ''})`);
+  return { interrupted: (res.body as Partial<InterruptResponse> | null)?.interrupted === true };
+}
+
+export type ApprovalOutcome = { kind: 'resolved' } | { kind: 'approval_not_found' } | { kind: 'invalid'; detail: string };
+
+/**
+ * POST /sessions/{id}/approvals/{requestId}. `approval_not_found`: unknown, or resolved already
+ * (another answer or the timeout won). Throws SandboxError('not_found') when the sandbox is gone.
+ */
+export async function answerApproval(endpoint: AgentEndpoint, sessionId: string, requestId: string, answer: ApprovalAnswer, timeoutMs = 10_000): Promise<ApprovalOutcome> {
+  const res = await post(endpoint, agentPaths.approval(sessionId, requestId), answer, timeoutMs);
+  if (res.status === 200) return { kind: 'resolved' };
+  if (res.status === 404 && res.code === 'approval_not_found') return { kind: 'approval_not_found' };
+  if (res.status === 400) return { kind: 'invalid', detail: res.detail ?? 'invalid answer' };
+  throw new SandboxError('not_found', `agent refused the approval answer (${res.status} ${res.code ?? ''})`);
+}
+
+async function post(endpoint: AgentEndpoint, path: string, body: unknown, timeoutMs: number): Promise<{ status: number; code: string | undefined; detail: string | undefined; body: unknown }> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, endpoint.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [AGENT_AUTH_HEADER]: endpoint.authToken },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (cause) {
+    throw new SandboxError('not_found', `agent at ${endpoint.url} did not answer ${path.split('/').slice(-1)[0] ?? ''}`, { cause });
+  }
+  const text = await res.text().catch(() => '');
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON: status alone decides.
+  }
+  const fields = (parsed ?? {}) as { code?: unknown; detail?: unknown };
+  return {
+    status: res.status,
+    code: typeof fields.code === 'string' ? fields.code : undefined,
+    detail: typeof fields.detail === 'string' ? fields.detail : undefined,
+    body: parsed,
+  };
+}
+
+async function readCode(response: http.IncomingMessage): Promise<string | undefined> {
+  let text = '';
+  try {
+    for await (const chunk of response) {
+      text += String(chunk);
+      if (text.length > 16_384) break;
+    }
+    const code = (JSON.parse(text) as { code?: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }

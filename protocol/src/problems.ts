@@ -12,6 +12,8 @@ export const PROBLEMS = {
   egress_denied: { status: 403, title: 'Destination not on the egress allowlist' },
   not_found: { status: 404, title: 'No such resource' },
   session_not_found: { status: 404, title: 'No such session' },
+  turn_not_found: { status: 404, title: 'No such turn on this session' },
+  approval_not_found: { status: 404, title: 'No such pending approval request' },
   method_not_allowed: { status: 405, title: 'Method not allowed on this route' },
   proxy_auth_required: { status: 407, title: 'Proxy credential missing or invalid' },
   turn_in_progress: { status: 409, title: 'A turn is already running on this session' },

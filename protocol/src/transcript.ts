@@ -18,6 +18,19 @@ export interface TranscriptBatch {
   sdkSessionId: string;
   subpath: string;
   entries: TranscriptEntry[];
+  /**
+   * Idempotency keys, one per entry (same index), present when any entry has no `uuid`: the
+   * store dedupes on `uuid` when there is one and on `keys[i]` otherwise. A key is stable across
+   * re-sends of the same batch (`<sdkSessionId>:<subpath>:<batchSeq>:<index>`), so a batch
+   * delivered twice (re-attach, retry after a store stall) stores each entry once.
+   */
+  keys?: string[];
+}
+
+/** The idempotency key of `batch.entries[index]`: its uuid, else the batch's key for it. */
+export function transcriptEntryKey(batch: TranscriptBatch, index: number): string | undefined {
+  const uuid = batch.entries[index]?.uuid;
+  return typeof uuid === 'string' && uuid.length > 0 ? uuid : batch.keys?.[index];
 }
 
 /** A stored entry together with the transcript it belongs to. */

@@ -96,5 +96,5 @@ test('a failure after the first message is not retried: one error frame', async 
   expect(result.outcome).toBe('error');
   const last = written.join('').trim().split('\n\n').at(-1)!;
   expect(last).toContain('event: error');
-  expect(JSON.parse(last.split('data: ')[1]!)).toEqual({ message: 'Claude Code returned an error result: API Error', code: 'turn_failed', sdkSessionId: 's-2' });
+  expect(JSON.parse(last.split('data: ')[1]!)).toEqual({ message: 'Claude Code returned an error result: API Error', code: 'turn_failed', stopReason: 'error:turn_failed', sdkSessionId: 's-2' });
 });

@@ -42,7 +42,7 @@ describe('before bootstrap', () => {
 
   test('health reports a standby; a turn is 409 not_bootstrapped', async () => {
     const health = await (await fetch(`${rig.agent.url}/health`, { headers: headers() })).json();
-    expect(health).toEqual({ status: 'ok', bootstrapped: false, busy: false, sessionId: null });
+    expect(health).toEqual({ status: 'ok', bootstrapped: false, busy: false, sessionId: null, turn: null, lastTurn: null });
     const res = await postTurn(rig, 'hi');
     expect(res.status).toBe(409);
     expect(((await res.json()) as { code: string }).code).toBe('not_bootstrapped');

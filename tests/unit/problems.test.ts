@@ -13,6 +13,8 @@ describe('problem registry', () => {
       egress_denied: [403, 'https://berth.dev/problems/egress-denied'],
       not_found: [404, 'https://berth.dev/problems/not-found'],
       session_not_found: [404, 'https://berth.dev/problems/session-not-found'],
+      turn_not_found: [404, 'https://berth.dev/problems/turn-not-found'],
+      approval_not_found: [404, 'https://berth.dev/problems/approval-not-found'],
       method_not_allowed: [405, 'https://berth.dev/problems/method-not-allowed'],
       proxy_auth_required: [407, 'https://berth.dev/problems/proxy-auth-required'],
       turn_in_progress: [409, 'https://berth.dev/problems/turn-in-progress'],
