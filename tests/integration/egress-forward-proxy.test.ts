@@ -17,7 +17,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
 import { createSessionCredentials } from '@berth/gateway/credentials/credentials';
-import { compileAllowlist } from '@berth/gateway/egress/allowlist';
+import { compileAllowlist } from '@berth/gateway/policy/allowlist';
 import { createEgressServer, type EgressServer } from '@berth/gateway/egress/egress-server';
 import type { Resolver, TenantEgressPolicy } from '@berth/gateway/egress/egress-types';
 import { TLS_SERVER_BODY, hasOpenssl, startTlsServer, type TlsServer } from '../fixtures/tls-server.js';

@@ -2,7 +2,7 @@
 // destination, and the dialled address is the vetted one even when the resolver would answer
 // differently a moment later (DNS rebinding between check and connect).
 import { describe, expect, test } from 'vitest';
-import { compileAllowlist } from '@berth/gateway/egress/allowlist';
+import { compileAllowlist } from '@berth/gateway/policy/allowlist';
 import { resolveDestination } from '@berth/gateway/egress/destination';
 import type { Resolver } from '@berth/gateway/egress/egress-types';
 

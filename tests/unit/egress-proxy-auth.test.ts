@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, test } from 'vitest';
 import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
 import { createSessionCredentials } from '@berth/gateway/credentials/credentials';
 import { createAuthenticator, modelCredential, proxyCredential, sourceMatchesBinding } from '@berth/gateway/egress/proxy-auth';
-import { compileAllowlist } from '@berth/gateway/egress/allowlist';
+import { compileAllowlist } from '@berth/gateway/policy/allowlist';
 import type { SandboxBinding } from '@berth/gateway/store/route-store';
 
 const keys = [{ kid: 'k', secret: new Uint8Array(32).fill(9) }] as const;

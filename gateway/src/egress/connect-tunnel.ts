@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { parseAuthority } from './host-parse.js';
+import { parseAuthority } from '../policy/host-parse.js';
 import { resolveDestination } from './destination.js';
 import type { EgressContext } from './egress-context.js';
 import { PROXY_CHALLENGE, socketProblem } from './http-util.js';

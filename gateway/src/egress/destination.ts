@@ -8,7 +8,7 @@
 // later cannot redirect the connection, because there is no later lookup.
 
 import { lookup } from 'node:dns/promises';
-import { decide, vetAnswer, type Allowlist, type DenyReason } from './allowlist.js';
+import { decide, vetAnswer, type Allowlist, type DenyReason } from '../policy/allowlist.js';
 import type { Resolver } from './egress-types.js';
 
 export type Destination =

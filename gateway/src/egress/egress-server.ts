@@ -6,7 +6,7 @@
 //                                because NO_PROXY missed the gateway; same credential check)
 //   /v1/…                      → model-proxy.ts (reverse proxy to the model API)
 //   GET /healthz               → 200 (liveness for probes)
-// Neighbours: the lead's egress-main / `berth start` build the options from config. Nothing
+// Neighbours: stack.ts (`berth start`, `berth gateway`) builds the options from config. Nothing
 // here reads env or files.
 
 import { Agent as HttpAgent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -22,7 +22,7 @@ import { DEFAULT_EGRESS_LIMITS, type EgressContext, type EgressLimits } from './
 import { createEgressMetrics } from './egress-metrics.js';
 import type { EgressLogger, Resolver, TenantEgressPolicy } from './egress-types.js';
 import { handleForward } from './forward-proxy.js';
-import { parseAuthority, hostKey } from './host-parse.js';
+import { parseAuthority, hostKey } from '../policy/host-parse.js';
 import { sendProblem } from './http-util.js';
 import { handleModel, type ModelProxyOptions } from './model-proxy.js';
 import { createAuthenticator } from './proxy-auth.js';

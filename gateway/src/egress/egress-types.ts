@@ -1,16 +1,12 @@
-// Types the egress gateway shares with whoever wires it (the lead's `berth start` and
-// egress-main): the per-tenant policy it needs, the resolver port, the logger subset.
-// No logic here.
+// Types the egress gateway shares with whoever wires it (stack.ts for `berth start` and the
+// `berth gateway egress` command): the per-tenant policy it needs, the resolver port, the logger
+// subset. No logic here.
 
 import type { Logger } from 'pino';
-import type { Allowlist } from './allowlist.js';
+import type { Allowlist } from '../policy/allowlist.js';
+import type { TokenBudget } from '../policy/budget.js';
 
-export interface TokenBudget {
-  /** Tokens (input + output + cache creation + cache read) per window. */
-  tokens: number;
-  /** Window length in seconds; windows are fixed, aligned to the Unix epoch. */
-  periodS: number;
-}
+export type { TokenBudget };
 
 /** What the egress gateway needs to know about one tenant. */
 export interface TenantEgressPolicy {

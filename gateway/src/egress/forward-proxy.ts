@@ -7,7 +7,7 @@
 // and speaks only http:// (https is CONNECT's job).
 
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { parseAuthority, hostKey } from './host-parse.js';
+import { parseAuthority, hostKey } from '../policy/host-parse.js';
 import { resolveDestination } from './destination.js';
 import type { EgressContext } from './egress-context.js';
 import { PROXY_CHALLENGE, forwardHeaders, sendProblem } from './http-util.js';

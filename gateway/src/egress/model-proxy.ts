@@ -10,12 +10,12 @@
 import { request as httpRequest, type Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { StoreUnavailableError } from '../store/route-store.js';
-import { checkBudget, recordUsage } from './budget.js';
+import { checkBudget, recordUsage } from '../policy/budget.js';
 import type { EgressContext } from './egress-context.js';
 import { forwardHeaders, sendProblem } from './http-util.js';
 import { UsageMeter, meterFormatFor } from './usage-meter.js';
 import type { RouteStore } from '../store/route-store.js';
-import type { TokenBudget } from './egress-types.js';
+import type { TokenBudget } from '../policy/budget.js';
 
 export interface ModelProxyOptions {
   store: RouteStore;

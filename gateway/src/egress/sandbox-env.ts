@@ -1,6 +1,6 @@
 // What a sandbox needs to use the egress gateway, built from its public URL and the session
 // credential: the bootstrap's `model` and `egress` fields, and the environment variables the agent
-// server gives the Agent SDK. Pure. Neighbours: the lead's claim path (mints, then bootstraps),
+// server gives the Agent SDK. Pure. Neighbours: stack.ts's claim hook (mints, then bootstraps),
 // agent-image (turns the bootstrap into the SDK's env).
 //
 // Why each variable (agent-sdk-offline.md §7, §11):

@@ -17,6 +17,7 @@
 
 import { SseParser } from '@berth/protocol';
 import type { TokenUsage } from '../store/route-store.js';
+import { totalTokens } from '../policy/budget.js';
 
 export type MeterFormat = 'sse' | 'json' | 'none';
 
@@ -109,9 +110,7 @@ export class UsageMeter {
 }
 
 /** Tokens a usage counts against a budget: every token the upstream processed or produced. */
-export function totalTokens(usage: TokenUsage): number {
-  return usage.inputTokens + usage.outputTokens + usage.cacheCreationInputTokens + usage.cacheReadInputTokens;
-}
+export { totalTokens };
 
 function safeJson(text: string): unknown {
   try {

@@ -1,12 +1,11 @@
-// The body of the tenant's `GET /api/usage` (an ingress route; the lead's router calls this):
-// lifetime token counters per tenant and per session, plus the current budget window when the
-// tenant has a budget. Neighbours: budget.ts (the window ledger), the RouteStore (the counters).
+// A tenant's usage report: lifetime token counters per tenant and per session, plus the current
+// budget window when the tenant has a budget. Not wired yet: ingress/routes-ops.ts answers
+// `GET /api/usage` with the lifetime counters only. Neighbours: policy/budget.ts (the window
+// ledger), the RouteStore (the counters).
 // It does not authenticate; the ingress route has already resolved the caller's tenant.
 
 import type { RouteStore, TokenUsage } from '../store/route-store.js';
-import { budgetKey, budgetWindow } from './budget.js';
-import type { TokenBudget } from './egress-types.js';
-import { totalTokens } from './usage-meter.js';
+import { budgetKey, budgetWindow, totalTokens, type TokenBudget } from '../policy/budget.js';
 
 export interface UsageReportBody {
   tenant: string;

@@ -1,10 +1,10 @@
 // Token budget per tenant, checked at the ingress before a turn starts, so an over-budget tenant
 // gets a 429 up front instead of a stream whose model calls the egress gateway then refuses. The
-// budget logic (windows, ledger, judgement) is the egress gateway's (egress/budget.ts), reused
-// here so both doors agree on one spend; this file only turns its answer into a QuotaDecision.
+// budget logic (windows, ledger, judgement) is tenant policy (policy/budget.ts), which the egress
+// gateway uses too, so both doors agree on one spend; this file only turns its answer into a QuotaDecision.
 // Like the egress check, it can overshoot by what turns already running spend.
 
-import { checkBudget } from '../egress/budget.js';
+import { checkBudget } from '../policy/budget.js';
 import type { RouteStore } from '../store/route-store.js';
 import type { TenantLimits } from '../tenants/tenant.js';
 import type { QuotaDecision } from './quota-refusal.js';

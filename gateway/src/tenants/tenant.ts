@@ -1,17 +1,9 @@
 // A tenant as the gateway uses it, after the tenants file is parsed and validated.
 
 import type { AgentProfile } from '@berth/protocol';
+import type { TenantLimits } from '../policy/limits.js';
 
-export interface TenantLimits {
-  /** Sessions that may exist with a sandbox at once (including those still provisioning). */
-  maxConcurrentSessions?: number;
-  /** Turns streaming at once across the tenant's sessions. */
-  maxConcurrentTurns?: number;
-  /** Requests per minute (a token bucket). */
-  requestsPerMinute?: number;
-  /** Model tokens (input + output + cache) per period. */
-  tokenBudget?: { tokens: number; periodS: number };
-}
+export type { TenantLimits };
 
 export interface Tenant {
   name: string;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import type { AgentProfile, PermissionMode } from '@berth/protocol';
-import { parseAllowlist } from '../egress/allowlist.js';
+import { parseAllowlist } from '../policy/allowlist.js';
 import type { Tenant, TenantDirectory, TenantLimits } from './tenant.js';
 
 export class TenantsFileError extends Error {

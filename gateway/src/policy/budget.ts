@@ -1,6 +1,8 @@
 // Token budgets per tenant over fixed windows (periodS, aligned to the Unix epoch), kept in the
-// RouteStore so every replica sees the same spend. Neighbours: model-proxy.ts (checks before the
-// upstream call, records after), usage-report.ts (shows the window to the tenant).
+// RouteStore so every replica sees the same spend. Tenant policy, shared by both sides: the egress
+// model proxy checks before the upstream call and records after (egress/model-proxy.ts),
+// egress/usage-report.ts shows the window to the tenant, and the ingress quotas refuse a turn
+// once the window is spent (quotas/token-budget.ts).
 //
 // The RouteStore port has lifetime counters only (addUsage/getUsage per tenant and session), so a
 // window is its own ledger: usage is also added under the pseudo-tenant `budgetKey(tenant,
@@ -12,8 +14,18 @@
 // between check and record. Refusing earlier would need reservations of unknown size.
 
 import type { RouteStore, TokenUsage } from '../store/route-store.js';
-import type { TokenBudget } from './egress-types.js';
-import { totalTokens } from './usage-meter.js';
+
+export interface TokenBudget {
+  /** Tokens (input + output + cache creation + cache read) per window. */
+  tokens: number;
+  /** Window length in seconds; windows are fixed, aligned to the Unix epoch. */
+  periodS: number;
+}
+
+/** What a budget counts: every token the model API bills for, cache reads included. */
+export function totalTokens(usage: TokenUsage): number {
+  return usage.inputTokens + usage.outputTokens + usage.cacheCreationInputTokens + usage.cacheReadInputTokens;
+}
 
 const LEDGER_SESSION = 'window';
 

@@ -3,7 +3,7 @@
 // the ingress GET /api/usage route serves.
 import { describe, expect, test } from 'vitest';
 import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
-import { budgetWindow, checkBudget, judgeBudget, recordUsage } from '@berth/gateway/egress/budget';
+import { budgetWindow, checkBudget, judgeBudget, recordUsage } from '@berth/gateway/policy/budget';
 import { tenantUsageReport } from '@berth/gateway/egress/usage-report';
 
 const budget = { tokens: 100, periodS: 3600 };
