@@ -26,11 +26,36 @@ export interface GatewayConfig {
   redisUrl: string | undefined;
   /** Key prefix in Redis, so several berths can share one Redis. Default 'berth:'. */
   redisPrefix: string;
+  /**
+   * BERTH_REDIS_SENTINELS "host:port,host:port": Redis Sentinels to ask for the current master
+   * (instead of BERTH_REDIS_URL); failovers are followed without a restart. Unset = no Sentinel.
+   */
+  redisSentinels: HostPort[] | undefined;
+  /** BERTH_REDIS_SENTINEL_NAME: the master group the sentinels monitor. Default 'mymaster'. */
+  redisSentinelName: string;
+  /**
+   * BERTH_REDIS_CLUSTER_NODES "host:port,…": Redis Cluster seed nodes (any reachable subset; the
+   * slot map is learned from them). Unset = not a cluster. Only one of URL, sentinels, cluster.
+   */
+  redisClusterNodes: HostPort[] | undefined;
+  /** BERTH_REDIS_PASSWORD: AUTH for a Sentinel-found master or the cluster nodes (a URL carries its own). */
+  redisPassword: string | undefined;
+  /** BERTH_REDIS_SENTINEL_PASSWORD: AUTH for the sentinels themselves, when they require it. */
+  redisSentinelPassword: string | undefined;
+  /** BERTH_REDIS_TLS=true: TLS to the Sentinel-found master or cluster nodes (a URL says rediss:). Default false. */
+  redisTls: boolean;
   backend: BackendKind;
   kubeNamespace: string;
   kubeconfig: string | undefined;
   agentImage: string;
   modalApp: string;
+  /**
+   * BERTH_EGRESS_METRICS_PORT: a listener of its own serving the egress gateway's GET /metrics,
+   * on egressHost. Unset = none (with both roles in one process the ingress /metrics shows the
+   * same registry). Its own port, not a path on the proxy port, because sandboxes reach the
+   * proxy port and should not read fleet-wide metrics. 0 picks a free port (tests).
+   */
+  egressMetricsPort: number | undefined;
   /** Upstream model API for the egress reverse proxy. Default https://api.anthropic.com. */
   modelUpstreamUrl: string;
   /** Session-credential signing keys "kid:base64secret,…"; unset = a random key per process. */
@@ -69,6 +94,11 @@ export interface JwtConfig {
   jwksTimeoutMs: number;
   /** BERTH_JWT_CLOCK_TOLERANCE_S: leeway on exp/nbf for clock skew. Default 30 s. */
   clockToleranceS: number;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
 }
 
 /** Asymmetric only: 'none' and HS* (an HMAC keyed with a public key) are never accepted. */
@@ -120,6 +150,33 @@ class Reader {
     return raw as T;
   }
 
+  /** "host:port,host:port" ([v6]:port for IPv6); undefined when unset or empty. */
+  hostPorts(name: string): HostPort[] | undefined {
+    const raw = this.optional(name);
+    if (raw === undefined) return undefined;
+    const out: HostPort[] = [];
+    for (const item of raw.split(',').map((i) => i.trim()).filter((i) => i !== '')) {
+      const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5})$/.exec(item);
+      const port = Number(match?.[2]);
+      if (!match || port < 1 || port > 65535) {
+        this.problems.push(`${name}: ${JSON.stringify(item)} must be host:port (port 1 to 65535), as a comma list`);
+        continue;
+      }
+      out.push({ host: match[1]!.replace(/^\[|\]$/g, ''), port });
+    }
+    if (out.length === 0 && !this.problems.some((p) => p.startsWith(`${name}:`))) this.problems.push(`${name} names no host:port`);
+    return out;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const raw = this.env[name];
+    if (raw === undefined) return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    this.problems.push(`${name}=${JSON.stringify(raw)} must be true or false`);
+    return fallback;
+  }
+
   url(name: string, fallback: string | undefined, protocols: string[]): string | undefined {
     const raw = this.optional(name) ?? fallback;
     if (raw === undefined) return undefined;
@@ -147,11 +204,18 @@ export function loadConfig(env: Env): Readonly<GatewayConfig> {
     poolSize: r.int('BERTH_POOL_SIZE', 2, 0, 1000),
     redisUrl: r.url('BERTH_REDIS_URL', undefined, ['redis:', 'rediss:']),
     redisPrefix: r.string('BERTH_REDIS_PREFIX', 'berth:'),
+    redisSentinels: r.hostPorts('BERTH_REDIS_SENTINELS'),
+    redisSentinelName: r.string('BERTH_REDIS_SENTINEL_NAME', 'mymaster'),
+    redisClusterNodes: r.hostPorts('BERTH_REDIS_CLUSTER_NODES'),
+    redisPassword: r.optional('BERTH_REDIS_PASSWORD'),
+    redisSentinelPassword: r.optional('BERTH_REDIS_SENTINEL_PASSWORD'),
+    redisTls: r.bool('BERTH_REDIS_TLS', false),
     backend: r.oneOf('BERTH_BACKEND', 'local', ['local', 'kubernetes', 'modal'] as const),
     kubeNamespace: r.string('BERTH_KUBE_NAMESPACE', 'berth-sandboxes'),
     kubeconfig: r.optional('BERTH_KUBECONFIG'),
     agentImage: r.string('BERTH_AGENT_IMAGE', 'ghcr.io/berth-dev/berth-agent:0.1.0'),
     modalApp: r.string('BERTH_MODAL_APP', 'berth'),
+    egressMetricsPort: env.BERTH_EGRESS_METRICS_PORT === undefined ? undefined : r.int('BERTH_EGRESS_METRICS_PORT', 0, 0, 65535),
     modelUpstreamUrl: r.url('BERTH_MODEL_UPSTREAM_URL', 'https://api.anthropic.com', ['http:', 'https:'])!,
     credentialKeys: r.optional('BERTH_CREDENTIAL_KEYS'),
     credentialTtlS: r.int('BERTH_CREDENTIAL_TTL_S', 43_200, 60, 7 * 24 * 3600),
@@ -162,6 +226,12 @@ export function loadConfig(env: Env): Readonly<GatewayConfig> {
     jwt: undefined,
   };
   config.jwt = readJwt(r, env);
+  const redisSources = [
+    config.redisUrl && 'BERTH_REDIS_URL',
+    config.redisSentinels && 'BERTH_REDIS_SENTINELS',
+    config.redisClusterNodes && 'BERTH_REDIS_CLUSTER_NODES',
+  ].filter(Boolean);
+  if (redisSources.length > 1) r.problems.push(`set only one of ${redisSources.join(', ')}: they are three ways to name one Redis`);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);
 }

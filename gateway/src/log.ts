@@ -20,6 +20,13 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  const options = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'berth-gateway' } };
+  const options = {
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { service: 'berth-gateway' },
+    // "level":"warn" rather than pino's "level":40: log pipelines (Loki, Cloud Logging, Elastic)
+    // read severity from a name, and a person reading raw JSON should not need pino's table.
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
   return destination ? pino(options, destination as never) : pino(options);
 }

@@ -2,6 +2,8 @@
 // two gateways in one test process do not collide). Labels come from small enums only: no
 // tenant, session or sandbox ids (per-tenant usage lives in the RouteStore).
 
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface GatewayMetrics {
@@ -25,8 +27,19 @@ export interface GatewayMetrics {
  */
 export const SESSIONS_SAMPLE_MIN_INTERVAL_MS = 5_000;
 
+/**
+ * Node.js process metrics under their standard names (process_cpu_seconds_total,
+ * nodejs_eventloop_lag_seconds, ...), with no prefix: stock Node.js dashboards and alerts find
+ * them, and the Prometheus `job`/`pod` labels already say which process they describe.
+ * Idempotent per registry, so the ingress and egress roles of one process share one set.
+ */
+export function collectProcessMetrics(registry: Registry): void {
+  if (registry.getSingleMetric('process_cpu_seconds_total')) return;
+  collectDefaultMetrics({ register: registry });
+}
+
 export function createGatewayMetrics(registry = new Registry()): GatewayMetrics {
-  collectDefaultMetrics({ register: registry, prefix: 'berth_gateway_process_' });
+  collectProcessMetrics(registry);
   // Sampled on scrape from the store rather than counted from bind/release events: bindings and
   // releases happen on different replicas (a session bound on A is reaped by B), so per-process
   // event counts only add up across replicas and drift on every restart. The store's count is
@@ -71,5 +84,45 @@ export function createGatewayMetrics(registry = new Registry()): GatewayMetrics 
     sandboxesLost: new Counter({ name: 'berth_gateway_sandboxes_lost_total', help: 'Sandboxes found gone and replaced.', labelNames: ['reason'], registers: [registry] }),
     sessionsReaped: new Counter({ name: 'berth_gateway_sessions_reaped_total', help: 'Idle sessions whose sandbox was released.', registers: [registry] }),
     quotaRefusals: new Counter({ name: 'berth_gateway_quota_refusals_total', help: 'Requests refused by a tenant quota.', labelNames: ['kind'], registers: [registry] }),
+  };
+}
+
+export interface MetricsServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A listener that serves only `GET /metrics` from `registry` (404 otherwise): the egress
+ * gateway's scrape target. Its own port rather than a path on the proxy port, because the proxy
+ * port is the one sandboxes (and, for Modal, the internet) reach: metrics stay on a port only
+ * Prometheus is let through to.
+ */
+export async function serveMetrics(registry: Registry, port: number, host: string): Promise<MetricsServer> {
+  const server: Server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}/metrics`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -19,8 +19,9 @@ import { compileAllowlist, createEgressServer, type Resolver, type TenantEgressP
 import { sandboxEgressSettings } from './egress/sandbox-env.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 import type { Logger } from './log.js';
-import { createGatewayMetrics } from './metrics.js';
+import { collectProcessMetrics, createGatewayMetrics, serveMetrics } from './metrics.js';
 import { loadProfiles } from './profiles-file.js';
+import { redisConnectionFromConfig } from './redis-from-config.js';
 import type { SandboxAccess } from './sessions/sandbox-access.js';
 import { MemoryRouteStore } from './store/memory-route-store.js';
 import { RedisRouteStore } from './store/redis-route-store.js';
@@ -48,6 +49,8 @@ export interface StackOptions {
 export interface RunningStack {
   ingressUrl: string | undefined;
   egressUrl: string | undefined;
+  /** The egress role's own GET /metrics (BERTH_EGRESS_METRICS_PORT); undefined when not served. */
+  egressMetricsUrl: string | undefined;
   store: RouteStore;
   backend: SandboxBackend | undefined;
   tenants: TenantsSource;
@@ -68,9 +71,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const tenants = await TenantsSource.open(config.tenantsFile, log);
     tenants.watch();
     stops.push(async () => tenants.close());
-    const store: RouteStore = config.redisUrl
-      ? new RedisRouteStore({ url: config.redisUrl, keyPrefix: config.redisPrefix })
-      : new MemoryRouteStore();
+    const redis = redisConnectionFromConfig(config);
+    const store: RouteStore = redis ? new RedisRouteStore({ ...redis, keyPrefix: config.redisPrefix }) : new MemoryRouteStore();
     stops.push(() => store.close());
     if (!(roles.ingress && roles.egress) && !config.credentialKeys) {
       throw new Error('BERTH_CREDENTIAL_KEYS is required when ingress and egress run as separate processes (both must share the signing keys)');
@@ -79,6 +81,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const credentials = createSessionCredentials({ keys, ttlS: config.credentialTtlS });
 
     let egressUrl: string | undefined;
+    let egressMetricsUrl: string | undefined;
     if (roles.egress) {
       const egress = createEgressServer({
         credentials,
@@ -94,6 +97,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const address = await egress.listen(config.egressPort, config.egressHost);
       egressUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
       stops.push(() => egress.close());
+      collectProcessMetrics(registry);
+      if (config.egressMetricsPort !== undefined) {
+        const metricsServer = await serveMetrics(registry, config.egressMetricsPort, config.egressHost);
+        egressMetricsUrl = metricsServer.url;
+        stops.push(() => metricsServer.close());
+      }
     }
 
     let gateway: RunningGateway | undefined;
@@ -130,7 +139,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const running = gateway;
       stops.push(() => running.close());
     }
-    return { ingressUrl: gateway?.url, egressUrl, store, backend, tenants, gateway, registry, stop };
+    return { ingressUrl: gateway?.url, egressUrl, egressMetricsUrl, store, backend, tenants, gateway, registry, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -206,7 +215,7 @@ function backendConfig(
           agentImage: config.agentImage,
           ...modal.options,
           // With an in-process store nobody else can claim our standbys after we stop: terminate them.
-          onStop: config.redisUrl ? 'keep' : 'terminate',
+          onStop: redisConnectionFromConfig(config) ? 'keep' : 'terminate',
           ...agentEnv,
           ...options.backendOptions,
         },

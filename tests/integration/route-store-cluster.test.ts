@@ -1,12 +1,15 @@
 // The RouteStore contract against RedisRouteStore on a one-node Redis Cluster (cluster mode on,
-// all 16384 slots on one node), through ioredis' Cluster client. Cluster mode makes Redis itself
+// all 16384 slots on one node), through ioredis' Cluster client built the way `berth gateway`
+// builds it (BERTH_REDIS_CLUSTER_NODES through loadConfig and redisConnectionFromConfig, so the
+// store owns the client and applies berth's failure policy). Cluster mode makes Redis itself
 // refuse any command or script whose keys span hash slots (CROSSSLOT), so this run is the check
 // that every script stays inside one slot. It also pins keySlot() against CLUSTER KEYSLOT.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
 import { RedisRouteStore } from '@berth/gateway';
-import { failurePolicy } from '@berth/gateway/store/redis-connection';
+import { loadConfig } from '@berth/gateway/config';
+import { redisConnectionFromConfig } from '@berth/gateway/redis-from-config';
 import { RedisKeys, keySlot } from '@berth/gateway/store/redis-keys';
 import { runRouteStoreContract } from '../contracts/route-store-contract.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
@@ -20,37 +23,15 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function clusterClient(): Cluster {
-  const { commandTimeout, retryStrategy: _standaloneOnly, ...policy } = failurePolicy(2000);
-  return new Cluster([{ host: server.host, port: server.port }], {
-    enableOfflineQueue: false,
-    redisOptions: { ...policy, commandTimeout },
-  });
-}
-
 runRouteStoreContract({
   name: 'RedisRouteStore on Redis Cluster',
   serverClock: true,
   newStore: async ({ limits }) => {
-    const client = clusterClient();
-    // The Cluster client needs its slot map before the first command; wait for it (bounded).
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('cluster client not ready within 10 s')), 10_000);
-      client.once('ready', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    }).catch((error: unknown) => {
-      client.disconnect();
-      throw error;
-    });
-    const store = new RedisRouteStore({ client, keyPrefix: `cluster${++prefixes}:`, limits });
-    // The store does not close a client it was given: the test owns it.
-    const close = store.close.bind(store);
-    store.close = async () => {
-      await close();
-      await client.quit().catch(() => client.disconnect());
-    };
+    const config = loadConfig({ BERTH_REDIS_CLUSTER_NODES: `${server.host}:${server.port}` });
+    const connection = redisConnectionFromConfig(config);
+    if (!connection?.clusterNodes) throw new Error(`the config did not name cluster nodes: ${JSON.stringify(connection)}`);
+    const store = new RedisRouteStore({ ...connection, keyPrefix: `cluster${++prefixes}:`, limits });
+    expect(store.client).toBeInstanceOf(Cluster);
     return store;
   },
 });

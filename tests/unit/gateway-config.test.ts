@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigError, loadConfig } from '@berth/gateway/config';
+import { redisConnectionFromConfig } from '@berth/gateway/redis-from-config';
 
 describe('loadConfig', () => {
   test('defaults are the embedded, local ones', () => {
@@ -25,5 +26,53 @@ describe('loadConfig', () => {
 
   test('a present but empty value does not fall back to the default', () => {
     expect(() => loadConfig({ BERTH_HOST: '' })).toThrow(/BERTH_HOST is empty/);
+  });
+});
+
+describe('Redis topology', () => {
+  test('BERTH_REDIS_SENTINELS and BERTH_REDIS_CLUSTER_NODES parse to host:port lists (IPv6 in brackets)', () => {
+    const sentinel = loadConfig({ BERTH_REDIS_SENTINELS: 's1:26379, [::1]:26380', BERTH_REDIS_SENTINEL_NAME: 'berth' });
+    expect(sentinel.redisSentinels).toEqual([{ host: 's1', port: 26379 }, { host: '::1', port: 26380 }]);
+    expect(sentinel.redisSentinelName).toBe('berth');
+    expect(loadConfig({}).redisSentinelName).toBe('mymaster');
+    expect(loadConfig({ BERTH_REDIS_CLUSTER_NODES: 'r1:6379,r2:6380' }).redisClusterNodes).toEqual([{ host: 'r1', port: 6379 }, { host: 'r2', port: 6380 }]);
+  });
+
+  test('bad entries, and more than one way to name Redis, are refused together', () => {
+    try {
+      loadConfig({ BERTH_REDIS_URL: 'redis://r:6379', BERTH_REDIS_SENTINELS: 's1:26379,s2', BERTH_REDIS_CLUSTER_NODES: 'r1:99999', BERTH_REDIS_TLS: 'yes' });
+      expect.unreachable();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/BERTH_REDIS_SENTINELS: "s2" must be host:port/);
+      expect(problems).toMatch(/BERTH_REDIS_CLUSTER_NODES: "r1:99999" must be host:port/);
+      expect(problems).toMatch(/BERTH_REDIS_TLS="yes" must be true or false/);
+      expect(problems).toMatch(/set only one of BERTH_REDIS_URL, BERTH_REDIS_SENTINELS, BERTH_REDIS_CLUSTER_NODES/);
+    }
+  });
+
+  test('redisConnectionFromConfig: cluster nodes, sentinels (with passwords and TLS), a URL, or no Redis', () => {
+    expect(redisConnectionFromConfig(loadConfig({}))).toBeUndefined();
+    expect(redisConnectionFromConfig(loadConfig({ BERTH_REDIS_URL: 'redis://r:6379' }))).toEqual({ url: 'redis://r:6379' });
+    expect(redisConnectionFromConfig(loadConfig({ BERTH_REDIS_CLUSTER_NODES: 'r1:6379', BERTH_REDIS_PASSWORD: 'pw' }))).toEqual({
+      clusterNodes: [{ host: 'r1', port: 6379 }],
+      redisOptions: { password: 'pw' },
+    });
+    expect(
+      redisConnectionFromConfig(loadConfig({ BERTH_REDIS_SENTINELS: 's1:26379', BERTH_REDIS_SENTINEL_PASSWORD: 'spw', BERTH_REDIS_TLS: 'true' })),
+    ).toEqual({
+      sentinels: [{ host: 's1', port: 26379 }],
+      sentinelName: 'mymaster',
+      redisOptions: { tls: {}, sentinelPassword: 'spw', enableTLSForSentinelMode: true },
+    });
+  });
+});
+
+describe('BERTH_EGRESS_METRICS_PORT', () => {
+  test('unset serves no egress metrics listener; a port, or 0 for a free one, is taken; out of range is refused', () => {
+    expect(loadConfig({}).egressMetricsPort).toBeUndefined();
+    expect(loadConfig({ BERTH_EGRESS_METRICS_PORT: '9091' }).egressMetricsPort).toBe(9091);
+    expect(loadConfig({ BERTH_EGRESS_METRICS_PORT: '0' }).egressMetricsPort).toBe(0);
+    expect(() => loadConfig({ BERTH_EGRESS_METRICS_PORT: '70000' })).toThrow(/BERTH_EGRESS_METRICS_PORT="70000" must be an integer from 0 to 65535/);
   });
 });

@@ -1,5 +1,6 @@
 // Pins deploy/grafana/berth-dashboard.json to the metrics berth really exports: every metric
-// name a panel queries is registered by createGatewayMetrics or createBackendMetrics (histogram
+// name a panel queries is registered by createGatewayMetrics, createEgressMetrics or
+// createBackendMetrics (histogram
 // series by their base name), every panel has a query, and no query groups by a label that could
 // explode (tenant, session or sandbox ids never exist as labels, so the dashboard may not ask).
 
@@ -8,6 +9,7 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Registry } from 'prom-client';
 import { createGatewayMetrics } from '@berth/gateway/metrics';
+import { createEgressMetrics } from '@berth/gateway/egress/egress-metrics';
 import { createBackendMetrics } from '@berth/orchestrator/metrics';
 
 interface Panel { title: string; targets?: Array<{ expr: string }> }
@@ -18,6 +20,7 @@ async function exported(): Promise<Map<string, string[]>> {
   const registry = new Registry();
   createGatewayMetrics(registry);
   createBackendMetrics(registry, 'local');
+  createEgressMetrics(registry);
   const metrics = await registry.getMetricsAsJSON();
   return new Map(metrics.map((m) => [m.name, (m as unknown as { labelNames?: string[] }).labelNames ?? []]));
 }
@@ -39,7 +42,7 @@ describe('Grafana dashboard', () => {
         }
         for (const group of expr.matchAll(/by \(([^)]*)\)/g)) {
           for (const label of group[1]!.split(',').map((l) => l.trim())) {
-            expect(['le', 'route', 'status', 'method', 'outcome', 'kind', 'reason', 'profile', 'backend']).toContain(label);
+            expect(['le', 'route', 'status', 'method', 'outcome', 'kind', 'reason', 'profile', 'backend', 'type', 'direction']).toContain(label);
           }
         }
       }
@@ -48,6 +51,8 @@ describe('Grafana dashboard', () => {
     for (const name of [
       'berth_gateway_request_duration_seconds', 'berth_gateway_streams_open', 'berth_gateway_sessions',
       'berth_orchestrator_claims_total', 'berth_orchestrator_standby_ready', 'berth_gateway_quota_refusals_total',
+      // The egress gateway's own (scraped from its metrics port): tokens and egress decisions.
+      'berth_egress_metered_tokens_total', 'berth_egress_decisions_total', 'berth_egress_bytes_total', 'berth_egress_open_tunnels',
     ]) expect(used.has(name), name).toBe(true);
   });
 });

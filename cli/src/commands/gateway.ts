@@ -17,7 +17,7 @@ export async function gatewayCommand(argv: string[], env: NodeJS.ProcessEnv = pr
   const log = createLogger(config.logLevel);
   const roles = { ingress: !flags['egress-only'], egress: !flags['ingress-only'] };
   const stack = await startStack({ config, env, log, roles });
-  log.info({ ingress: stack.ingressUrl, egress: stack.egressUrl }, 'berth gateway started');
+  log.info({ ingress: stack.ingressUrl, egress: stack.egressUrl, egressMetrics: stack.egressMetricsUrl }, 'berth gateway started');
   await untilSignal();
   log.info('draining');
   await stack.stop();

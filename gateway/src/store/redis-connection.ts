@@ -1,8 +1,8 @@
-// The ioredis client behind RedisRouteStore: how it is built from options (URL or Sentinel),
+// The ioredis client behind RedisRouteStore: how it is built from options (URL, Sentinel or Cluster),
 // the failure policy (bounded waits, no offline queue), and how transport failures become the
 // port's StoreUnavailableError. It knows nothing about keys or scripts.
 
-import { Redis, type Cluster, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from './route-store.js';
 
 export type RedisClient = Redis | Cluster;
@@ -14,6 +14,11 @@ export interface RedisConnectionOptions {
   sentinels?: Array<{ host: string; port: number }>;
   /** Master group name the sentinels monitor. Default 'mymaster' (Redis' own example name). */
   sentinelName?: string;
+  /**
+   * Redis Cluster seed nodes (any reachable subset); the client learns the slot map from them and
+   * follows MOVED/ASK redirections. Wins over `sentinels` and `url`.
+   */
+  clusterNodes?: Array<{ host: string; port: number }>;
   /**
    * Longest wait for one Redis reply, in milliseconds. Default 2000: far above a healthy round
    * trip (~0.1 ms) and the slowest script here (a replay scan of 2000 frames), yet short enough
@@ -53,8 +58,18 @@ export function failurePolicy(commandTimeoutMs: number): RedisOptions {
   };
 }
 
-export function createRedisClient(options: RedisConnectionOptions): Redis {
+export function createRedisClient(options: RedisConnectionOptions): RedisClient {
   const policy = failurePolicy(options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
+  if (options.clusterNodes?.length) {
+    // The same policy per node connection; reconnects to the cluster as a whole follow the
+    // cluster-level strategy instead of each node's own.
+    const { retryStrategy, ...nodePolicy } = policy;
+    return new Cluster(options.clusterNodes, {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: retryStrategy,
+      redisOptions: { ...options.redisOptions, ...nodePolicy },
+    });
+  }
   if (options.sentinels?.length) {
     return new Redis({ ...options.redisOptions, ...policy, sentinels: options.sentinels, name: options.sentinelName ?? 'mymaster' });
   }
