@@ -16,6 +16,7 @@ import { IngressQuotas } from './quotas/ingress-quotas.js';
 import { IdleReaper } from './sessions/reaper.js';
 import type { SandboxAccess } from './sessions/sandbox-access.js';
 import { SessionService } from './sessions/session-service.js';
+import { TurnRunner, type ActiveTurn } from './sessions/turn-runner.js';
 import type { RouteStore } from './store/route-store.js';
 import type { TenantDirectory } from './tenants/tenant.js';
 
@@ -70,20 +71,24 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
   const idleTimeoutMs = (parts.idleTimeoutS ?? 900) * 1000;
   const reaperIntervalMs = parts.reaperIntervalMs ?? 15_000;
   const sessions = new SessionService({ store: parts.store, backend: parts.backend, access: parts.access, log: parts.log, now });
+  // A session lease outlives the sandbox's idle life by one reaper pass plus 5 s (see IngressQuotas).
+  const quotas = new IngressQuotas({ store: parts.store, metrics, now, sessionLeaseTtlMs: idleTimeoutMs + reaperIntervalMs + 5_000 });
+  const streams = new Set<ActiveTurn>();
+  const turns = new TurnRunner({ store: parts.store, sessions, quotas, log: parts.log, metrics, now, draining: () => draining, active: streams });
   const context: IngressContext = {
     store: parts.store,
     backend: parts.backend,
     sessions,
+    turns,
     authenticator: parts.authenticator ?? new StaticTokenAuthenticator(parts.tenants),
     tenants: parts.tenants,
     log: parts.log,
     metrics,
     now,
     maxBodyBytes: parts.maxBodyBytes ?? 256 * 1024,
-    // A session lease outlives the sandbox's idle life by one reaper pass plus 5 s (see IngressQuotas).
-    quotas: new IngressQuotas({ store: parts.store, metrics, now, sessionLeaseTtlMs: idleTimeoutMs + reaperIntervalMs + 5_000 }),
+    quotas,
     draining: () => draining,
-    streams: new Set(),
+    streams,
   };
   const app = createIngressApp(context);
   const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app);

@@ -26,11 +26,19 @@ export interface SandboxEndpoint {
 
 export type ClaimOutcome = 'warm' | 'cold';
 
-export interface ClaimedSandbox extends SandboxEndpoint {
+/**
+ * A sandbox bound to a session: the one sandbox type from claim to the gateway's session record
+ * (the store keeps exactly this as the session's binding).
+ */
+export interface SandboxBinding extends SandboxEndpoint {
   profile: string;
-  outcome: ClaimOutcome;
   /** When the claim completed (ms epoch): the session's idle clock starts here, not at boot. */
   claimedAt: number;
+}
+
+/** What claim() returns: the binding plus how the claim was served (metrics and logs only). */
+export interface ClaimedSandbox extends SandboxBinding {
+  outcome: ClaimOutcome;
 }
 
 export interface PoolStatus {

@@ -6,6 +6,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { Logger } from '../log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SessionService } from '../sessions/session-service.js';
+import type { ActiveTurn, TurnRunner } from '../sessions/turn-runner.js';
 import type { IngressQuotas } from '../quotas/ingress-quotas.js';
 import type { RouteStore } from '../store/route-store.js';
 import type { TenantDirectory } from '../tenants/tenant.js';
@@ -14,6 +15,8 @@ export interface IngressContext {
   store: RouteStore;
   backend: SandboxBackend;
   sessions: SessionService;
+  /** Runs a caller's message as a turn; the message route maps its outcome to HTTP. */
+  turns: TurnRunner;
   authenticator: Authenticator;
   tenants: () => TenantDirectory;
   log: Logger;
@@ -26,15 +29,7 @@ export interface IngressContext {
    * Turns admitted and not yet ended (provisioning or streaming), so a drain waits for them and
    * then ends each with one terminal frame (or a 503 draining when its stream had not started).
    */
-  streams: Set<ActiveStream>;
+  streams: Set<ActiveTurn>;
   /** True once shutdown began: /readyz answers 503 and new turns are refused. */
   draining: () => boolean;
-}
-
-export interface ActiveStream {
-  /**
-   * Ends the caller's stream with one `event: error` (reason given), then aborts the turn; a turn
-   * whose stream has not started yet is answered 503 draining instead.
-   */
-  cut(reason: string): void;
 }

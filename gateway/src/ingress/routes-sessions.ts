@@ -1,16 +1,15 @@
 // The caller API's session routes (design.md, "Caller API"): send a message (SSE), resume a
 // stream, delete, get, list. Each route authenticates first (app.ts), spends a rate token,
-// validates, then works through SessionService and the relay. Tenant quotas: quotas/*.ts.
+// validates, then hands the work to the session layer (sessions/turn-runner.ts for a message)
+// and maps its outcome to HTTP. Tenant quotas: quotas/*.ts.
 
 import express, { Router } from 'express';
 import { BerthError } from '@berth/protocol';
 import type { SessionRecord } from '../store/route-store.js';
 import type { Tenant } from '../tenants/tenant.js';
-import type { ActiveStream, IngressContext } from './context.js';
+import type { IngressContext } from './context.js';
 import { tenantOf } from './auth-middleware.js';
-import { openAgentTurn } from './agent-turn.js';
 import { promptOf, sessionIdParam } from './request-input.js';
-import { relayTurn } from './sse-relay.js';
 import { SseResponse } from './sse-response.js';
 import { resumeStream } from './stream-resume.js';
 
@@ -36,111 +35,18 @@ export function sessionRoutes(ctx: IngressContext): Router {
       return resumeStream(ctx.store, sessionId, lastEventId.slice(0, 128), res);
     }
     const prompt = promptOf(req.body);
-    if (ctx.draining()) throw new BerthError('draining', 'the gateway is shutting down; retry on another replica', { retryAfterS: 1 });
-    await ctx.quotas.checkBudget(tenant);
-    let session = await ctx.sessions.open(tenant, sessionId);
-    // Turn slot first (cheap to give back), then the session slot; the finally below returns
-    // the turn slot however this request ends, so an aborted or failed turn never leaks one.
-    const turnSlot = await ctx.quotas.admitTurn(tenant, sessionId);
-    try {
-      const freshSessionSlot = await ctx.quotas.admitSession(tenant, session);
-      try {
-        await runTurn();
-      } catch (error) {
-        // Provisioning failed before a sandbox was bound: give the new slot back, unless a
-        // concurrent request on this session bound one meanwhile (then the slot is its).
-        if (freshSessionSlot && !(await ctx.store.getSession(sessionId).catch(() => null))?.sandbox) {
-          await ctx.quotas.sessionReleased(tenant, sessionId);
-        }
-        throw error;
-      }
-    } finally {
-      await turnSlot.release();
-    }
-
-    async function runTurn(): Promise<void> {
-      const abort = new AbortController();
-      // A caller disconnect aborts the turn (the e2e contract: no orphan CLI work). The relay
-      // still ends the replay buffer with a terminal frame, so a resuming caller is told.
-      res.on('close', () => {
-        if (!res.writableFinished) abort.abort();
-      });
-      // Registered before provisioning, so a drain waits for a turn still claiming its sandbox too.
-      let caller: SseResponse | undefined;
-      let cutReason: string | undefined;
-      let turnNumber = 0;
-      const active: ActiveStream = {
-        cut: (reason: string) => {
-          cutReason = reason;
-          caller?.finish({ id: `${turnNumber}:cut`, event: 'error', data: JSON.stringify({ message: reason, code: 'draining' }) });
-          abort.abort();
-        },
-      };
-      const stopIfAborted = (): boolean => {
-        if (!abort.signal.aborted) return false;
-        if (cutReason !== undefined) throw new BerthError('draining', cutReason, { retryAfterS: 1 });
-        return true;
-      };
-      ctx.streams.add(active);
-      try {
-        await attempts();
-      } catch (error) {
-        // A turn cut before its stream began: whatever the abort broke, the answer is "draining".
-        if (cutReason !== undefined && !res.headersSent) throw new BerthError('draining', cutReason, { retryAfterS: 1 });
-        throw error;
-      } finally {
-        ctx.streams.delete(active);
-      }
-
-      async function attempts(): Promise<void> {
-        // One retry: the first attempt may find the bound sandbox gone; the second runs on a fresh one.
-        for (let attempt = 0; attempt < 2; attempt++) {
-          const binding = await ctx.sessions.ensureSandbox(session, tenant);
-          const turn = await openAgentTurn(binding, sessionId, prompt, { signal: abort.signal });
-          if (stopIfAborted()) return;
-          if (turn.kind === 'busy') throw new BerthError('turn_in_progress', 'wait for the running turn to end, or resume its stream with Last-Event-ID');
-          if (turn.kind === 'failed') throw new BerthError('sandbox_failed', turn.detail);
-          if (turn.kind === 'lost') {
-            ctx.metrics.sandboxesLost.inc({ reason: 'unreachable' });
-            await ctx.sessions.dropSandbox(sessionId, binding, turn.reason);
-            session = { ...((await ctx.store.getSession(sessionId)) ?? session), sandbox: null };
-            continue;
-          }
-          turnNumber = session.turns + 1;
-          await ctx.store.updateSession(sessionId, { turns: turnNumber });
-          await ctx.store.resetReplay(sessionId);
-          if (stopIfAborted()) return;
-          caller = new SseResponse(res);
-          ctx.metrics.streamsOpen.inc();
-          try {
-            const end = await relayTurn({
-              sessionId,
-              turn: turnNumber,
-              sdkSessionId: session.sdkSessionId,
-              upstream: turn.response,
-              caller,
-              store: ctx.store,
-              log: ctx.log,
-              metrics: ctx.metrics,
-              now: ctx.now,
-              signal: abort.signal,
-            });
-            if (end.kind === 'broken') {
-              ctx.metrics.sandboxesLost.inc({ reason: 'mid_turn' });
-              await ctx.sessions.dropSandbox(sessionId, binding, 'stream broke mid-turn');
-              await ctx.quotas.sessionReleased(tenant, sessionId);
-            } else {
-              // The session's slot lives on from its last use (the reaper's idle clock restarts too).
-              await ctx.quotas.sessionTouched(tenant, { ...session, sandbox: binding }).catch(() => undefined);
-            }
-          } finally {
-            ctx.metrics.streamsOpen.dec();
-          }
-          return;
-        }
-        throw new BerthError('sandbox_failed', 'the sandbox was lost twice while starting the turn; retry');
-      }
-    }
+    const callerGone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) callerGone.abort();
+    });
+    const outcome = await ctx.turns.run({
+      tenant,
+      sessionId,
+      prompt,
+      caller: { signal: callerGone.signal, open: () => new SseResponse(res) },
+    });
+    // A streamed turn has answered already; an abandoned one has nobody left to answer.
+    if (outcome.kind === 'refused') throw outcome.error;
   });
 
   router.get('/sessions/:id/stream', async (req, res) => {

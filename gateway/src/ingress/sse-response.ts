@@ -4,6 +4,7 @@
 
 import type { Response } from 'express';
 import { encodeComment, encodeFrame, type SseFrame } from '@berth/protocol';
+import type { FrameSink } from '../sessions/turn-relay.js';
 
 /**
  * Heartbeat comment interval in ms. Default 15 000: under the 30–60 s idle timeouts of common
@@ -11,7 +12,7 @@ import { encodeComment, encodeFrame, type SseFrame } from '@berth/protocol';
  */
 export const HEARTBEAT_MS = 15_000;
 
-export class SseResponse {
+export class SseResponse implements FrameSink {
   private heartbeat: NodeJS.Timeout | undefined;
   private terminal = false;
 

@@ -1,5 +1,5 @@
 // SessionService: the gateway's session lifecycle over the RouteStore and the SandboxBackend.
-// open() resolves ownership (creating the session on its first message), ensureSandbox() binds
+// lookup() resolves ownership, create() makes the record once a first message is admitted, ensureSandbox() binds
 // a sandbox under the provisioning lock and bootstraps it (handing over the stored transcript
 // when the conversation began elsewhere), dropSandbox() forgets a sandbox that is gone.
 // It does not speak HTTP to callers; the ingress routes and the SSE relay do.
@@ -26,27 +26,40 @@ export interface SessionServiceOptions {
   lockTtlMs?: number;
   /** How long a request waits for another replica's provisioning, in ms. Default 120 000. */
   provisionWaitMs?: number;
+  /** Sends the claim-time bootstrap. Default: bootstrapSandbox over HTTP (tests drive it without a sandbox). */
+  bootstrap?: typeof bootstrapSandbox;
 }
 
 export class SessionService {
   private readonly now: () => number;
   private readonly lockTtlMs: number;
   private readonly provisionWaitMs: number;
+  private readonly bootstrap: typeof bootstrapSandbox;
 
   constructor(private readonly options: SessionServiceOptions) {
     this.now = options.now ?? Date.now;
     this.lockTtlMs = options.lockTtlMs ?? 120_000;
     this.provisionWaitMs = options.provisionWaitMs ?? 120_000;
+    this.bootstrap = options.bootstrap ?? bootstrapSandbox;
   }
 
-  /** The caller's session, created on first use. Throws forbidden for another tenant's id. */
-  async open(tenant: Tenant, sessionId: string): Promise<SessionRecord> {
-    const { store } = this.options;
-    const now = this.now();
-    const owned = await store.checkAndTouch(sessionId, tenant.name, now);
-    if (owned.kind === 'owned') return owned.session;
+  /**
+   * The caller's session, or null when none exists yet; stamps its activity (one round trip).
+   * Throws forbidden for another tenant's id.
+   */
+  async lookup(tenant: Tenant, sessionId: string): Promise<SessionRecord | null> {
+    const owned = await this.options.store.checkAndTouch(sessionId, tenant.name, this.now());
     if (owned.kind === 'forbidden') throw forbidden();
-    const created = await store.createSession({
+    return owned.kind === 'owned' ? owned.session : null;
+  }
+
+  /**
+   * Creates the caller's session (its first message was admitted). Set-if-absent: a concurrent
+   * creator of the same id for this tenant gets the existing record; another tenant's is forbidden.
+   */
+  async create(tenant: Tenant, sessionId: string): Promise<SessionRecord> {
+    const now = this.now();
+    const created = await this.options.store.createSession({
       id: sessionId,
       tenant: tenant.name,
       profile: tenant.sandboxProfile,
@@ -89,18 +102,11 @@ export class SessionService {
     const session = await store.getSession(sessionId);
     if (!session) throw new BerthError('session_not_found', 'the session was deleted');
     if (session.sandbox) return session.sandbox;
-    const claimed = await backend.claim(sessionId, session.profile);
-    const binding: SandboxBinding = {
-      sandboxId: claimed.sandboxId,
-      url: claimed.url,
-      authToken: claimed.authToken,
-      profile: claimed.profile,
-      claimedAt: claimed.claimedAt,
-    };
+    const { outcome, ...binding } = await backend.claim(sessionId, session.profile);
     try {
-      const grant = await access.grant({ tenant: tenant.name, sessionId, sandboxId: claimed.sandboxId });
+      const grant = await access.grant({ tenant: tenant.name, sessionId, sandboxId: binding.sandboxId });
       const resuming = session.sdkSessionId !== null;
-      await bootstrapSandbox(claimed, {
+      await this.bootstrap(binding, {
         sessionId,
         tenant: tenant.name,
         profile: tenant.agent,
@@ -112,8 +118,8 @@ export class SessionService {
         throw new BerthError('backend_unavailable', 'lost the provisioning lock while claiming; retry', { retryAfterS: 1 });
       }
       // The idle clock starts at the claim, not at the standby's boot.
-      await store.touch(sessionId, claimed.claimedAt);
-      log.info({ session: sessionId, sandbox: claimed.sandboxId, outcome: claimed.outcome, resumed: resuming }, 'sandbox bound');
+      await store.touch(sessionId, binding.claimedAt);
+      log.info({ session: sessionId, sandbox: binding.sandboxId, outcome, resumed: resuming }, 'sandbox bound');
       return binding;
     } catch (error) {
       await backend.release(sessionId).catch(() => undefined);

@@ -15,13 +15,10 @@
 
 import type { StoredTranscriptEntry, SseFrame } from '@berth/protocol';
 
-export interface SandboxBinding {
-  sandboxId: string;
-  url: string;
-  authToken: string;
-  profile: string;
-  claimedAt: number;
-}
+import type { SandboxBinding } from '@berth/orchestrator';
+
+/** The sandbox a session is bound to: the orchestrator's one sandbox type, stored as is. */
+export type { SandboxBinding };
 
 export interface SessionRecord {
   id: string;

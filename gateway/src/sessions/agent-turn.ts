@@ -3,11 +3,12 @@
 // proper problem (or a transparent re-provision) instead of a half-open stream.
 
 import http from 'node:http';
+import type { Readable } from 'node:stream';
 import { AGENT_AUTH_HEADER } from '@berth/protocol';
 import type { SandboxBinding } from '../store/route-store.js';
 
 export type AgentTurn =
-  | { kind: 'stream'; response: http.IncomingMessage }
+  | { kind: 'stream'; response: Readable }
   /** The agent runs another turn of this session (409 turn_in_progress). */
   | { kind: 'busy' }
   /** The sandbox is gone or is not this session's any more: re-provision. */

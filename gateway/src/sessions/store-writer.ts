@@ -9,6 +9,9 @@ import type { SseFrame, StoredTranscriptEntry } from '@berth/protocol';
 import type { Logger } from '../log.js';
 import type { RouteStore } from '../store/route-store.js';
 
+/** The store writes one relayed turn makes. */
+export type RelayStore = Pick<RouteStore, 'appendReplay' | 'appendTranscript' | 'updateSession' | 'touch'>;
+
 export interface StoreWriterOptions {
   /** How long a transcript batch is retried while the store is down, in ms. Default 30 000. */
   transcriptRetryMs?: number;
@@ -19,7 +22,7 @@ export class StoreWriter {
   private failedTranscript = false;
 
   constructor(
-    private readonly store: RouteStore,
+    private readonly store: RelayStore,
     private readonly sessionId: string,
     private readonly log: Logger,
     private readonly options: StoreWriterOptions = {},

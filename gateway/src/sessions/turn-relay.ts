@@ -6,22 +6,30 @@
 //   with one `event: error` (and the sandbox is dropped, so the next message re-provisions).
 // While the stream runs the session's activity is stamped, so a long turn is never reaped.
 
-import type http from 'node:http';
+import type { Readable } from 'node:stream';
 import { SseParser, type SseFrame, type TranscriptBatch } from '@berth/protocol';
 import type { Logger } from '../log.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { RouteStore } from '../store/route-store.js';
-import type { SseResponse } from './sse-response.js';
-import { StoreWriter } from './store-writer.js';
+import { StoreWriter, type RelayStore } from './store-writer.js';
+
+/** Where a turn's frames go to the caller (ingress/sse-response.ts implements it over HTTP). */
+export interface FrameSink {
+  /** True once the terminal frame went out or the caller is gone. */
+  readonly ended: boolean;
+  /** Writes a non-terminal frame. */
+  send(frame: SseFrame): void;
+  /** Writes the one terminal frame and ends the stream; later calls are no-ops (false). */
+  finish(frame: SseFrame & { event: 'done' | 'error' }): boolean;
+}
 
 export interface RelayOptions {
   sessionId: string;
   turn: number;
   /** The SDK session id the store knows already (null on a first turn). */
   sdkSessionId: string | null;
-  upstream: http.IncomingMessage;
-  caller: SseResponse;
-  store: RouteStore;
+  upstream: Readable;
+  caller: FrameSink;
+  store: RelayStore;
   log: Logger;
   metrics: GatewayMetrics;
   now: () => number;

@@ -1,0 +1,228 @@
+// The turn runner without HTTP (issue 12, item 2): admission order (a refused first message leaves
+// no session record), one read of the session record per message, the transparent re-provision
+// of a lost sandbox, and the typed outcomes the route maps to HTTP. The agent is a fake opener
+// that answers with an SSE stream from memory; the store is the in-process one.
+
+import { Readable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, test } from 'vitest';
+import { BerthError, encodeFrame, type SseFrame } from '@berth/protocol';
+import type { ClaimedSandbox, SandboxBackend } from '@berth/orchestrator';
+import { recordUsage } from '@berth/gateway/egress/budget';
+import { createGatewayMetrics } from '@berth/gateway/metrics';
+import { IngressQuotas } from '@berth/gateway/quotas/ingress-quotas';
+import type { AgentTurn } from '@berth/gateway/sessions/agent-turn';
+import { directModelAccess } from '@berth/gateway/sessions/sandbox-access';
+import { SessionService } from '@berth/gateway/sessions/session-service';
+import type { FrameSink } from '@berth/gateway/sessions/turn-relay';
+import { TurnRunner, type ActiveTurn, type TurnOutcome } from '@berth/gateway/sessions/turn-runner';
+import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import type { Tenant, TenantLimits } from '@berth/gateway/tenants/tenant';
+
+function tenant(name: string, limits: TenantLimits = {}): Tenant {
+  return { name, tokenHashes: [], agent: {}, sandboxProfile: 'default', egress: { allow: [] }, limits };
+}
+
+/** A backend that hands out numbered sandboxes and remembers what it released. */
+function fakeBackend(): SandboxBackend & { claims: string[]; released: string[] } {
+  let next = 0;
+  const claims: string[] = [];
+  const released: string[] = [];
+  return {
+    kind: 'local',
+    claims,
+    released,
+    async start() {},
+    async stop() {},
+    async claim(sessionId: string, profile: string): Promise<ClaimedSandbox> {
+      claims.push(sessionId);
+      return { sandboxId: `sb-${++next}`, url: `http://sandbox-${next}.test`, authToken: 't', profile, claimedAt: Date.now(), outcome: 'warm' };
+    },
+    async release(sessionId: string) {
+      released.push(sessionId);
+    },
+    async pool() {
+      return [];
+    },
+    async sweep() {
+      return { removed: [] };
+    },
+    profiles: () => [],
+  };
+}
+
+/** An agent answer: a `message` frame, one transcript batch and `done`. */
+function agentStream(text: string): Readable {
+  const frames = [
+    encodeFrame({ id: '1', event: 'message', data: JSON.stringify({ type: 'assistant', text }) }),
+    encodeFrame({ id: '2', event: 'transcript', data: JSON.stringify({ sdkSessionId: 'sdk-1', subpath: '', entries: [{ type: 'user', uuid: `u-${text}` }] }) }),
+    encodeFrame({ id: '3', event: 'done', data: JSON.stringify({ sdkSessionId: 'sdk-1' }) }),
+  ];
+  return Readable.from(frames);
+}
+
+class CollectingSink implements FrameSink {
+  frames: SseFrame[] = [];
+  ended = false;
+  send(frame: SseFrame): void {
+    this.frames.push(frame);
+  }
+  finish(frame: SseFrame & { event: 'done' | 'error' }): boolean {
+    if (this.ended) return false;
+    this.frames.push(frame);
+    this.ended = true;
+    return true;
+  }
+}
+
+interface World {
+  store: MemoryRouteStore;
+  backend: ReturnType<typeof fakeBackend>;
+  runner: TurnRunner;
+  active: Set<ActiveTurn>;
+  reads: { checkAndTouch: number; getSession: number };
+  draining: { value: boolean };
+  opened: string[];
+  run(t: Tenant, sessionId: string, prompt?: string): Promise<{ outcome: TurnOutcome; sink: CollectingSink | undefined }>;
+}
+
+function world(answer: (sandboxUrl: string, prompt: string) => AgentTurn = (_url, prompt) => ({ kind: 'stream', response: agentStream(prompt) })): World {
+  const store = new MemoryRouteStore();
+  const reads = { checkAndTouch: 0, getSession: 0 };
+  const checkAndTouch = store.checkAndTouch.bind(store);
+  const getSession = store.getSession.bind(store);
+  store.checkAndTouch = (...args) => (reads.checkAndTouch++, checkAndTouch(...args));
+  store.getSession = (...args) => (reads.getSession++, getSession(...args));
+  const backend = fakeBackend();
+  const log = pino({ level: 'silent' });
+  const metrics = createGatewayMetrics();
+  const now = Date.now;
+  const sessions = new SessionService({ store, backend, access: directModelAccess('http://model.test'), log, now, bootstrap: async () => undefined });
+  const quotas = new IngressQuotas({ store, metrics, now, sessionLeaseTtlMs: 60_000 });
+  const active = new Set<ActiveTurn>();
+  const draining = { value: false };
+  const opened: string[] = [];
+  const runner = new TurnRunner({
+    store,
+    sessions,
+    quotas,
+    log,
+    metrics,
+    now,
+    draining: () => draining.value,
+    active,
+    openTurn: async (binding, _sessionId, prompt) => {
+      opened.push(binding.url);
+      return answer(binding.url, prompt);
+    },
+  });
+  return {
+    store,
+    backend,
+    runner,
+    active,
+    reads,
+    draining,
+    opened,
+    async run(t, sessionId, prompt = 'hello') {
+      let sink: CollectingSink | undefined;
+      const outcome = await runner.run({
+        tenant: t,
+        sessionId,
+        prompt,
+        caller: { signal: new AbortController().signal, open: () => (sink = new CollectingSink()) },
+      });
+      return { outcome, sink };
+    },
+  };
+}
+
+function refusalCode(outcome: TurnOutcome): string | undefined {
+  return outcome.kind === 'refused' && outcome.error instanceof BerthError ? outcome.error.code : undefined;
+}
+
+describe('turn runner', () => {
+  test('a first message streams its turn: ids <turn>:<seq>, one terminal frame, transcript and sdk session stored', async () => {
+    const w = world();
+    const { outcome, sink } = await w.run(tenant('alice'), 's1', 'hi there');
+    expect(outcome).toEqual({ kind: 'streamed', turn: 1, end: 'done' });
+    expect(sink!.frames.map((f) => [f.id, f.event])).toEqual([
+      ['1:1', 'message'],
+      ['1:2', 'done'],
+    ]);
+    const session = (await w.store.getSession('s1'))!;
+    expect(session).toMatchObject({ tenant: 'alice', turns: 1, sdkSessionId: 'sdk-1' });
+    expect(session.sandbox).toMatchObject({ sandboxId: 'sb-1', profile: 'default' });
+    // The binding is the orchestrator's sandbox type as claimed, minus how the claim was served.
+    expect(session.sandbox).not.toHaveProperty('outcome');
+    expect((await w.store.loadTranscript('s1')).map((e) => e.entry.uuid)).toEqual(['u-hi there']);
+    expect(w.active.size).toBe(0);
+  });
+
+  test('a follow-up on a bound session reads the session record once (the ownership check) and never again', async () => {
+    const w = world();
+    await w.run(tenant('alice'), 's1');
+    w.reads.checkAndTouch = 0;
+    w.reads.getSession = 0;
+    const { outcome } = await w.run(tenant('alice'), 's1', 'again');
+    expect(outcome).toEqual({ kind: 'streamed', turn: 2, end: 'done' });
+    expect(w.reads).toEqual({ checkAndTouch: 1, getSession: 0 });
+  });
+
+  test('refused first messages create no session record: draining, token budget, session quota', async () => {
+    const w = world();
+    w.draining.value = true;
+    const drained = await w.run(tenant('alice'), 'new-1');
+    expect(refusalCode(drained.outcome)).toBe('draining');
+    expect(drained.sink).toBeUndefined();
+    w.draining.value = false;
+
+    const spent = tenant('carol', { tokenBudget: { tokens: 10, periodS: 3600 } });
+    await recordUsage(w.store, 'carol', 'elsewhere', { inputTokens: 20, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }, spent.limits.tokenBudget, Date.now());
+    expect(refusalCode((await w.run(spent, 'new-2')).outcome)).toBe('budget_exhausted');
+
+    const oneSession = tenant('dave', { maxConcurrentSessions: 1 });
+    expect((await w.run(oneSession, 'first')).outcome.kind).toBe('streamed');
+    expect(refusalCode((await w.run(oneSession, 'new-3')).outcome)).toBe('quota_exceeded');
+
+    for (const id of ['new-1', 'new-2', 'new-3']) expect(await w.store.getSession(id)).toBeNull();
+    expect(w.backend.claims).toEqual(['first']);
+  });
+
+  test("another tenant's session is refused (forbidden) before any slot or sandbox is taken", async () => {
+    const w = world();
+    await w.run(tenant('alice'), 's1');
+    const { outcome } = await w.run(tenant('bob', { maxConcurrentTurns: 1 }), 's1');
+    expect(refusalCode(outcome)).toBe('forbidden');
+    expect(w.backend.claims).toEqual(['s1']);
+  });
+
+  test('a bound sandbox found gone is dropped and the turn runs on a fresh one (one retry)', async () => {
+    const w = world((url, prompt) => (url === 'http://sandbox-1.test' ? { kind: 'lost', reason: 'ECONNREFUSED' } : { kind: 'stream', response: agentStream(prompt) }));
+    await w.store.createSession({ id: 's1', tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
+    const { outcome } = await w.run(tenant('alice'), 's1');
+    expect(outcome).toEqual({ kind: 'streamed', turn: 1, end: 'done' });
+    expect(w.opened).toEqual(['http://sandbox-1.test', 'http://sandbox-2.test']);
+    expect(w.backend.released).toEqual(['s1']);
+    expect((await w.store.getSession('s1'))!.sandbox!.sandboxId).toBe('sb-2');
+  });
+
+  test('a sandbox lost twice is sandbox_failed; a busy agent is turn_in_progress; neither numbers a turn', async () => {
+    const lost = world(() => ({ kind: 'lost', reason: 'ECONNREFUSED' }));
+    expect(refusalCode((await lost.run(tenant('alice'), 's1')).outcome)).toBe('sandbox_failed');
+    expect((await lost.store.getSession('s1'))?.turns ?? 0).toBe(0);
+
+    const busy = world(() => ({ kind: 'busy' }));
+    expect(refusalCode((await busy.run(tenant('alice'), 's1')).outcome)).toBe('turn_in_progress');
+    expect((await busy.store.getSession('s1'))!.turns).toBe(0);
+    expect(busy.active.size).toBe(0);
+  });
+
+  test('a stream that breaks without a terminal frame ends with one error frame and drops the sandbox', async () => {
+    const w = world(() => ({ kind: 'stream', response: Readable.from([encodeFrame({ id: '1', event: 'message', data: '{"type":"assistant"}' })]) }));
+    const { outcome, sink } = await w.run(tenant('alice'), 's1');
+    expect(outcome).toEqual({ kind: 'streamed', turn: 1, end: 'broken' });
+    expect(sink!.frames.map((f) => f.event)).toEqual(['message', 'error']);
+    expect((await w.store.getSession('s1'))!.sandbox).toBeNull();
+  });
+});
