@@ -2,6 +2,7 @@
 
 import type { AgentProfile } from '@berth/protocol';
 import type { TenantLimits } from '../policy/limits.js';
+import type { WEBHOOK_EVENTS } from './tenants-schema.js';
 
 export type { TenantLimits };
 
@@ -15,6 +16,20 @@ export interface Tenant {
   limits: TenantLimits;
   /** Env var holding the tenant's own model API key, read by the egress gateway only. */
   modelApiKeyEnv?: string;
+  /** Endpoints told about the tenant's sessions; absent = none. */
+  webhooks?: TenantWebhook[];
+}
+
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** One webhook endpoint of a tenant; deliveries are signed per Standard Webhooks. */
+export interface TenantWebhook {
+  /** http:// or https:// */
+  url: string;
+  /** Standard Webhooks signing secret, "whsec_<base64 of 24–64 key bytes>". A secret: never logged. */
+  secret: string;
+  /** Events to deliver; absent = every event. */
+  events?: WebhookEvent[];
 }
 
 export interface TenantDirectory {
