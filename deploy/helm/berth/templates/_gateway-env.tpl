@@ -26,12 +26,43 @@ the password never appears in the pod spec. */ -}}
   value: {{ $.Values.config.idleTimeoutS | quote }}
 - name: BERTH_TENANTS_FILE
   value: /etc/berth/tenants/tenants.yaml
-{{- if eq $.Values.redis.mode "external" }}
+{{- $redis := $.Values.redis }}
+{{- if eq $redis.mode "external" }}
 - name: BERTH_REDIS_URL
   valueFrom:
     secretKeyRef:
       name: {{ include "berth.redisUrlSecret" $ }}
-      key: {{ $.Values.redis.external.existingSecretKey }}
+      key: {{ $redis.external.existingSecretKey }}
+{{- else if has $redis.mode (list "sentinel" "cluster") }}
+{{- if eq $redis.mode "sentinel" }}
+# The sentinels tell the gateway which node is master, and again after a failover.
+- name: BERTH_REDIS_SENTINELS
+  value: {{ join "," $redis.sentinel.addresses | quote }}
+- name: BERTH_REDIS_SENTINEL_NAME
+  value: {{ $redis.sentinel.masterName | quote }}
+{{- with $redis.sentinel.password.existingSecret }}
+- name: BERTH_REDIS_SENTINEL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $redis.sentinel.password.existingSecretKey }}
+{{- end }}
+{{- else }}
+# Seed nodes: the gateway learns the slot map from them and follows resharding.
+- name: BERTH_REDIS_CLUSTER_NODES
+  value: {{ join "," $redis.cluster.nodes | quote }}
+{{- end }}
+{{- with $redis.password.existingSecret }}
+- name: BERTH_REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $redis.password.existingSecretKey }}
+{{- end }}
+{{- if $redis.tls }}
+- name: BERTH_REDIS_TLS
+  value: "true"
+{{- end }}
 {{- else }}
 {{- if $.Values.redis.bundled.auth.enabled }}
 - name: REDIS_PASSWORD

@@ -37,6 +37,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: berth
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* Selector labels of one component; call with (dict "root" $ "component" "gateway"). Stable
@@ -52,13 +55,54 @@ app.kubernetes.io/component: {{ .component }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{/* repository:tag or repository@digest; call with (dict "image" .Values.image "root" $). */}}
+{{/* repository:tag or repository@digest, behind global.imageRegistry when set (a mirror or a
+private registry for every image the release runs, sandboxes included); call with
+(dict "image" .Values.image "root" $). */}}
 {{- define "berth.imageRef" -}}
+{{- $registry := (.root.Values.global | default dict).imageRegistry | default "" | trimSuffix "/" -}}
+{{- $repository := ternary (printf "%s/%s" $registry .image.repository) .image.repository (ne $registry "") -}}
 {{- if .image.digest -}}
-{{- printf "%s@%s" .image.repository .image.digest -}}
+{{- printf "%s@%s" $repository .image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" .image.repository (default .root.Chart.AppVersion .image.tag) -}}
+{{- printf "%s:%s" $repository (default .root.Chart.AppVersion .image.tag) -}}
 {{- end -}}
+{{- end -}}
+
+{{/* imagePullSecrets of every pod the chart runs: global.imagePullSecrets then imagePullSecrets. */}}
+{{- define "berth.imagePullSecrets" -}}
+{{- $secrets := concat ((.Values.global | default dict).imagePullSecrets | default list) (.Values.imagePullSecrets | default list) | uniq -}}
+{{- with $secrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* Scheduling knobs a component shares (gateway, egress): priorityClassName, topology spread
+(the component's own list, else the default one-per-node spread), node selector, tolerations,
+affinity. Call with (dict "root" $ "component" "gateway" "v" .Values.gateway). */}}
+{{- define "berth.scheduling" -}}
+{{- $v := .v -}}
+{{- with $v.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- if $v.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- toYaml $v.topologySpreadConstraints | nindent 2 }}
+{{- else if $v.spreadAcrossNodes }}
+{{ include "berth.spread" (dict "root" .root "component" .component) }}
+{{- end }}
+{{- with $v.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{- define "berth.gatewayImage" -}}{{ include "berth.imageRef" (dict "image" .Values.image "root" .) }}{{- end -}}
