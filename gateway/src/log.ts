@@ -17,6 +17,7 @@ export const REDACT_PATHS = [
   '*.apiKey',
   '*.token',
   '*.credential',
+  '*.secret',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -27,7 +27,14 @@ export function semanticProblems(doc: Record<string, unknown>, schemaProblems: r
       if (other !== undefined) problems.push(`${at}.tokenHashes: a token hash is also used by tenant ${other}`);
       else owners.set(hash, name);
     }
-    if (Array.isArray(raw.webhooks)) raw.webhooks.forEach((hook, i) => problems.push(...webhookProblems(`${at}.webhooks[${i}]`, hook, clean)));
+    if (Array.isArray(raw.webhooks)) {
+      raw.webhooks.forEach((hook, i) => problems.push(...webhookProblems(`${at}.webhooks[${i}]`, hook, clean)));
+      // Queued deliveries find their endpoint (and secret) by tenant and url.
+      const urls = raw.webhooks.map((hook) => (isObject(hook) ? hook.url : undefined));
+      urls.forEach((url, i) => {
+        if (typeof url === 'string' && urls.indexOf(url) !== i) problems.push(`${at}.webhooks[${i}].url: listed twice for this tenant; give each endpoint once`);
+      });
+    }
   }
   const admins = isObject(doc.admins) ? strings(doc.admins.tokenHashes) : [];
   for (const hash of new Set(admins)) {
@@ -40,7 +47,12 @@ export function semanticProblems(doc: Record<string, unknown>, schemaProblems: r
 function webhookProblems(at: string, hook: unknown, clean: (at: string) => boolean): string[] {
   if (!isObject(hook)) return [];
   const problems: string[] = [];
-  if (typeof hook.url === 'string' && clean(`${at}.url`) && !URL.canParse(hook.url)) problems.push(`${at}.url: must be an http:// or https:// URL`);
+  if (typeof hook.url === 'string' && clean(`${at}.url`)) {
+    const url = URL.canParse(hook.url) ? new URL(hook.url) : undefined;
+    if (!url) problems.push(`${at}.url: must be an http:// or https:// URL`);
+    // Never sent (the signature authenticates berth), and it would sit in the queue and in logs.
+    else if (url.username !== '' || url.password !== '') problems.push(`${at}.url: must not carry a user name or password`);
+  }
   if (typeof hook.secret === 'string' && clean(`${at}.secret`)) {
     const bytes = Buffer.from(hook.secret.slice('whsec_'.length), 'base64').length;
     if (bytes < WEBHOOK_KEY_BYTES.min || bytes > WEBHOOK_KEY_BYTES.max) {
