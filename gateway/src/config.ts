@@ -76,6 +76,25 @@ export interface GatewayConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Callers with JWTs (beside static tokens); undefined when no key source is set. */
   jwt: JwtConfig | undefined;
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /**
+   * BERTH_WEBHOOK_ALLOW_PRIVATE=1: webhooks may reach loopback, private, link-local and metadata
+   * addresses. Default 0, a security control: tenants write their webhook URLs, and without it a
+   * tenant could make the gateway POST into its own network. For tests and development only.
+   */
+  allowPrivate: boolean;
+  /** BERTH_WEBHOOK_TIMEOUT_MS: bound on one attempt (resolve, connect, answer). Default 10 000:
+   *  generous for a receiver that queues and answers 2xx, short enough to free the slot. */
+  timeoutMs: number;
+  /** BERTH_WEBHOOK_MAX_ATTEMPTS: attempts before a delivery is dropped. Default 22 (≈ 23 h with
+   *  the default base delay; the delay doubles per attempt up to 2 h). */
+  maxAttempts: number;
+  /** BERTH_WEBHOOK_RETRY_BASE_MS: the delay after the first failed attempt. Default 5 000.
+   *  Tests lower it so retries come at once. */
+  retryBaseMs: number;
 }
 
 export interface JwtConfig {
@@ -224,6 +243,12 @@ export function loadConfig(env: Env): Readonly<GatewayConfig> {
     maxBodyBytes: r.int('BERTH_MAX_BODY_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     logLevel: r.oneOf('BERTH_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     jwt: undefined,
+    webhooks: {
+      allowPrivate: r.bool('BERTH_WEBHOOK_ALLOW_PRIVATE', false),
+      timeoutMs: r.int('BERTH_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+      maxAttempts: r.int('BERTH_WEBHOOK_MAX_ATTEMPTS', 22, 1, 100),
+      retryBaseMs: r.int('BERTH_WEBHOOK_RETRY_BASE_MS', 5_000, 1, 3_600_000),
+    },
   };
   config.jwt = readJwt(r, env);
   const redisSources = [

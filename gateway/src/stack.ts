@@ -28,6 +28,11 @@ import { RedisRouteStore } from './store/redis-route-store.js';
 import type { RouteStore } from './store/route-store.js';
 import { TenantsSource } from './tenants/tenants-source.js';
 import type { Tenant } from './tenants/tenant.js';
+import { MemoryWebhookQueue } from './store/memory-webhook-queue.js';
+import { RedisWebhookQueue } from './store/redis-webhook-queue.js';
+import { DEFAULT_RETRY_POLICY } from './webhooks/retry-policy.js';
+import { startWebhooks, type RunningWebhooks } from './webhooks/webhooks.js';
+import type { WebhookQueue } from './webhooks/webhook-queue.js';
 
 export interface StackOptions {
   config: Readonly<GatewayConfig>;
@@ -44,6 +49,8 @@ export interface StackOptions {
   /** The egress gateway's name resolver. Default: the system resolver (getaddrinfo). Tests map
    *  fake public names to loopback test servers, so the CONNECT path runs offline. */
   egressResolver?: Resolver;
+  /** The resolver for webhook endpoint names. Default: the system resolver. */
+  webhookResolver?: Resolver;
 }
 
 export interface RunningStack {
@@ -55,6 +62,8 @@ export interface RunningStack {
   backend: SandboxBackend | undefined;
   tenants: TenantsSource;
   gateway: RunningGateway | undefined;
+  /** The webhook sink and dispatcher (ingress role only). */
+  webhooks: RunningWebhooks | undefined;
   registry: Registry;
   stop(): Promise<void>;
 }
@@ -107,7 +116,25 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
     let gateway: RunningGateway | undefined;
     let backend: SandboxBackend | undefined;
+    let webhooks: RunningWebhooks | undefined;
     if (roles.ingress) {
+      // Started before the gateway so it stops after it: turns draining at shutdown still publish.
+      const queue: WebhookQueue = redis ? new RedisWebhookQueue({ ...redis, keyPrefix: config.redisPrefix }) : new MemoryWebhookQueue();
+      stops.push(() => queue.close());
+      webhooks = startWebhooks({
+        queue,
+        tenants: tenants.current,
+        settings: {
+          allowPrivate: config.webhooks.allowPrivate,
+          timeoutMs: config.webhooks.timeoutMs,
+          retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: config.webhooks.maxAttempts, baseDelayMs: config.webhooks.retryBaseMs },
+        },
+        registry,
+        log: log.child({ component: 'webhooks' }),
+        ...(options.webhookResolver ? { resolver: options.webhookResolver } : {}),
+      });
+      const startedWebhooks = webhooks;
+      stops.push(() => startedWebhooks.stop());
       const publicUrl = config.egressPublicUrl ?? egressUrl;
       if (!publicUrl) throw new Error('BERTH_EGRESS_PUBLIC_URL is required when the egress role runs elsewhere');
       const access: SandboxAccess = {
@@ -139,7 +166,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const running = gateway;
       stops.push(() => running.close());
     }
-    return { ingressUrl: gateway?.url, egressUrl, egressMetricsUrl, store, backend, tenants, gateway, registry, stop };
+    return { ingressUrl: gateway?.url, egressUrl, egressMetricsUrl, store, backend, tenants, gateway, webhooks, registry, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -62,7 +62,7 @@ describe('BERTH_WEBHOOK_* variables', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems).toEqual([
-      'BERTH_WEBHOOK_ALLOW_PRIVATE="yes" must be one of 0, 1',
+      'BERTH_WEBHOOK_ALLOW_PRIVATE="yes" must be true or false',
       'BERTH_WEBHOOK_TIMEOUT_MS="5" must be an integer from 100 to 120000',
       'BERTH_WEBHOOK_MAX_ATTEMPTS="0" must be an integer from 1 to 100',
     ]);
