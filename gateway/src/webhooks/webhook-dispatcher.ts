@@ -5,7 +5,9 @@
 //
 // Waking: at once after a local enqueue (wake()), after each finished attempt, at the earliest
 // retry this replica scheduled, and otherwise every pollIntervalMs, which is how work queued or
-// released by other replicas is found. It holds at most `concurrency` attempts at once.
+// released by other replicas is found. It holds at most `concurrency` attempts at once. While no
+// tenant has an endpoint it makes no store calls (deliveries still queued from endpoints removed
+// since then wait, bounded by what was queued, until one is configured again).
 // Stopping aborts attempts in flight and hands them back due at once, so another replica (or the
 // next start) sends them without waiting out a lease; a replica that dies instead is covered by
 // the lease running out.
@@ -37,6 +39,11 @@ export interface WebhookDispatcherOptions {
   /** Longest idle wait before looking at the queue again, in ms. Default 1 000: work another
    *  replica queued or released is picked up within a second, at one store call per second. */
   pollIntervalMs?: number;
+  /**
+   * Whether any tenant has a webhook endpoint. While false the loop makes no store calls at all,
+   * so a deployment without webhooks pays nothing for them. Default: always true.
+   */
+  active?: () => boolean;
   /** Attempts in flight at once. Default 8: one slow receiver (up to the send timeout) does not
    *  hold up the others. */
   concurrency?: number;
@@ -108,6 +115,7 @@ export class WebhookDispatcher {
   private async claimAndStart(): Promise<void> {
     const free = this.concurrency - this.inFlight.size;
     if (free <= 0) return; // a finishing attempt wakes the loop
+    if (this.options.active && !this.options.active()) return;
     const now = this.now();
     if (now >= this.nextDueAt) this.nextDueAt = Infinity;
     let claimed: ClaimedWebhookDelivery[];

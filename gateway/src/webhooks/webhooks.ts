@@ -46,6 +46,18 @@ export interface RunningWebhooks {
  */
 const LEASE_MARGIN_MS = 15_000;
 
+/** Per directory object: a reload makes a new one, so the answer follows the file. */
+const hasEndpoints = new WeakMap<TenantDirectory, boolean>();
+
+function anyEndpoints(directory: TenantDirectory): boolean {
+  let any = hasEndpoints.get(directory);
+  if (any === undefined) {
+    any = [...directory.tenants.values()].some((tenant) => (tenant.webhooks?.length ?? 0) > 0);
+    hasEndpoints.set(directory, any);
+  }
+  return any;
+}
+
 export function startWebhooks(options: WebhooksOptions): RunningWebhooks {
   const { queue, settings, log } = options;
   const metrics = createWebhookMetrics(options.registry);
@@ -61,6 +73,7 @@ export function startWebhooks(options: WebhooksOptions): RunningWebhooks {
     log,
     ...(options.now ? { now: options.now } : {}),
     ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    active: () => anyEndpoints(options.tenants()),
   });
   const sink = new WebhookSink({
     queue,
