@@ -96,7 +96,7 @@ describe('agent profile v2 fields and webhooks', () => {
 
   test('a problem never echoes a webhook secret', () => {
     const leaky = 'whsec_' + Buffer.from('short').toString('base64');
-    const problems = problemsOf(`tenants:\n  alice:\n    webhooks: [{ url: "https://h.example", secret: "${leaky}" }, { url: "https://h.example", secret: "not-a-secret-format" }]\n`);
+    const problems = problemsOf(`tenants:\n  alice:\n    webhooks: [{ url: "https://h.example", secret: "${leaky}" }, { url: "https://h2.example", secret: "not-a-secret-format" }]\n`);
     expect(problems).toHaveLength(2);
     for (const p of problems) expect(p).not.toMatch(/c2hvcnQ|not-a-secret-format/);
   });
