@@ -105,3 +105,23 @@ test('a delivery in flight when the gateway stops is delivered by the next gatew
   expect(r.verify(attempt2!, SECRET)).toMatchObject({ type: 'session.turn_ended', data: { tenant: 'alice', sessionId: 'kept-1' } });
   await until('the queue to empty', async () => (await observer.size()) === 0);
 });
+
+test('a replica that died mid-send (claimed, never acked): another replica sends it when the lease ends', async () => {
+  const r = await startWebhookReceiver();
+  cleanups.push(() => r.close());
+  const prefix = `crash${++prefixes}:`;
+  const tenants = [tenantWith('alice', [{ url: r.url, secret: SECRET }])];
+  // The dead replica: it queued the event and claimed it (a short lease), then vanished without
+  // sending, acking or handing it back.
+  const dead = queueOn(prefix);
+  const payload = JSON.stringify({ type: 'session.turn_ended', timestamp: new Date().toISOString(), data: { tenant: 'alice', sessionId: 'orphan' } });
+  await dead.enqueue({ id: 'msg_orphan', tenant: 'alice', url: r.url, payload, createdAt: Date.now() }, Date.now());
+  expect(await dead.claim(Date.now(), 1, 200)).toHaveLength(1);
+  const survivor = startReplica({ queue: queueOn(prefix), tenants });
+  cleanups.push(() => survivor.stop());
+  const [request] = await r.waitFor(1);
+  expect(request!.headers['webhook-id']).toBe('msg_orphan');
+  expect(r.verify(request!, SECRET)).toEqual(JSON.parse(payload));
+  await until('the queue to empty', async () => (await dead.size()) === 0);
+  expect(await survivor.deliveries('delivered')).toBe(1);
+});
