@@ -3,7 +3,7 @@
 // turned into one readable line. Commands (commands/sessions.ts, pool.ts, usage.ts, tenants.ts)
 // render what it returns; it prints nothing itself and never puts the token in a message.
 
-import type { Flags, FlagSpec } from './flags.js';
+import type { Flags } from './flags.js';
 
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
 
@@ -13,9 +13,6 @@ export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
  * script should fail rather than hang.
  */
 export const ADMIN_REQUEST_TIMEOUT_MS = 30_000;
-
-/** Flags every admin command accepts. */
-export const ADMIN_FLAGS: FlagSpec = { url: 'string', token: 'string', json: 'boolean' };
 
 /** A failure reported as one line; exitCode 2 for a usage or setup mistake, 1 for everything else. */
 export class AdminError extends Error {

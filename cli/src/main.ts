@@ -1,54 +1,73 @@
 #!/usr/bin/env node
 // The berth command. `start` runs the whole stack locally; `gateway` runs the ingress and/or
-// egress roles from the environment (containers); `token` mints and revokes tenant tokens.
+// egress roles from the environment (containers); `token` mints and revokes tokens.
 // `sessions`, `pool`, `usage` talk to a running gateway's admin API; `tenants check` is offline.
+// Arguments are parsed here, once, against command-specs.ts; a command gets parsed flags.
 
-import { UsageError } from './flags.js';
+import { createRequire } from 'node:module';
+import { COMMANDS, commandHelp, mainHelp, usageLine, type CommandSpec } from './command-specs.js';
+import { parseCommand, UsageError, type Flags } from './flags.js';
 import { CommandError } from './run-support.js';
 
-const USAGE = `usage: berth <command>
-  start [--offline-model] [--redis URL] [--backend local|kubernetes|modal] [--kubeconfig F] [--port N] [--pool-size N]
-                                                                                        run berth on this machine
-  gateway [--ingress-only | --egress-only]                                              run the gateway from BERTH_* env (containers)
-  token mint <tenant> | token <tenant> | token revoke <token>                           mint or revoke a tenant token (tenants file)
-  sessions list [--tenant T] [--all] | sessions show <id> | sessions delete <id>       every tenant's sessions (admin API)
-  pool                                                                                 warm pools per profile (admin API)
-  usage [--tenant T]                                                                   model tokens per tenant or session (admin API)
-  tenants check FILE [--remote]                                                        validate a tenants file (offline by default)
-admin API commands: --url URL (BERTH_URL, default http://127.0.0.1:8080), --token T (BERTH_ADMIN_TOKEN), --json
-`;
+type Command = (flags: Flags) => Promise<number>;
 
 // Each command is loaded when it runs: `start` and `gateway` pull in the whole stack (seconds
-// on a busy machine), which an admin query like `berth pool` must not wait for.
-const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  start: async (argv) => (await import('./commands/start.js')).startCommand(argv),
-  gateway: async (argv) => (await import('./commands/gateway.js')).gatewayCommand(argv),
-  token: async (argv) => (await import('./commands/token.js')).tokenCommand(argv),
-  sessions: async (argv) => (await import('./commands/sessions.js')).sessionsCommand(argv),
-  pool: async (argv) => (await import('./commands/pool.js')).poolCommand(argv),
-  usage: async (argv) => (await import('./commands/usage.js')).usageCommand(argv),
-  tenants: async (argv) => (await import('./commands/tenants.js')).tenantsCommand(argv),
+// on a busy machine), which an admin query like `berth pool` or any --help must not wait for.
+const commands: Record<string, Command> = {
+  start: async (flags) => (await import('./commands/start.js')).startCommand(flags),
+  gateway: async (flags) => (await import('./commands/gateway.js')).gatewayCommand(flags),
+  token: async (flags) => (await import('./commands/token.js')).tokenCommand(flags),
+  sessions: async (flags) => (await import('./commands/sessions.js')).sessionsCommand(flags),
+  pool: async (flags) => (await import('./commands/pool.js')).poolCommand(flags),
+  usage: async (flags) => (await import('./commands/usage.js')).usageCommand(flags),
+  tenants: async (flags) => (await import('./commands/tenants.js')).tenantsCommand(flags),
 };
+
+function version(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const command = name ? commands[name] : undefined;
-  if (!command) {
-    process.stderr.write(USAGE);
-    return name === undefined || name === 'help' || name === '--help' ? 0 : 2;
+  if (name === undefined || name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
+    process.stdout.write(mainHelp());
+    return 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`berth ${version()}\n`);
+    return 0;
+  }
+  // `berth help sessions` = `berth sessions --help`.
+  const spec: CommandSpec | undefined = COMMANDS.find((c) => c.name === (name === 'help' ? rest[0] : name));
+  if (!spec) {
+    process.stderr.write(`berth: unknown command ${JSON.stringify(name === 'help' ? rest[0] : name)}\n${mainHelp()}`);
+    return 2;
+  }
+  let flags: Flags;
+  try {
+    const parsed = name === 'help' ? ({ kind: 'help' } as const) : parseCommand(spec, rest);
+    if (parsed.kind === 'help') {
+      process.stdout.write(commandHelp(spec));
+      return 0;
+    }
+    flags = parsed.flags;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`berth ${spec.name}: ${error.message}\n${usageLine(spec)}\n`);
+    return 2;
   }
   try {
-    return await command(rest);
+    return await commands[spec.name]!(flags);
   } catch (error) {
     if (error instanceof CommandError) {
       process.stderr.write(`${error.message}\n`);
       return error.exitCode;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n${USAGE}`);
+      process.stderr.write(`berth ${spec.name}: ${error.message}\n${usageLine(spec)}\n`);
       return 2;
     }
-    process.stderr.write(`berth ${name}: ${(error as Error).message}\n`);
+    process.stderr.write(`berth ${spec.name}: ${(error as Error).message}\n`);
     return 1;
   }
 }

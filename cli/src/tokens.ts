@@ -24,23 +24,41 @@ export async function mintToken(file: string, tenant: string, defaults: Record<s
   return token;
 }
 
-/** Removes one token (by its value or its hash) from every tenant. Returns whether it was found. */
+/** Mints an admin token into admins.tokenHashes (created if missing); returns the token. */
+export async function mintAdminToken(file: string): Promise<string> {
+  const doc = parseDocument(await readFile(file, 'utf8').catch(() => 'tenants: {}\n'));
+  if (doc.errors.length > 0) throw new Error(`${file} is not valid YAML: ${doc.errors[0]!.message}`);
+  if (!doc.has('tenants')) doc.set('tenants', doc.createNode({}));
+  if (!(doc.get('admins') instanceof YAMLMap)) doc.set('admins', doc.createNode({ tokenHashes: [] }));
+  if (!(doc.getIn(['admins', 'tokenHashes']) instanceof YAMLSeq)) doc.setIn(['admins', 'tokenHashes'], doc.createNode([]));
+  const token = newToken();
+  (doc.getIn(['admins', 'tokenHashes']) as YAMLSeq).add(hashToken(token));
+  await writeAtomically(file, doc.toString());
+  return token;
+}
+
+/** Removes one token (by its value or its hash) from every tenant and the admins. Returns whether it was found. */
 export async function revokeToken(file: string, tokenOrHash: string): Promise<boolean> {
   const doc = parseDocument(await readFile(file, 'utf8'));
   const hash = tokenOrHash.startsWith('sha256:') ? tokenOrHash : hashToken(tokenOrHash);
   let found = false;
+  const admins = doc.getIn(['admins', 'tokenHashes']);
+  if (admins instanceof YAMLSeq) found = dropHash(admins, hash);
   const tenants = doc.get('tenants');
   if (tenants instanceof YAMLMap) {
     for (const pair of tenants.items) {
       const hashes = (pair.value as YAMLMap | null)?.get('tokenHashes');
-      if (!(hashes instanceof YAMLSeq)) continue;
-      const before = hashes.items.length;
-      hashes.items = hashes.items.filter((item) => String((item as { value?: unknown }).value ?? item) !== hash);
-      found ||= hashes.items.length !== before;
+      if (hashes instanceof YAMLSeq) found = dropHash(hashes, hash) || found;
     }
   }
   if (found) await writeAtomically(file, doc.toString());
   return found;
+}
+
+function dropHash(hashes: YAMLSeq, hash: string): boolean {
+  const before = hashes.items.length;
+  hashes.items = hashes.items.filter((item) => String((item as { value?: unknown }).value ?? item) !== hash);
+  return hashes.items.length !== before;
 }
 
 export async function writeAtomically(file: string, text: string): Promise<void> {

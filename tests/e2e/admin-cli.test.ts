@@ -2,10 +2,12 @@
 // spawned with BERTH_URL / BERTH_ADMIN_TOKEN as an operator would run it. Pins the table and
 // --json output of sessions/pool/usage, paging, delete releasing the session, one-line problem
 // errors with exit codes 0/1/2, the admin API refusing tenant tokens (403), tenants check
-// offline and --remote on good and bad files, and both `token` forms.
+// offline and --remote on good and bad files, both `token` forms and `token mint --admin`;
+// --help on every command, --version, and `npx berth` through the bin entry.
 
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -325,5 +327,62 @@ admins:
     expect(revoked.code).toBe(0);
     expect((await berth(['token', 'revoke', minted.stdout.trim(), '--file', file])).code).toBe(1);
     expect((await berth(['token', 'mint', '--file', file])).code).toBe(2);
+  }, SPAWNS_TIMEOUT_MS);
+});
+
+describe('help, version and the bin', () => {
+  const COMMAND_NAMES = ['start', 'gateway', 'token', 'sessions', 'pool', 'usage', 'tenants'];
+
+  test('every command answers --help on stdout with exit 0, without a gateway or a stack', async () => {
+    for (const name of COMMAND_NAMES) {
+      const run = await berth([name, '--help'], { BERTH_URL: 'http://127.0.0.1:1', BERTH_ADMIN_TOKEN: '' });
+      expect({ name, code: run.code, stderr: run.stderr }).toEqual({ name, code: 0, stderr: '' });
+      expect(run.stdout).toMatch(new RegExp(`^usage: berth ${name}\\b`));
+      expect(run.stdout).toContain('-h, --help');
+    }
+    const top = await berth(['--help']);
+    expect(top.code).toBe(0);
+    for (const name of COMMAND_NAMES) expect(top.stdout).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
+    expect((await berth(['help', 'pool'])).stdout).toMatch(/^usage: berth pool /);
+  }, SPAWNS_TIMEOUT_MS);
+
+  test('--version prints the package version; an unknown flag or command exits 2 naming it', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(root, 'cli/package.json'), 'utf8')) as { version: string };
+    const run = await berth(['--version']);
+    expect(run).toEqual({ code: 0, stdout: `berth ${version}\n`, stderr: '' });
+    const typo = await berth(['sessions', 'list', '--tenat', 'alice']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^berth sessions: unknown flag --tenat\nusage: berth sessions list \| show <id> \| delete <id> /);
+    const unknown = await berth(['sesions']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^berth: unknown command "sesions"\n/);
+  }, SPAWNS_TIMEOUT_MS);
+
+  test('npx berth runs the CLI through the bin entry (node_modules/.bin/berth)', async () => {
+    const run = await new Promise<Run>((resolve) => {
+      execFile('npx', ['--no-install', 'berth', '--version'], { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: s.dir }, timeout: 60_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr }));
+    });
+    expect(run.stdout).toMatch(/^berth \d+\.\d+\.\d+\n$/);
+    expect(run.code).toBe(0);
+  }, SPAWNS_TIMEOUT_MS);
+
+  test('token mint --admin mints a working admin token; revoke removes it', async () => {
+    const file = path.join(s.dir, 'tenants.yaml');
+    const minted = await berth(['token', 'mint', '--admin', '--file', file]);
+    expect(minted.code).toBe(0);
+    expect(minted.stdout).toMatch(/^berth_[A-Za-z0-9_-]{43}\n$/);
+    expect(minted.stderr).toBe(`admin token added to ${file} (shown once; only its hash is stored)\n`);
+    const token = minted.stdout.trim();
+    expect(await s.stack.tenants.reload()).toMatchObject({ kind: 'applied' });
+    expect(s.stack.tenants.current().adminTokenHashes).toHaveLength(2);
+    const pool = await berth(['pool', '--json'], { BERTH_ADMIN_TOKEN: token });
+    expect(pool.code).toBe(0);
+    expect((await berth(['token', 'mint', 'alice', '--admin', '--file', file])).code).toBe(2);
+    expect((await berth(['token', 'revoke', token, '--file', file])).code).toBe(0);
+    expect(await s.stack.tenants.reload()).toMatchObject({ kind: 'applied' });
+    const refused = await berth(['pool'], { BERTH_ADMIN_TOKEN: token });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^berth pool: 401 /);
   }, SPAWNS_TIMEOUT_MS);
 });

@@ -1,5 +1,6 @@
 // `berth start` as a newcomer runs it: a child process with --offline-model, its printed tokens
-// and curl line work, and Ctrl-C (SIGINT) leaves no process of its tree behind.
+// and curl line work, pool progress shows before "running" (printed once a standby is ready),
+// and Ctrl-C (SIGINT) leaves no process of its tree behind.
 
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -41,9 +42,19 @@ test('berth start --offline-model prints working tokens and stops with no proces
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const deadline = Date.now() + 30_000;
+  // Bounded wait on output (the pool warms a real agent process first), failing with what it saw.
+  const deadline = Date.now() + 90_000;
   while (!out.includes('Ctrl-C stops everything') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(out, 'waited for "Ctrl-C stops everything"').toContain('Ctrl-C stops everything');
   expect(out).toContain('OFFLINE MODEL');
+  // Progress while the pool warms, and "running" only after the first standby is ready.
+  const starting = out.indexOf('starting berth');
+  const warmed = out.indexOf('  pool: default 1/1 ready\n');
+  const running = out.indexOf('berth is running');
+  expect(starting).toBeGreaterThanOrEqual(0);
+  expect(warmed).toBeGreaterThan(starting);
+  expect(running).toBeGreaterThan(warmed);
+  expect(out.slice(starting, running)).toMatch(/^starting berth[^\n]*\n(  pool: default [01]\/1 ready\n)+\n$/);
   const url = /berth is running: (http:\/\/[^\s]+)/.exec(out)![1]!;
   const alice = /alice\s+token: (berth_\S+)/.exec(out)![1]!;
   expect(/bob\s+token: (berth_\S+)/.test(out)).toBe(true);
@@ -61,4 +72,4 @@ test('berth start --offline-model prints working tokens and stops with no proces
   expect(out).toContain('stopped.');
   await new Promise((r) => setTimeout(r, 200));
   expect(tree.filter(alive)).toEqual([]);
-});
+}, 120_000);

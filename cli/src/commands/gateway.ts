@@ -4,11 +4,10 @@
 
 import { createLogger } from '@berth/gateway/log';
 import { startStack } from '@berth/gateway/stack';
-import { parseFlags } from '../flags.js';
+import type { Flags } from '../flags.js';
 import { readConfig, untilSignal } from '../run-support.js';
 
-export async function gatewayCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const flags = parseFlags(argv, { 'ingress-only': 'boolean', 'egress-only': 'boolean' });
+export async function gatewayCommand(flags: Flags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (flags['ingress-only'] && flags['egress-only']) {
     process.stderr.write('choose at most one of --ingress-only and --egress-only\n');
     return 2;

@@ -1,8 +1,9 @@
 // `berth pool`: the gateway's warm pools per sandbox profile (GET /admin/pool) as a table, or
 // the API's JSON with --json. Counts are what the backend reports (see PoolStatus).
 
-import { parseFlags } from '../flags.js';
-import { ADMIN_FLAGS, AdminError, adminRequest, adminTarget, printJson, runAdmin } from '../admin-client.js';
+import { commandSpec, usageLine } from '../command-specs.js';
+import type { Flags } from '../flags.js';
+import { AdminError, adminRequest, adminTarget, printJson, runAdmin } from '../admin-client.js';
 import { formatTable } from '../table.js';
 
 interface PoolReport {
@@ -10,10 +11,9 @@ interface PoolReport {
   pools: Array<{ profile: string; target: number; ready: number; starting: number; claimed: number; coldStarts: number; warmClaims: number }>;
 }
 
-export async function poolCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const flags = parseFlags(argv, ADMIN_FLAGS);
+export async function poolCommand(flags: Flags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return runAdmin('pool', async () => {
-    if (flags._.length > 0) throw new AdminError('usage: berth pool [--url URL] [--token T] [--json]', 2);
+    if (flags._.length > 0) throw new AdminError(usageLine(commandSpec('pool')), 2);
     const report = await adminRequest<PoolReport>(adminTarget(flags, env), 'GET', '/admin/pool');
     if (flags.json) {
       printJson(report);

@@ -2,8 +2,9 @@
 // admin API (GET/DELETE /admin/sessions…), as an aligned table or, with --json, the API's JSON.
 // `list` shows one page (--limit, --cursor) or every page (--all); `delete` releases the sandbox.
 
-import { parseFlags } from '../flags.js';
-import { ADMIN_FLAGS, AdminError, adminRequest, adminTarget, printJson, runAdmin, type AdminTarget } from '../admin-client.js';
+import { commandSpec, usageLine } from '../command-specs.js';
+import type { Flags } from '../flags.js';
+import { AdminError, adminRequest, adminTarget, printJson, runAdmin, type AdminTarget } from '../admin-client.js';
 import { formatFields, formatTable, shortTime } from '../table.js';
 
 interface SessionView {
@@ -29,10 +30,9 @@ interface SessionPage {
  */
 const MAX_PAGES = 200;
 
-export const SESSIONS_USAGE = 'usage: berth sessions list [--tenant T] [--limit N] [--cursor ID] [--all] | show <id> | delete <id>  [--url URL] [--token T] [--json]';
+const SESSIONS_USAGE = usageLine(commandSpec('sessions'));
 
-export async function sessionsCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const flags = parseFlags(argv, { ...ADMIN_FLAGS, tenant: 'string', limit: 'string', cursor: 'string', all: 'boolean' });
+export async function sessionsCommand(flags: Flags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [action, id, extra] = flags._;
   return runAdmin('sessions', async () => {
     if (extra !== undefined || !action || ((action === 'show' || action === 'delete') && !id) || (action === 'list' && id)) throw new AdminError(SESSIONS_USAGE, 2);
@@ -58,7 +58,7 @@ export async function sessionsCommand(argv: string[], env: NodeJS.ProcessEnv = p
   });
 }
 
-async function list(target: AdminTarget, flags: ReturnType<typeof parseFlags>, json: boolean): Promise<number> {
+async function list(target: AdminTarget, flags: Flags, json: boolean): Promise<number> {
   if (flags.limit !== undefined && !/^\d{1,4}$/.test(flags.limit as string)) throw new AdminError('--limit must be a number from 1 to 500', 2);
   const query = new URLSearchParams();
   if (flags.tenant) query.set('tenant', flags.tenant as string);

@@ -1,32 +1,21 @@
 // `berth start` (what `npm start` runs): the whole stack in one process tree with embedded
 // defaults — in-process route store (or Redis with --redis), local sandboxes with a warm pool,
 // the egress gateway, and with --offline-model the bundled offline model as the upstream.
-// Prints the URL, the demo tenants' tokens and a ready curl line; Ctrl-C stops everything.
+// Prints pool progress while standbys warm, then (once one is ready) the URL, the demo tenants'
+// tokens and a ready curl line; Ctrl-C stops everything, also while warming.
 
 import { createLogger } from '@berth/gateway/log';
 import { startStack } from '@berth/gateway/stack';
 import { startOfflineModel } from '../offline-model/index.js';
 import { ensureDemoTenants } from '../demo-tenants.js';
-import { parseFlags, type FlagSpec } from '../flags.js';
+import type { Flags } from '../flags.js';
+import { waitForFirstStandby } from '../pool-progress.js';
 import { readConfig, untilSignal } from '../run-support.js';
-
-const FLAGS: FlagSpec = {
-  'offline-model': 'boolean',
-  redis: 'string',
-  backend: 'string',
-  kubeconfig: 'string',
-  port: 'string',
-  'egress-port': 'string',
-  'pool-size': 'string',
-  'tenants-file': 'string',
-  'log-level': 'string',
-};
 
 /** Placeholder "real key" handed upstream in offline mode, so the key swap is visible in the offline model's log. */
 export const OFFLINE_REAL_KEY = 'offline-model-real-key';
 
-export async function startCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const flags = parseFlags(argv, FLAGS);
+export async function startCommand(flags: Flags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const offline = flags['offline-model'] === true;
   const merged: NodeJS.ProcessEnv = { ...env };
   const set = (name: string, flag: string): void => {
@@ -59,15 +48,29 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv = proc
     merged.ANTHROPIC_API_KEY ??= OFFLINE_REAL_KEY;
     process.stdout.write(`\n*** OFFLINE MODEL at ${model.url}: answers are deterministic echoes, not Claude. ***\n`);
   }
+  process.stdout.write(`\nstarting berth (gateway, egress gateway, ${config.backend} sandboxes)…\n`);
   const stack = await startStack({ config, env: merged, log, ...(model ? { modelUpstreamUrl: model.url } : {}) }).catch(async (error: unknown) => {
     await model?.close();
     throw error;
   });
 
-  const url = stack.ingressUrl!;
+  // Ctrl-C while the pool warms stops as cleanly as after: the signal is awaited from here on.
+  const stopped = new AbortController();
+  const signal = untilSignal().then((name) => (stopped.abort(), name));
+  const ready = await waitForFirstStandby(() => stack.backend!.pool(), (line) => process.stdout.write(`  ${line}\n`), stopped.signal);
+  if (ready) printRunning(stack.ingressUrl!, stack.egressUrl!, config, demoTokens);
+  await signal;
+  process.stdout.write('\nstopping berth…\n');
+  await stack.stop();
+  await model?.close();
+  process.stdout.write('stopped.\n');
+  return 0;
+}
+
+function printRunning(url: string, egressUrl: string, config: ReturnType<typeof readConfig>, demoTokens: Awaited<ReturnType<typeof ensureDemoTenants>>): void {
   const lines = [
     '',
-    `berth is running: ${url}  (egress gateway ${stack.egressUrl}, ${config.redisUrl ? 'Redis store' : 'in-process store'}, ${config.backend} sandboxes)`,
+    `berth is running: ${url}  (egress gateway ${egressUrl}, ${config.redisUrl ? 'Redis store' : 'in-process store'}, ${config.backend} sandboxes)`,
     `tenants file: ${config.tenantsFile}`,
   ];
   if (demoTokens) {
@@ -78,11 +81,4 @@ export async function startCommand(argv: string[], env: NodeJS.ProcessEnv = proc
   }
   lines.push('', 'Ctrl-C stops everything.', '');
   process.stdout.write(lines.join('\n'));
-
-  await untilSignal();
-  process.stdout.write('\nstopping berth…\n');
-  await stack.stop();
-  await model?.close();
-  process.stdout.write('stopped.\n');
-  return 0;
 }

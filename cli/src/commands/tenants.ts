@@ -5,8 +5,9 @@
 
 import { readFile } from 'node:fs/promises';
 import { parseTenants, TenantsFileError } from '@berth/gateway/tenants/tenants-file';
-import { parseFlags } from '../flags.js';
-import { ADMIN_FLAGS, AdminError, adminRequest, adminTarget, printJson, runAdmin } from '../admin-client.js';
+import { commandSpec, usageLine } from '../command-specs.js';
+import type { Flags } from '../flags.js';
+import { AdminError, adminRequest, adminTarget, printJson, runAdmin } from '../admin-client.js';
 
 interface CheckResult {
   ok: boolean;
@@ -16,10 +17,9 @@ interface CheckResult {
   adminTokens?: number;
 }
 
-const USAGE = 'usage: berth tenants check FILE [--json] [--remote [--url URL] [--token T]]';
+const USAGE = usageLine(commandSpec('tenants'));
 
-export async function tenantsCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const flags = parseFlags(argv, { ...ADMIN_FLAGS, remote: 'boolean' });
+export async function tenantsCommand(flags: Flags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [action, file, extra] = flags._;
   return runAdmin('tenants', async () => {
     if (action !== 'check' || !file || extra !== undefined) throw new AdminError(USAGE, 2);

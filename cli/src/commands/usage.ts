@@ -1,8 +1,9 @@
 // `berth usage [--tenant T]`: model tokens metered per tenant (GET /admin/usage). Without
 // --tenant, one row per tenant of the tenants file; with it, one row per session plus a total.
 
-import { parseFlags } from '../flags.js';
-import { ADMIN_FLAGS, AdminError, adminRequest, adminTarget, printJson, runAdmin } from '../admin-client.js';
+import { commandSpec, usageLine } from '../command-specs.js';
+import type { Flags } from '../flags.js';
+import { AdminError, adminRequest, adminTarget, printJson, runAdmin } from '../admin-client.js';
 import { count, formatTable } from '../table.js';
 
 interface Tokens {
@@ -18,10 +19,9 @@ interface UsageReport {
 
 const TOKEN_HEADERS = ['INPUT', 'OUTPUT', 'CACHE WRITE', 'CACHE READ'];
 
-export async function usageCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const flags = parseFlags(argv, { ...ADMIN_FLAGS, tenant: 'string' });
+export async function usageCommand(flags: Flags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return runAdmin('usage', async () => {
-    if (flags._.length > 0) throw new AdminError('usage: berth usage [--tenant T] [--url URL] [--token T] [--json]', 2);
+    if (flags._.length > 0) throw new AdminError(usageLine(commandSpec('usage')), 2);
     const tenant = flags.tenant as string | undefined;
     const path = tenant ? `/admin/usage?tenant=${encodeURIComponent(tenant)}` : '/admin/usage';
     const report = await adminRequest<UsageReport>(adminTarget(flags, env), 'GET', path);
