@@ -3,7 +3,7 @@
 // the current turn's sink, which writes it as an `event: transcript` frame for the gateway to
 // store. load() serves the transcript the bootstrap handed over, so a fresh sandbox resumes a
 // conversation begun on another one. Neighbours: session.ts (attaches a sink per turn).
-// It does not persist anything itself: durability is the gateway's RouteStore.
+// It does not persist anything itself: durability is the gateway store's TranscriptLog.
 
 import type { SessionKey, SessionStore, SessionStoreEntry } from '@anthropic-ai/claude-agent-sdk';
 import type { StoredTranscriptEntry, TranscriptBatch } from '@berth/protocol';

@@ -22,7 +22,7 @@ export interface GatewayConfig {
   profilesFile: string | undefined;
   /** Standbys of the default profile. Default 2: the first two sessions skip a cold start. */
   poolSize: number;
-  /** Redis URL; unset = the in-process MemoryRouteStore (one replica only). */
+  /** Redis URL; unset = the in-process memory store (one replica only). */
   redisUrl: string | undefined;
   /** Key prefix in Redis, so several berths can share one Redis. Default 'berth:'. */
   redisPrefix: string;

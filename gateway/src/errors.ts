@@ -5,7 +5,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { BerthError, PROBLEM_CONTENT_TYPE, problemBody, type ProblemCode } from '@berth/protocol';
 import { isSandboxError, type SandboxErrorCode } from '@berth/orchestrator';
-import { StoreUnavailableError } from './store/route-store.js';
+import { StoreUnavailableError } from './store/store-unavailable.js';
 import type { Logger } from './log.js';
 
 const SANDBOX_PROBLEMS: Record<SandboxErrorCode, ProblemCode> = {

@@ -17,11 +17,11 @@ import { IdleReaper } from './sessions/reaper.js';
 import type { SandboxAccess } from './sessions/sandbox-access.js';
 import { SessionService } from './sessions/session-service.js';
 import { TurnRunner, type ActiveTurn } from './sessions/turn-runner.js';
-import type { RouteStore } from './store/route-store.js';
+import type { Store } from './store/store.js';
 import type { TenantDirectory } from './tenants/tenant.js';
 
 export interface GatewayParts {
-  store: RouteStore;
+  store: Store;
   backend: SandboxBackend;
   tenants: () => TenantDirectory;
   access: SandboxAccess;
@@ -66,7 +66,7 @@ function sleep(ms: number): Promise<void> {
 export async function startGateway(parts: GatewayParts): Promise<RunningGateway> {
   const now = parts.now ?? Date.now;
   const metrics = parts.metrics ?? createGatewayMetrics();
-  metrics.sampleSessionsWith(() => parts.store.countBoundSessions());
+  metrics.sampleSessionsWith(() => parts.store.bindings.countBoundSessions());
   let draining = false;
   const idleTimeoutMs = (parts.idleTimeoutS ?? 900) * 1000;
   const reaperIntervalMs = parts.reaperIntervalMs ?? 15_000;

@@ -1,6 +1,6 @@
 // The gateway's Prometheus metrics, on a registry of its own (never prom-client's global one, so
 // two gateways in one test process do not collide). Labels come from small enums only: no
-// tenant, session or sandbox ids (per-tenant usage lives in the RouteStore).
+// tenant, session or sandbox ids (per-tenant usage lives in the store's UsageLedger).
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +16,7 @@ export interface GatewayMetrics {
   quotaRefusals: Counter<'kind'>;
   /** Sessions with a sandbox bound, over the whole deployment (every replica reports the same). */
   sessionsWithSandbox: Gauge;
-  /** Sets the sessions gauge's source; startGateway passes the RouteStore's bounded count. */
+  /** Sets the sessions gauge's source; startGateway passes the store's bounded count (SandboxBindings). */
   sampleSessionsWith(count: () => Promise<number>): void;
 }
 
@@ -43,7 +43,7 @@ export function createGatewayMetrics(registry = new Registry()): GatewayMetrics 
   // Sampled on scrape from the store rather than counted from bind/release events: bindings and
   // releases happen on different replicas (a session bound on A is reaped by B), so per-process
   // event counts only add up across replicas and drift on every restart. The store's count is
-  // the truth and costs one O(1) ZCARD per activity shard (RouteStore.countBoundSessions).
+  // the truth and costs one O(1) ZCARD per activity shard (SandboxBindings.countBoundSessions).
   let sampler: (() => Promise<number>) | undefined;
   let sampledAt = -Infinity;
   let sampled = 0;

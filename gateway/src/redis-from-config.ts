@@ -1,9 +1,9 @@
-// Which Redis the config names, as RedisRouteStore connection options: a URL, Sentinels, or
+// Which Redis the config names, as the Redis store's connection options: a URL, Sentinels, or
 // Cluster seed nodes (loadConfig already refused more than one). undefined = no Redis, so the
 // in-process store. Pure, so the Sentinel and Cluster test runs build their stores through it.
 
 import type { GatewayConfig } from './config.js';
-import type { RedisConnectionOptions } from './store/redis-connection.js';
+import type { RedisConnectionOptions } from './store/redis/redis-connection.js';
 
 export function redisConnectionFromConfig(config: Readonly<GatewayConfig>): RedisConnectionOptions | undefined {
   // Password and TLS apply to the data nodes (the Sentinel-found master, every cluster node);

@@ -23,9 +23,9 @@ import { collectProcessMetrics, createGatewayMetrics, serveMetrics } from './met
 import { loadProfiles } from './profiles-file.js';
 import { redisConnectionFromConfig } from './redis-from-config.js';
 import type { SandboxAccess } from './sessions/sandbox-access.js';
-import { MemoryRouteStore } from './store/memory-route-store.js';
-import { RedisRouteStore } from './store/redis-route-store.js';
-import type { RouteStore } from './store/route-store.js';
+import { createMemoryStore } from './store/memory/memory-store.js';
+import { createRedisStore } from './store/redis/redis-store.js';
+import type { Store } from './store/store.js';
 import { TenantsSource } from './tenants/tenants-source.js';
 import type { Tenant } from './tenants/tenant.js';
 import { MemoryWebhookQueue } from './store/memory-webhook-queue.js';
@@ -58,7 +58,7 @@ export interface RunningStack {
   egressUrl: string | undefined;
   /** The egress role's own GET /metrics (BERTH_EGRESS_METRICS_PORT); undefined when not served. */
   egressMetricsUrl: string | undefined;
-  store: RouteStore;
+  store: Store;
   backend: SandboxBackend | undefined;
   tenants: TenantsSource;
   gateway: RunningGateway | undefined;
@@ -81,7 +81,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     tenants.watch();
     stops.push(async () => tenants.close());
     const redis = redisConnectionFromConfig(config);
-    const store: RouteStore = redis ? new RedisRouteStore({ ...redis, keyPrefix: config.redisPrefix }) : new MemoryRouteStore();
+    // Built once, with one technology; each consumer below takes only the ports it uses.
+    const store: Store = redis ? createRedisStore({ ...redis, keyPrefix: config.redisPrefix }) : createMemoryStore();
     stops.push(() => store.close());
     if (!(roles.ingress && roles.egress) && !config.credentialKeys) {
       throw new Error('BERTH_CREDENTIAL_KEYS is required when ingress and egress run as separate processes (both must share the signing keys)');
@@ -144,7 +145,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         },
       };
       const profiles = await loadProfiles(config.profilesFile, config.poolSize);
-      backend = await createBackend(backendConfig(config, profiles, registry, log, options, store, keys));
+      backend = await createBackend(backendConfig(config, profiles, registry, log, options, store.standbys, keys));
       await backend.start();
       const started = backend;
       stops.push(() => started.stop());
@@ -201,7 +202,7 @@ function backendConfig(
   registry: Registry,
   log: Logger,
   options: StackOptions,
-  store: RouteStore,
+  standbys: Store['standbys'],
   keys: CredentialKeys,
 ): BackendConfig {
   const metrics = createBackendMetrics(registry, config.backend);
@@ -236,8 +237,8 @@ function backendConfig(
           profiles,
           logger,
           metrics,
-          // Pool membership lives in the route store: a claim is an atomic pop there (Redis across replicas).
-          standbys: store,
+          // Pool membership lives in the store: a claim is an atomic pop there (Redis across replicas).
+          standbys,
           appName: config.modalApp,
           agentImage: config.agentImage,
           ...modal.options,

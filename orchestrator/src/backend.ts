@@ -5,7 +5,7 @@
 // Concurrency contract, for every implementation:
 // - claim() is atomic across gateway replicas: a standby is handed to at most one session.
 // - Concurrent claim() calls for the same session in one process share one sandbox. Across
-//   replicas the gateway's provisioning lock (RouteStore) serialises claims of one session.
+//   replicas the gateway's provisioning lock (store SandboxBindings) serialises claims of one session.
 // - A claimed sandbox is returned only once its agent server answers /health.
 // - release() is idempotent; release of an unknown session is a no-op.
 // - sweep() may run on every replica at once.

@@ -58,7 +58,7 @@ beforeAll(async () => {
   // CPU does not land on whichever arm runs first.
   for (let i = 0; i < 600 && (await s.stack.backend!.pool())[0]!.ready < 1; i++) await new Promise((r) => setTimeout(r, 100));
   const now = Date.now();
-  expect((await s.stack.store.createSession({ id: SESSION, tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: now, lastActivityAt: now, turns: 0 })).kind).toBe('created');
+  expect((await s.stack.store.sessions.createSession({ id: SESSION, tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: now, lastActivityAt: now, turns: 0 })).kind).toBe('created');
   // The raw server answers what the gateway answers for this session, byte for byte.
   const res = await fetch(`${s.url}/sessions/${SESSION}`, { headers: authHeaders(s.tokens.alice) });
   expect(res.status).toBe(200);

@@ -17,7 +17,7 @@ import { createSessionCredentials } from '@berth/gateway/credentials/credentials
 import { compileAllowlist } from '@berth/gateway/policy/allowlist';
 import { createEgressServer, type EgressServer } from '@berth/gateway/egress/egress-server';
 import type { TenantEgressPolicy } from '@berth/gateway/egress/egress-types';
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { createMemoryStore, type Store } from '@berth/gateway';
 import { hasOpenssl, startTlsServer, type TlsServer } from '../fixtures/tls-server.js';
 import { compare, ROUNDS, type Sample } from './measure.js';
 
@@ -32,7 +32,7 @@ let upstreamPort: number;
 let egress: EgressServer;
 let egressPort: number;
 let token: string;
-const store = new MemoryRouteStore();
+const store = createMemoryStore();
 
 /** The fake upstream: every POST gets a complete Messages SSE stream at once (no model delay). */
 function startUpstream(): Server {
@@ -68,9 +68,9 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
   });
   egressPort = (await egress.listen(0, '127.0.0.1')).port;
-  await store.createSession({ id: 's-bench', tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
-  const lock = (await store.acquireLock('s-bench', 10_000))!;
-  await store.setSandbox('s-bench', { sandboxId: 'sbx-bench', url: 'http://127.0.0.1:1', authToken: 't', profile: 'default', claimedAt: 0 }, lock);
+  await store.sessions.createSession({ id: 's-bench', tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
+  const lock = (await store.bindings.acquireLock('s-bench', 10_000))!;
+  await store.bindings.setSandbox('s-bench', { sandboxId: 'sbx-bench', url: 'http://127.0.0.1:1', authToken: 't', profile: 'default', claimedAt: 0 }, lock);
   token = (await credentials.mint({ tenant: 'alice', sessionId: 's-bench', sandboxId: 'sbx-bench' })).token;
 });
 

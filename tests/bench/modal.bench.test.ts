@@ -4,7 +4,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { MemoryStandbyRegistry } from '@berth/gateway';
 import type { ModalBackend } from '@berth/orchestrator/backends/modal/modal-backend';
 import { waitFor } from '../contracts/sandbox-backend-contract.js';
 import { applyFakeModalEnv, countRpcs, startFakeModal, type FakeModal } from '../fixtures/fake-modal/index.js';
@@ -14,7 +14,7 @@ import { compare, ROUNDS, type Sample, claimSample } from './measure.js';
 let fake: FakeModal;
 let undoEnv: () => void;
 let backend: ModalBackend;
-let registry: MemoryRouteStore;
+let registry: MemoryStandbyRegistry;
 
 beforeAll(async () => {
   fake = await startFakeModal();
@@ -22,7 +22,7 @@ beforeAll(async () => {
   // 'warm' keeps one standby (each warm sample waits for it untimed); 'cold' keeps none.
   backend = await newModalBackend({
     profiles: [{ name: 'warm', poolSize: 1 }, { name: 'cold', poolSize: 0 }],
-    standbys: (registry = new MemoryRouteStore()),
+    standbys: (registry = new MemoryStandbyRegistry()),
     appName: 'bench-modal',
   });
   await backend.start();

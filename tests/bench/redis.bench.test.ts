@@ -9,8 +9,8 @@
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { SessionRecord } from '@berth/gateway/store/route-store';
-import { ROUTE_STORE_SCRIPTS } from '@berth/gateway/store/redis-scripts';
+import type { SessionRecord } from '@berth/gateway';
+import { STORE_SCRIPTS } from '@berth/gateway/store/redis/redis-scripts';
 import { countCommands, luaCommandNames } from '../fixtures/redis-commandstats.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 import { authHeaders, startTestStack, type TestStack } from '../fixtures/stack.js';
@@ -50,7 +50,7 @@ beforeAll(async () => {
   // request traffic. Nothing else in a pool-0 local stack talks to Redis between requests.
   await viaRedis.stack.gateway!.reaper.stop();
   await inMemory.stack.gateway!.reaper.stop();
-  for (const stack of [viaRedis, inMemory]) expect((await stack.stack.store.createSession(record())).kind).toBe('created');
+  for (const stack of [viaRedis, inMemory]) expect((await stack.stack.store.sessions.createSession(record())).kind).toBe('created');
   admin = new Redis(redis.url);
   bare = new Redis(redis.url);
   await bare.set('bench:bare', 'x');
@@ -76,7 +76,7 @@ test('Redis commands per GET /sessions/{id}: exactly one EVALSHA', async () => {
   const cost = await countCommands(admin, async () => {
     for (let i = 0; i < COUNTED_REQUESTS; i++) await getSession(viaRedis);
   });
-  const inner = luaCommandNames(ROUTE_STORE_SCRIPTS.berthCheckAndTouch.lua);
+  const inner = luaCommandNames(STORE_SCRIPTS.berthCheckAndTouch.lua);
   const roundTrips = Object.entries(cost.commands).filter(([name]) => !inner.has(name));
   const insideScript = Object.fromEntries(Object.entries(cost.commands).filter(([name]) => inner.has(name)));
   console.log(JSON.stringify({

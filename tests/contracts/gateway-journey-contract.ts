@@ -58,7 +58,7 @@ export function runGatewayJourney(options: GatewayJourneyOptions): void {
     return ((await res.json()) as { pools: PoolView[] }).pools[0]!;
   }
   async function sandboxOf(sessionId: string): Promise<string> {
-    const session = await s.stack.store.getSession(sessionId);
+    const session = await s.stack.store.sessions.getSession(sessionId);
     expect(session?.sandbox, `session ${sessionId} has a sandbox`).toBeTruthy();
     return session!.sandbox!.sandboxId;
   }

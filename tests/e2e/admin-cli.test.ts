@@ -63,10 +63,10 @@ beforeAll(async () => {
     expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
   }
   // Metering is written by the egress gateway as each model response ends; usage tests read it.
-  await waitFor(async () => (await s.stack.store.getUsage('alice')).tenant.outputTokens > 0 && (await s.stack.store.getUsage('bob')).tenant.outputTokens > 0);
+  await waitFor(async () => (await s.stack.store.usage.getUsage('alice')).tenant.outputTokens > 0 && (await s.stack.store.usage.getUsage('bob')).tenant.outputTokens > 0);
   const now = Date.now();
   for (const id of EXTRA) {
-    await s.stack.store.createSession({ id, tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: now, lastActivityAt: now, turns: 0 });
+    await s.stack.store.sessions.createSession({ id, tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: now, lastActivityAt: now, turns: 0 });
   }
 }, SPAWNS_TIMEOUT_MS);
 afterAll(async () => s?.stop());

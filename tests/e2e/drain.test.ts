@@ -44,7 +44,7 @@ describe('graceful drain', () => {
     expect(refused.problem?.code).toBe('draining');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     // Nothing was created for the refused turn.
-    expect(await s.stack.store.getSession('fresh')).toBeNull();
+    expect(await s.stack.store.sessions.getSession('fresh')).toBeNull();
 
     // Within the grace, the short stream runs to its normal end.
     const shortTurn = await short.done;
@@ -76,7 +76,7 @@ describe('graceful drain', () => {
       cold.model.script({ kind: 'slow', delayMs: 2_000 });
       const late = startTurn(cold.url, 'late', 'slow one', cold.tokens.alice);
       // The record exists once the request passed the draining check and its admission.
-      await waitFor(async () => (await cold.stack.store.getSession('late')) !== null, 30_000);
+      await waitFor(async () => (await cold.stack.store.sessions.getSession('late')) !== null, 30_000);
       await cold.stack.gateway!.close();
       const turn = await late.done;
       // Never a whole reply: a drained gateway does not run a turn past its grace.

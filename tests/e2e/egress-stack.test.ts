@@ -132,7 +132,7 @@ describe('what the sandbox holds', () => {
     expect(credential).not.toBe(REAL_KEY);
     expect(cli.ANTHROPIC_BASE_URL).toBe(egressUrl);
     const claims = jwtClaims(credential);
-    const session = await s.stack.store.getSession(id);
+    const session = await s.stack.store.sessions.getSession(id);
     expect(claims).toMatchObject({ ten: 'alice', sid: id, sbx: session!.sandbox!.sandboxId });
     expect(typeof claims.exp).toBe('number');
     for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) {
@@ -238,7 +238,7 @@ async function duringSlowTurn(id: string): Promise<SlowTurnView> {
 }
 
 async function findSandboxProcesses(id: string): Promise<Omit<SlowTurnView, 'turn' | 'capturedMidTurn'> | undefined> {
-  const session = await s.stack.store.getSession(id);
+  const session = await s.stack.store.sessions.getSession(id);
   if (!session?.sandbox) return undefined;
   const port = Number(new URL(session.sandbox.url).port);
   const server = pidListeningOn(port, childPids(process.pid));

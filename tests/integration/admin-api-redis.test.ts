@@ -1,4 +1,4 @@
-// The admin API over RedisRouteStore with two gateway replicas sharing one Redis: the all-tenant
+// The admin API over the Redis store with two gateway replicas sharing one Redis: the all-tenant
 // listing on one replica pages through sessions written by the other (the per-shard id index),
 // and an admin delete on one replica is gone on both. No turns run (pools of 0): sessions are
 // written through each replica's own store, as its session service would.
@@ -29,12 +29,12 @@ async function admin<T>(s: TestStack, route: string, method = 'GET'): Promise<{ 
 }
 
 test('one replica lists, pages and deletes sessions the other wrote', async () => {
-  expect([a.stack.store.constructor.name, b.stack.store.constructor.name]).toEqual(['RedisRouteStore', 'RedisRouteStore']);
+  expect([a.stack.store.technology, b.stack.store.technology]).toEqual(['redis', 'redis']);
   const ids = Array.from({ length: 25 }, (_, i) => `r-${String(i).padStart(2, '0')}`);
   for (const [i, id] of ids.entries()) {
     const store = i % 2 === 0 ? a.stack.store : b.stack.store;
     const now = Date.now();
-    await store.createSession({ id, tenant: i % 3 === 0 ? 'bob' : 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: now, lastActivityAt: now, turns: 0 });
+    await store.sessions.createSession({ id, tenant: i % 3 === 0 ? 'bob' : 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: now, lastActivityAt: now, turns: 0 });
   }
   const seen: string[] = [];
   let cursor: string | null = null;

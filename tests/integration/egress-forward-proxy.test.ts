@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { createMemoryStore, type Store } from '@berth/gateway';
 import { createSessionCredentials } from '@berth/gateway/credentials/credentials';
 import { compileAllowlist } from '@berth/gateway/policy/allowlist';
 import { createEgressServer, type EgressServer } from '@berth/gateway/egress/egress-server';
@@ -92,7 +92,7 @@ describe.skipIf(!hasOpenssl())('egress forward proxy (real sockets; skipped only
   const plainRequests: PlainRequest[] = [];
   let egress: EgressServer;
   let egressPort: number;
-  const store = new MemoryRouteStore();
+  const store = createMemoryStore();
   const registry = new Registry();
   const resolverCalls: string[] = [];
   let aliceToken: string;
@@ -152,9 +152,9 @@ describe.skipIf(!hasOpenssl())('egress forward proxy (real sockets; skipped only
     egressPort = (await egress.listen(0, '127.0.0.1')).port;
 
     for (const [session, tenant, sandbox] of [['s-alice', 'alice', 'sbx-a'], ['s-bob', 'bob', 'sbx-b']] as const) {
-      await store.createSession({ id: session, tenant, profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
-      const lock = (await store.acquireLock(session, 10_000))!;
-      await store.setSandbox(session, { sandboxId: sandbox, url: 'http://127.0.0.1:1', authToken: 't', profile: 'default', claimedAt: 0 }, lock);
+      await store.sessions.createSession({ id: session, tenant, profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
+      const lock = (await store.bindings.acquireLock(session, 10_000))!;
+      await store.bindings.setSandbox(session, { sandboxId: sandbox, url: 'http://127.0.0.1:1', authToken: 't', profile: 'default', claimedAt: 0 }, lock);
     }
     aliceToken = (await credentials.mint({ tenant: 'alice', sessionId: 's-alice', sandboxId: 'sbx-a' })).token;
   });
@@ -192,12 +192,12 @@ describe.skipIf(!hasOpenssl())('egress forward proxy (real sockets; skipped only
     const foreign = (await credentials.mint({ tenant: 'bob', sessionId: 's-alice', sandboxId: 'sbx-a' })).token;
     expect((await raw(egressPort, connectRequest(`tls.test.example:${tlsServer.port}`, basic(foreign)), true)).status).toBe(407);
 
-    await store.createSession({ id: 's-gone', tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
-    const lock = (await store.acquireLock('s-gone', 10_000))!;
-    await store.setSandbox('s-gone', { sandboxId: 'sbx-g', url: 'http://127.0.0.1:1', authToken: 't', profile: 'default', claimedAt: 0 }, lock);
+    await store.sessions.createSession({ id: 's-gone', tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
+    const lock = (await store.bindings.acquireLock('s-gone', 10_000))!;
+    await store.bindings.setSandbox('s-gone', { sandboxId: 'sbx-g', url: 'http://127.0.0.1:1', authToken: 't', profile: 'default', claimedAt: 0 }, lock);
     const token = (await credentials.mint({ tenant: 'alice', sessionId: 's-gone', sandboxId: 'sbx-g' })).token;
     expect((await raw(egressPort, connectRequest(`tls.test.example:${tlsServer.port}`, basic(token)), true)).status).toBe(200);
-    await store.clearSandbox('s-gone', 'sbx-g'); // release
+    await store.bindings.clearSandbox('s-gone', 'sbx-g'); // release
     expect((await raw(egressPort, connectRequest(`tls.test.example:${tlsServer.port}`, basic(token)), true)).status).toBe(407);
   });
 

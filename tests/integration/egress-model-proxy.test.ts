@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { createMemoryStore, type Store } from '@berth/gateway';
 import { createSessionCredentials } from '@berth/gateway/credentials/credentials';
 import { compileAllowlist } from '@berth/gateway/policy/allowlist';
 import { createEgressServer, type EgressServer } from '@berth/gateway/egress/egress-server';
@@ -85,7 +85,7 @@ function call(port: number, options: { path?: string; headers?: Record<string, s
 
 describe('egress model reverse proxy', () => {
   const upstream = fakeUpstream();
-  const store = new MemoryRouteStore();
+  const store = createMemoryStore();
   const registry = new Registry();
   let egress: EgressServer;
   let port: number;
@@ -113,9 +113,9 @@ describe('egress model reverse proxy', () => {
     port = (await egress.listen(0, '127.0.0.1')).port;
     for (const tenant of ['alice', 'bob', 'carol']) {
       const session = `s-${tenant}`;
-      await store.createSession({ id: session, tenant, profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
-      const lock = (await store.acquireLock(session, 10_000))!;
-      await store.setSandbox(session, { sandboxId: `sbx-${tenant}`, url: 'http://127.0.0.1:1', authToken: 't', profile: 'default', claimedAt: 0 }, lock);
+      await store.sessions.createSession({ id: session, tenant, profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
+      const lock = (await store.bindings.acquireLock(session, 10_000))!;
+      await store.bindings.setSandbox(session, { sandboxId: `sbx-${tenant}`, url: 'http://127.0.0.1:1', authToken: 't', profile: 'default', claimedAt: 0 }, lock);
       tokens[tenant] = (await credentials.mint({ tenant, sessionId: session, sandboxId: `sbx-${tenant}` })).token;
     }
   });
@@ -143,7 +143,7 @@ describe('egress model reverse proxy', () => {
     expect(seen.headers['x-hop']).toBeUndefined();
     expect(JSON.stringify(seen.headers)).not.toContain(tokens.alice!);
     await vi.waitFor(async () =>
-      expect((await store.getUsage('alice')).sessions['s-alice']).toEqual({ inputTokens: 120, outputTokens: FINAL_OUTPUT, cacheCreationInputTokens: 30, cacheReadInputTokens: 400 }),
+      expect((await store.usage.getUsage('alice')).sessions['s-alice']).toEqual({ inputTokens: 120, outputTokens: FINAL_OUTPUT, cacheCreationInputTokens: 30, cacheReadInputTokens: 400 }),
     );
   });
 
@@ -152,7 +152,7 @@ describe('egress model reverse proxy', () => {
     expect(answer.status).toBe(200);
     expect(upstream.seen.at(-1)!.headers['x-api-key']).toBe('sk-real-bob');
     expect(upstream.seen.at(-1)!.headers.authorization).toBeUndefined();
-    await vi.waitFor(async () => expect((await store.getUsage('bob')).tenant).toMatchObject({ inputTokens: 7, outputTokens: 3 }));
+    await vi.waitFor(async () => expect((await store.usage.getUsage('bob')).tenant).toMatchObject({ inputTokens: 7, outputTokens: 3 }));
   });
 
   test('the stream is relayed unbuffered: the first event arrives while the upstream still holds the rest', async () => {
@@ -173,7 +173,7 @@ describe('egress model reverse proxy', () => {
   });
 
   test('a cut-off stream and its retry are each metered once, with what each reported', async () => {
-    const before = (await store.getUsage('bob')).tenant;
+    const before = (await store.usage.getUsage('bob')).tenant;
     upstream.state.mode = 'cut';
     const cut = await call(port, { headers: { 'x-api-key': tokens.bob! }, body: { stream: true } });
     expect(cut.body).toContain('message_start');
@@ -183,7 +183,7 @@ describe('egress model reverse proxy', () => {
     expect(retry.body).toContain('message_stop');
     // The cut response reported input/cache and 1 output token; the retry reported all of it again.
     await vi.waitFor(async () =>
-      expect((await store.getUsage('bob')).tenant).toEqual({
+      expect((await store.usage.getUsage('bob')).tenant).toEqual({
         inputTokens: before.inputTokens + 240,
         outputTokens: before.outputTokens + 1 + FINAL_OUTPUT,
         cacheCreationInputTokens: before.cacheCreationInputTokens + 60,
@@ -213,10 +213,10 @@ describe('egress model reverse proxy', () => {
   test('an over-budget tenant gets 429 budget_exhausted with Retry-After, and the upstream is not called', async () => {
     const first = await call(port, { headers: { 'x-api-key': tokens.carol! }, body: { stream: true } });
     expect(first.status).toBe(200); // 120 + 42 + 30 + 400 = 592 of 1000
-    await vi.waitFor(async () => expect((await store.getUsage('carol')).tenant.outputTokens).toBe(FINAL_OUTPUT));
+    await vi.waitFor(async () => expect((await store.usage.getUsage('carol')).tenant.outputTokens).toBe(FINAL_OUTPUT));
     const second = await call(port, { headers: { 'x-api-key': tokens.carol! }, body: { stream: true } });
     expect(second.status).toBe(200); // 592 < 1000 before it; 1184 after
-    await vi.waitFor(async () => expect((await store.getUsage('carol')).tenant.outputTokens).toBe(2 * FINAL_OUTPUT));
+    await vi.waitFor(async () => expect((await store.usage.getUsage('carol')).tenant.outputTokens).toBe(2 * FINAL_OUTPUT));
     const calls = upstream.seen.length;
     const refused = await call(port, { headers: { 'x-api-key': tokens.carol! }, body: { stream: true } });
     expect(refused.status).toBe(429);
@@ -230,7 +230,7 @@ describe('egress model reverse proxy', () => {
     const calls = upstream.seen.length;
     expect((await call(port, { body: { stream: true } })).status).toBe(401);
     expect((await call(port, { headers: { 'x-api-key': 'sk-ant-api03-something' }, body: { stream: true } })).status).toBe(401);
-    await store.clearSandbox('s-alice', 'sbx-alice');
+    await store.bindings.clearSandbox('s-alice', 'sbx-alice');
     const released = await call(port, { headers: { 'x-api-key': tokens.alice! }, body: { stream: true } });
     expect(released.status).toBe(401);
     expect(JSON.parse(released.body)).toMatchObject({ code: 'unauthenticated' });

@@ -65,7 +65,7 @@ describe('durable conversations', () => {
     const id = 'crash-1';
     const first = await sendMessage(s.url, id, 'remember the word heron', { token: alice });
     expect(terminalFrames(first).map((f) => f.event)).toEqual(['done']);
-    const before = (await s.stack.store.getSession(id))!;
+    const before = (await s.stack.store.sessions.getSession(id))!;
     expect(before.sdkSessionId).not.toBeNull();
     const pid = pidListeningOn(before.sandbox!.url);
 
@@ -94,13 +94,13 @@ describe('durable conversations', () => {
     expect(errorAfterMs).toBeLessThan(5000);
     // The lost sandbox is forgotten (just after the error frame went out), so the next message
     // re-provisions.
-    await waitFor(async () => (await s.stack.store.getSession(id))!.sandbox === null, 5000);
+    await waitFor(async () => (await s.stack.store.sessions.getSession(id))!.sandbox === null, 5000);
 
     const requestsBefore = s.model.requests.length;
     const next = await sendMessage(s.url, id, 'what was the word?', { token: alice });
     expect(next.status).toBe(200);
     expect(terminalFrames(next).map((f) => f.event)).toEqual(['done']);
-    const after = (await s.stack.store.getSession(id))!;
+    const after = (await s.stack.store.sessions.getSession(id))!;
     expect(after.sandbox!.sandboxId).not.toBe(before.sandbox!.sandboxId);
     expect(after.turns).toBe(3);
     // The model request of the resumed turn carries turn one: the fresh sandbox got the stored
@@ -156,7 +156,7 @@ describe('resumable streams', () => {
       expect(JSON.parse(union.at(-1)!.data)).toMatchObject({ code: 'turn_aborted' });
     }
     expect(viaPost.frames.map((f) => f.id)).toEqual(viaGet.frames.map((f) => f.id));
-    expect((await s.stack.store.getSession(id))!.turns).toBe(2);
+    expect((await s.stack.store.sessions.getSession(id))!.turns).toBe(2);
   });
 
   test('an unknown Last-Event-ID gets one event: error', async () => {
@@ -175,8 +175,8 @@ describe('idle reaping', () => {
   test('an idle session is reaped and resumes from the store; a streaming one is not reaped', async () => {
     await sendMessage(s.url, 'idle-1', 'remember the word plover', { token: alice });
     await sendMessage(s.url, 'busy-2', 'warm up', { token: alice });
-    const idleSandbox = (await s.stack.store.getSession('idle-1'))!.sandbox!;
-    const busySandbox = (await s.stack.store.getSession('busy-2'))!.sandbox!;
+    const idleSandbox = (await s.stack.store.sessions.getSession('idle-1'))!.sandbox!;
+    const busySandbox = (await s.stack.store.sessions.getSession('busy-2'))!.sandbox!;
 
     // busy-2 streams for longer than the idle timeout (the offline model waits delayMs after each
     // of its ~8 stream events: ~14 s); its last explicit activity is the turn's start.
@@ -187,9 +187,9 @@ describe('idle reaping', () => {
     await new Promise((r) => setTimeout(r, 11_500 - (Date.now() - started)));
     await s.stack.gateway!.reaper.tick();
 
-    const idle = (await s.stack.store.getSession('idle-1'))!;
+    const idle = (await s.stack.store.sessions.getSession('idle-1'))!;
     expect(idle.sandbox).toBeNull();
-    const busy = (await s.stack.store.getSession('busy-2'))!;
+    const busy = (await s.stack.store.sessions.getSession('busy-2'))!;
     expect(busy.sandbox?.sandboxId).toBe(busySandbox.sandboxId);
     const turn = await streaming;
     expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
@@ -197,7 +197,7 @@ describe('idle reaping', () => {
     const requestsBefore = s.model.requests.length;
     const next = await sendMessage(s.url, 'idle-1', 'what was the word?', { token: alice });
     expect(terminalFrames(next).map((f) => f.event)).toEqual(['done']);
-    expect((await s.stack.store.getSession('idle-1'))!.sandbox!.sandboxId).not.toBe(idleSandbox.sandboxId);
+    expect((await s.stack.store.sessions.getSession('idle-1'))!.sandbox!.sandboxId).not.toBe(idleSandbox.sandboxId);
     const request = s.model.requests.slice(requestsBefore).find((r) => r.kind === 'main')!;
     expect(JSON.stringify(request.body)).toContain('remember the word plover');
   }, 180_000); // ~14 s of streaming by design, then a resume on a fresh sandbox; slow on a loaded machine

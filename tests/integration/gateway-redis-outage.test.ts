@@ -23,7 +23,7 @@ beforeAll(async () => {
   redis = await startDurableRedisServer();
   s = await startTestStack({ redisUrl: redis.url, poolSize: 2 });
   // Record what the agents emitted: every append the relay attempts, before the store sees it.
-  const store = s.stack.store;
+  const store = s.stack.store.transcripts;
   const append = store.appendTranscript.bind(store);
   store.appendTranscript = (sessionId: string, entries: StoredTranscriptEntry[]) => {
     const list = emitted.get(sessionId) ?? [];
@@ -114,7 +114,7 @@ test('Redis killed and restarted mid-turn under 20 streams: one terminal frame e
   expect(failedAppends).toBeGreaterThan(0);
 
   for (const id of ids) {
-    const stored = await s.stack.store.loadTranscript(id);
+    const stored = await s.stack.store.transcripts.loadTranscript(id);
     const uuids = stored.map((e) => e.entry.uuid).filter((u): u is string => typeof u === 'string');
     // No duplicate, and exactly the set the agents emitted (retries of a batch collapse).
     expect(new Set(uuids).size, id).toBe(uuids.length);
@@ -128,7 +128,7 @@ test('Redis killed and restarted mid-turn under 20 streams: one terminal frame e
     const text = JSON.stringify(stored);
     expect(text).toContain(`first turn of ${id}`);
     expect(text).toContain(`second turn of ${id}`);
-    expect((await s.stack.store.getSession(id))!.turns).toBe(2);
+    expect((await s.stack.store.sessions.getSession(id))!.turns).toBe(2);
   }
 
   // And the gateway serves again.

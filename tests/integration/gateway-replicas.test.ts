@@ -104,7 +104,7 @@ describe('two replicas over one Redis', () => {
     const [qa, qb] = await Promise.all([pool(a), pool(b)]);
     expect(qa.warmClaims + qa.coldStarts + qb.warmClaims + qb.coldStarts).toBe(claimsBefore + 1);
     expect(qa.claimed + qb.claimed).toBe(claimedBefore + 1);
-    const record = (await a.stack.store.getSession(id))!;
+    const record = (await a.stack.store.sessions.getSession(id))!;
     expect(record.tenant).toBe('alice');
     expect(record.sandbox).not.toBeNull();
     expect(record.turns).toBe(streams.length);

@@ -1,5 +1,5 @@
 // Tenant quotas across two gateway replicas over one Redis (issue 9, item 3): the rate bucket,
-// the session leases and the turn leases live in the RouteStore, so a tenant's limit is the
+// the session leases and the turn leases live in the store's QuotaCounters, so a tenant's limit is the
 // same whichever replica each request lands on (not multiplied by the replica count). Two whole
 // stacks in this process share one redis-server, one offline model, one tenants file and one
 // set of credential keys, as two Deployments' pods would.

@@ -1,4 +1,4 @@
-// Tenant quotas at the ingress, one gateway over its in-process RouteStore (issue 9, item 3):
+// Tenant quotas at the ingress, one gateway over its in-process store (issue 9, item 3):
 // concurrent turns, concurrent sessions, request rate and token budget each answer 429
 // problem+json with their code and a Retry-After, count berth_gateway_quota_refusals_total by
 // kind, and free their slots when a turn ends (also when the caller left mid-stream) or a
@@ -78,7 +78,7 @@ describe('quotas on one gateway', () => {
     expect(third.problem?.detail).toContain('2 of 2 sessions');
     expect(await metricValue(s.url, 'berth_gateway_quota_refusals_total', 'kind="sessions"')).toBe(refusalsBefore + 1);
     // The refused session holds no sandbox.
-    expect((await s.stack.store.getSession('a3'))?.sandbox ?? null).toBeNull();
+    expect((await s.stack.store.sessions.getSession('a3'))?.sandbox ?? null).toBeNull();
 
     const deleted = await fetch(`${s.url}/sessions/a1`, { method: 'DELETE', headers: authHeaders(alice) });
     expect(deleted.status).toBe(200);

@@ -1,7 +1,7 @@
 // The shared SandboxBackend contract (tests/contracts/sandbox-backend-contract.ts) on ModalBackend,
 // with the real modal@0.11.1 client talking to the fake control plane on loopback. Each backend
 // gets its own Modal app and its own in-process registry: an isolated world, as the suite asks.
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { MemoryStandbyRegistry } from '@berth/gateway';
 import { runSandboxBackendContract } from '../contracts/sandbox-backend-contract.js';
 import { newModalBackend, useFakeModal } from '../fixtures/fake-modal/modal-backend-harness.js';
 
@@ -10,5 +10,5 @@ useFakeModal();
 
 runSandboxBackendContract({
   name: 'ModalBackend (fake Modal control plane)',
-  newBackend: async ({ profiles }) => newModalBackend({ profiles, standbys: new MemoryRouteStore(), appName: `contract-${++apps}` }),
+  newBackend: async ({ profiles }) => newModalBackend({ profiles, standbys: new MemoryStandbyRegistry(), appName: `contract-${++apps}` }),
 });

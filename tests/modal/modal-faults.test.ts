@@ -1,7 +1,7 @@
 // Each fault knob of the fake Modal control plane, and what ModalBackend makes of it: Modal's
 // errors arrive as SandboxError codes, nothing is left running, and the pool heals.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { MemoryStandbyRegistry } from '@berth/gateway';
 import type { SandboxBackend } from '@berth/orchestrator';
 import { waitFor } from '../contracts/sandbox-backend-contract.js';
 import { applyFakeModalEnv, startFakeModal, type FakeModal } from '../fixtures/fake-modal/index.js';
@@ -30,7 +30,7 @@ afterAll(async () => {
 
 async function open(poolSize: number, extra: Parameters<typeof newModalBackend>[0] extends infer O ? Partial<O> : never = {}) {
   const appName = `faults-${++apps}`;
-  const registry = new MemoryRouteStore();
+  const registry = new MemoryStandbyRegistry();
   const backend = await newModalBackend({ profiles: [{ name: 'default', poolSize }], standbys: registry, appName, ...extra });
   opened.push(backend);
   await backend.start();

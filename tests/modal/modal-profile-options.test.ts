@@ -4,7 +4,7 @@
 // through the V1 RPC family, and the default encrypted tunnel mode, checked at the platform edge
 // (the fake cannot serve TLS, so no health check there).
 import { describe, expect, test } from 'vitest';
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { MemoryStandbyRegistry } from '@berth/gateway';
 import type { SandboxProfile } from '@berth/orchestrator';
 import { newModalBackend, useFakeModal } from '../fixtures/fake-modal/modal-backend-harness.js';
 
@@ -21,7 +21,7 @@ describe('profile options reach the sandbox definition', () => {
       resources: { cpu: 2, memoryMiB: 2048, cpuLimit: 4, memoryLimitMiB: 4096 },
       modal: { imageName: 'berth-agent:v3', timeoutMs: 7200_000, volumes: { 'berth-cache': '/cache' }, secrets: ['github-token'], region: ['us-east'], inboundCidrAllowlist: ['127.0.0.0/8'] },
     };
-    const backend = await newModalBackend({ profiles: [profile], standbys: new MemoryRouteStore(), appName: 'options-rich', egressCidrs: ['127.0.0.1/32'] });
+    const backend = await newModalBackend({ profiles: [profile], standbys: new MemoryStandbyRegistry(), appName: 'options-rich', egressCidrs: ['127.0.0.1/32'] });
     await backend.start();
     try {
       const sandbox = await backend.claim('opt-1', 'rich');
@@ -48,7 +48,7 @@ describe('profile options reach the sandbox definition', () => {
   });
 
   test('GPU goes through the V1 RPC family and the claim still works end to end', async () => {
-    const backend = await newModalBackend({ profiles: [{ name: 'gpu', poolSize: 0, modal: { gpu: 'T4' } }], standbys: new MemoryRouteStore(), appName: 'options-gpu' });
+    const backend = await newModalBackend({ profiles: [{ name: 'gpu', poolSize: 0, modal: { gpu: 'T4' } }], standbys: new MemoryStandbyRegistry(), appName: 'options-gpu' });
     await backend.start();
     try {
       const sandbox = await backend.claim('opt-gpu', 'gpu');
@@ -66,7 +66,7 @@ describe('profile options reach the sandbox definition', () => {
   });
 
   test('no egress gateway configured: the sandbox has no network (BLOCKED)', async () => {
-    const backend = await newModalBackend({ profiles: [{ name: 'closed', poolSize: 0, egress: 'none' }], standbys: new MemoryRouteStore(), appName: 'options-closed', egressCidrs: [] });
+    const backend = await newModalBackend({ profiles: [{ name: 'closed', poolSize: 0, egress: 'none' }], standbys: new MemoryStandbyRegistry(), appName: 'options-closed', egressCidrs: [] });
     await backend.start();
     try {
       const sandbox = await backend.claim('opt-closed', 'closed');

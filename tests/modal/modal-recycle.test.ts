@@ -1,7 +1,7 @@
 // Standbys are recycled before Modal's lifetime ends them, and a claim never gets one that is
 // about to expire. Time is moved with an injected clock (its offset), not by waiting.
 import { expect, test } from 'vitest';
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { MemoryStandbyRegistry } from '@berth/gateway';
 import { waitFor } from '../contracts/sandbox-backend-contract.js';
 import { newModalBackend, useFakeModal } from '../fixtures/fake-modal/modal-backend-harness.js';
 
@@ -26,7 +26,7 @@ const LIFETIME_MS = 2 * 3600_000;
 const RECYCLE_BEFORE_MS = 3600_000;
 
 test('maintenance recycles a standby before its lifetime runs out and replaces it', async () => {
-  const registry = new MemoryRouteStore();
+  const registry = new MemoryStandbyRegistry();
   const time = offsetClock();
   const backend = await newModalBackend({ profiles: [{ name: 'default', poolSize: 1 }], standbys: registry, appName: 'recycle-1', clock: time.clock, sandboxTimeoutMs: LIFETIME_MS, recycleBeforeMs: RECYCLE_BEFORE_MS, maintenanceIntervalMs: 100 });
   await backend.start();
@@ -50,7 +50,7 @@ test('maintenance recycles a standby before its lifetime runs out and replaces i
 });
 
 test('a claim skips a standby inside the recycle window and cold-starts instead', async () => {
-  const registry = new MemoryRouteStore();
+  const registry = new MemoryStandbyRegistry();
   const time = offsetClock();
   // Maintenance effectively off, so only the claim sees the expiring standby.
   const backend = await newModalBackend({ profiles: [{ name: 'default', poolSize: 1 }], standbys: registry, appName: 'recycle-2', clock: time.clock, sandboxTimeoutMs: LIFETIME_MS, recycleBeforeMs: RECYCLE_BEFORE_MS, maintenanceIntervalMs: 3600_000 });

@@ -4,7 +4,7 @@
 // every berth sandbox still running is a live session's or a registered standby. Also pins the
 // RPCs one warm claim costs (countRpcs, the bench helper).
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { MemoryStandbyRegistry } from '@berth/gateway';
 import type { ClaimedSandbox, SandboxBackend } from '@berth/orchestrator';
 import { waitFor } from '../contracts/sandbox-backend-contract.js';
 import { applyFakeModalEnv, countRpcs, startFakeModal, type FakeModal } from '../fixtures/fake-modal/index.js';
@@ -34,7 +34,7 @@ function runningInApp(): string[] {
 }
 
 test('30 concurrent claims on two replicas from a pool of 5: no double claim, no leak after one sweep', async () => {
-  const registry = new MemoryRouteStore();
+  const registry = new MemoryStandbyRegistry();
   // Replica B sweeps with no grace: the pools are settled before it runs, so nothing is mid-creation.
   const a = await newModalBackend({ profiles, standbys: registry, appName: APP, onStop: 'keep' });
   const b = await newModalBackend({ profiles, standbys: registry, appName: APP, onStop: 'keep', sweepGraceMs: 0 });
@@ -66,7 +66,7 @@ test('30 concurrent claims on two replicas from a pool of 5: no double claim, no
   // own (lost) registry leaves one standby behind, too.
   await Promise.all(sessions.slice(0, 10).map((s, i) => (i % 2 === 0 ? b : a).release(s)));
   const live = new Set(sessions.slice(15));
-  const orphanRegistry = new MemoryRouteStore();
+  const orphanRegistry = new MemoryStandbyRegistry();
   const c = await newModalBackend({ profiles: [{ name: 'default', poolSize: 1 }], standbys: orphanRegistry, appName: APP, onStop: 'keep' });
   opened.push(c);
   await c.start();
@@ -88,7 +88,7 @@ test('30 concurrent claims on two replicas from a pool of 5: no double claim, no
 });
 
 test('a warm claim costs one Modal RPC (the re-tag); countRpcs measures it', async () => {
-  const registry = new MemoryRouteStore();
+  const registry = new MemoryStandbyRegistry();
   const backend = await newModalBackend({ profiles: [{ name: 'default', poolSize: 1 }], standbys: registry, appName: 'rpc-count' });
   opened.push(backend);
   await backend.start();

@@ -1,13 +1,13 @@
 // Pins gateway/src/egress/proxy-auth.ts: where the credential is read from (Proxy-Authorization
-// Basic/Bearer, x-api-key, Authorization: Bearer), and the RouteStore revocation check: refused
+// Basic/Bearer, x-api-key, Authorization: Bearer), and the store's revocation check: refused
 // after release, after the session moved to another sandbox, for another tenant, for a deleted
 // session or an unknown tenant; the optional source check.
 import { beforeEach, describe, expect, test } from 'vitest';
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { createMemoryStore, type Store } from '@berth/gateway';
 import { createSessionCredentials } from '@berth/gateway/credentials/credentials';
 import { createAuthenticator, modelCredential, proxyCredential, sourceMatchesBinding } from '@berth/gateway/egress/proxy-auth';
 import { compileAllowlist } from '@berth/gateway/policy/allowlist';
-import type { SandboxBinding } from '@berth/gateway/store/route-store';
+import type { SandboxBinding } from '@berth/gateway';
 
 const keys = [{ kid: 'k', secret: new Uint8Array(32).fill(9) }] as const;
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
@@ -16,11 +16,11 @@ function binding(sandboxId: string, url = 'http://127.0.0.1:9000'): SandboxBindi
   return { sandboxId, url, authToken: 'agent-token', profile: 'default', claimedAt: 0 };
 }
 
-async function bind(store: MemoryRouteStore, sessionId: string, tenant: string, sandbox: SandboxBinding | null): Promise<void> {
-  await store.createSession({ id: sessionId, tenant, profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
-  const lock = (await store.acquireLock(sessionId, 10_000))!;
-  await store.setSandbox(sessionId, sandbox, lock);
-  await store.releaseLock(sessionId, lock);
+async function bind(store: Store, sessionId: string, tenant: string, sandbox: SandboxBinding | null): Promise<void> {
+  await store.sessions.createSession({ id: sessionId, tenant, profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
+  const lock = (await store.bindings.acquireLock(sessionId, 10_000))!;
+  await store.bindings.setSandbox(sessionId, sandbox, lock);
+  await store.bindings.releaseLock(sessionId, lock);
 }
 
 describe('credential extraction', () => {
@@ -45,9 +45,9 @@ describe('credential extraction', () => {
 describe('createAuthenticator', () => {
   const credentials = createSessionCredentials({ keys });
   const policy = { allowlist: compileAllowlist(['example.com']) };
-  let store: MemoryRouteStore;
+  let store: Store;
   beforeEach(() => {
-    store = new MemoryRouteStore();
+    store = createMemoryStore();
   });
   const authenticate = (extra: Partial<Parameters<typeof createAuthenticator>[0]> = {}) =>
     createAuthenticator({ credentials, store, tenants: (name) => (name === 'alice' || name === 'bob' ? policy : undefined), ...extra });
@@ -70,17 +70,17 @@ describe('createAuthenticator', () => {
   test('refused after release (binding cleared), and after the session moved to another sandbox', async () => {
     await bind(store, 's1', 'alice', binding('sbx-1'));
     const { token } = await credentials.mint({ tenant: 'alice', sessionId: 's1', sandboxId: 'sbx-1' });
-    await store.clearSandbox('s1', 'sbx-1');
+    await store.bindings.clearSandbox('s1', 'sbx-1');
     expect(await authenticate()({ 'x-api-key': token }, 'model', undefined)).toEqual({ ok: false, reason: 'credential_revoked' });
-    const lock = (await store.acquireLock('s1', 1000))!;
-    await store.setSandbox('s1', binding('sbx-2'), lock);
+    const lock = (await store.bindings.acquireLock('s1', 1000))!;
+    await store.bindings.setSandbox('s1', binding('sbx-2'), lock);
     expect(await authenticate()({ 'x-api-key': token }, 'model', undefined)).toEqual({ ok: false, reason: 'credential_revoked' });
   });
 
   test('refused for a deleted session', async () => {
     await bind(store, 's1', 'alice', binding('sbx-1'));
     const { token } = await credentials.mint({ tenant: 'alice', sessionId: 's1', sandboxId: 'sbx-1' });
-    await store.deleteSession('s1');
+    await store.sessions.deleteSession('s1');
     expect(await authenticate()({ 'x-api-key': token }, 'model', undefined)).toEqual({ ok: false, reason: 'credential_revoked' });
   });
 
@@ -98,7 +98,7 @@ describe('createAuthenticator', () => {
 
   test('an unreachable store is store_unavailable, not a refusal', async () => {
     const { token } = await credentials.mint({ tenant: 'alice', sessionId: 's1', sandboxId: 'sbx-1' });
-    store.getSession = async () => {
+    store.sessions.getSession = async () => {
       throw new Error('ECONNREFUSED');
     };
     expect(await authenticate()({ 'x-api-key': token }, 'model', undefined)).toEqual({ ok: false, reason: 'store_unavailable' });

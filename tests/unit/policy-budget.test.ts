@@ -1,8 +1,8 @@
 // Pins gateway/src/egress/budget.ts and usage-report.ts: fixed windows aligned to the epoch,
-// Retry-After pointing at the next window, the window ledger in the RouteStore, and the report
+// Retry-After pointing at the next window, the window ledger in the UsageLedger, and the report
 // the ingress GET /api/usage route serves.
 import { describe, expect, test } from 'vitest';
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { createMemoryStore } from '@berth/gateway';
 import { budgetWindow, checkBudget, judgeBudget, recordUsage } from '@berth/gateway/policy/budget';
 import { tenantUsageReport } from '@berth/gateway/egress/usage-report';
 
@@ -21,7 +21,7 @@ describe('budget', () => {
   });
 
   test('recorded usage counts in its window only; lifetime counters keep everything', async () => {
-    const store = new MemoryRouteStore();
+    const store = createMemoryStore().usage;
     const t0 = 3_600_000 * 10;
     await recordUsage(store, 'alice', 's1', usage(60, 50), budget, t0 + 5);
     expect(await checkBudget(store, 'alice', budget, t0 + 10)).toMatchObject({ ok: false, usedTokens: 110 });
@@ -42,7 +42,7 @@ describe('budget', () => {
   });
 
   test('without a budget the report has lifetime counters and budget null', async () => {
-    const store = new MemoryRouteStore();
+    const store = createMemoryStore().usage;
     await recordUsage(store, 'carol', 's1', usage(3, 4), undefined, 0);
     expect(await tenantUsageReport(store, 'carol', undefined, 0)).toEqual({
       tenant: 'carol',

@@ -16,7 +16,7 @@ import { directModelAccess } from '@berth/gateway/sessions/sandbox-access';
 import { SessionService } from '@berth/gateway/sessions/session-service';
 import type { FrameSink } from '@berth/gateway/sessions/turn-relay';
 import { TurnRunner, type ActiveTurn, type TurnOutcome } from '@berth/gateway/sessions/turn-runner';
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { createMemoryStore, type Store } from '@berth/gateway';
 import type { Tenant, TenantLimits } from '@berth/gateway/tenants/tenant';
 
 function tenant(name: string, limits: TenantLimits = {}): Tenant {
@@ -76,7 +76,7 @@ class CollectingSink implements FrameSink {
 }
 
 interface World {
-  store: MemoryRouteStore;
+  store: Store;
   backend: ReturnType<typeof fakeBackend>;
   runner: TurnRunner;
   active: Set<ActiveTurn>;
@@ -87,12 +87,12 @@ interface World {
 }
 
 function world(answer: (sandboxUrl: string, prompt: string) => AgentTurn = (_url, prompt) => ({ kind: 'stream', response: agentStream(prompt) })): World {
-  const store = new MemoryRouteStore();
+  const store = createMemoryStore();
   const reads = { checkAndTouch: 0, getSession: 0 };
-  const checkAndTouch = store.checkAndTouch.bind(store);
-  const getSession = store.getSession.bind(store);
-  store.checkAndTouch = (...args) => (reads.checkAndTouch++, checkAndTouch(...args));
-  store.getSession = (...args) => (reads.getSession++, getSession(...args));
+  const checkAndTouch = store.sessions.checkAndTouch.bind(store.sessions);
+  const getSession = store.sessions.getSession.bind(store.sessions);
+  store.sessions.checkAndTouch = (...args) => (reads.checkAndTouch++, checkAndTouch(...args));
+  store.sessions.getSession = (...args) => (reads.getSession++, getSession(...args));
   const backend = fakeBackend();
   const log = pino({ level: 'silent' });
   const metrics = createGatewayMetrics();
@@ -150,12 +150,12 @@ describe('turn runner', () => {
       ['1:1', 'message'],
       ['1:2', 'done'],
     ]);
-    const session = (await w.store.getSession('s1'))!;
+    const session = (await w.store.sessions.getSession('s1'))!;
     expect(session).toMatchObject({ tenant: 'alice', turns: 1, sdkSessionId: 'sdk-1' });
     expect(session.sandbox).toMatchObject({ sandboxId: 'sb-1', profile: 'default' });
     // The binding is the orchestrator's sandbox type as claimed, minus how the claim was served.
     expect(session.sandbox).not.toHaveProperty('outcome');
-    expect((await w.store.loadTranscript('s1')).map((e) => e.entry.uuid)).toEqual(['u-hi there']);
+    expect((await w.store.transcripts.loadTranscript('s1')).map((e) => e.entry.uuid)).toEqual(['u-hi there']);
     expect(w.active.size).toBe(0);
   });
 
@@ -178,14 +178,14 @@ describe('turn runner', () => {
     w.draining.value = false;
 
     const spent = tenant('carol', { tokenBudget: { tokens: 10, periodS: 3600 } });
-    await recordUsage(w.store, 'carol', 'elsewhere', { inputTokens: 20, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }, spent.limits.tokenBudget, Date.now());
+    await recordUsage(w.store.usage, 'carol', 'elsewhere', { inputTokens: 20, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }, spent.limits.tokenBudget, Date.now());
     expect(refusalCode((await w.run(spent, 'new-2')).outcome)).toBe('budget_exhausted');
 
     const oneSession = tenant('dave', { maxConcurrentSessions: 1 });
     expect((await w.run(oneSession, 'first')).outcome.kind).toBe('streamed');
     expect(refusalCode((await w.run(oneSession, 'new-3')).outcome)).toBe('quota_exceeded');
 
-    for (const id of ['new-1', 'new-2', 'new-3']) expect(await w.store.getSession(id)).toBeNull();
+    for (const id of ['new-1', 'new-2', 'new-3']) expect(await w.store.sessions.getSession(id)).toBeNull();
     expect(w.backend.claims).toEqual(['first']);
   });
 
@@ -199,22 +199,22 @@ describe('turn runner', () => {
 
   test('a bound sandbox found gone is dropped and the turn runs on a fresh one (one retry)', async () => {
     const w = world((url, prompt) => (url === 'http://sandbox-1.test' ? { kind: 'lost', reason: 'ECONNREFUSED' } : { kind: 'stream', response: agentStream(prompt) }));
-    await w.store.createSession({ id: 's1', tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
+    await w.store.sessions.createSession({ id: 's1', tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
     const { outcome } = await w.run(tenant('alice'), 's1');
     expect(outcome).toEqual({ kind: 'streamed', turn: 1, end: 'done' });
     expect(w.opened).toEqual(['http://sandbox-1.test', 'http://sandbox-2.test']);
     expect(w.backend.released).toEqual(['s1']);
-    expect((await w.store.getSession('s1'))!.sandbox!.sandboxId).toBe('sb-2');
+    expect((await w.store.sessions.getSession('s1'))!.sandbox!.sandboxId).toBe('sb-2');
   });
 
   test('a sandbox lost twice is sandbox_failed; a busy agent is turn_in_progress; neither numbers a turn', async () => {
     const lost = world(() => ({ kind: 'lost', reason: 'ECONNREFUSED' }));
     expect(refusalCode((await lost.run(tenant('alice'), 's1')).outcome)).toBe('sandbox_failed');
-    expect((await lost.store.getSession('s1'))?.turns ?? 0).toBe(0);
+    expect((await lost.store.sessions.getSession('s1'))?.turns ?? 0).toBe(0);
 
     const busy = world(() => ({ kind: 'busy' }));
     expect(refusalCode((await busy.run(tenant('alice'), 's1')).outcome)).toBe('turn_in_progress');
-    expect((await busy.store.getSession('s1'))!.turns).toBe(0);
+    expect((await busy.store.sessions.getSession('s1'))!.turns).toBe(0);
     expect(busy.active.size).toBe(0);
   });
 
@@ -223,6 +223,6 @@ describe('turn runner', () => {
     const { outcome, sink } = await w.run(tenant('alice'), 's1');
     expect(outcome).toEqual({ kind: 'streamed', turn: 1, end: 'broken' });
     expect(sink!.frames.map((f) => f.event)).toEqual(['message', 'error']);
-    expect((await w.store.getSession('s1'))!.sandbox).toBeNull();
+    expect((await w.store.sessions.getSession('s1'))!.sandbox).toBeNull();
   });
 });

@@ -2,7 +2,7 @@
 // as the model API key and as the forward-proxy password. Minted at claim, bound to tenant,
 // session and sandbox. This module only signs and verifies (jose, HS256, `kid` for rotation);
 // whether the session still has that sandbox (revocation on release) is checked against the
-// RouteStore by egress/proxy-auth.ts, because that is the state shared across replicas.
+// store's session records by egress/proxy-auth.ts, because that is the state shared across replicas.
 // Neighbours: credential-keys.ts (the keys), egress/proxy-auth.ts (the one verifier user).
 //
 // Security control: algorithms are pinned to HS256, issuer and audience are checked, an

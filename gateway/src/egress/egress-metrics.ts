@@ -1,7 +1,7 @@
 // The egress gateway's Prometheus metrics, registered in an injected prom-client Registry (never
 // the global one, so two gateways in one test process never collide). Labels come from small
 // closed sets only: no tenant, session, host or address (per-tenant usage lives in the
-// RouteStore). Neighbours: every egress handler increments these; nothing here reads them.
+// store's UsageLedger). Neighbours: every egress handler increments these; nothing here reads them.
 
 import { Counter, Gauge, type Registry } from 'prom-client';
 

@@ -15,7 +15,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { SessionCredentials } from '../credentials/credentials.js';
-import type { RouteStore, SandboxBinding } from '../store/route-store.js';
+import type { SandboxBinding } from '../store/session-records.js';
+import type { Store } from '../store/store.js';
 import { handleConnect } from './connect-tunnel.js';
 import { systemResolver } from './destination.js';
 import { DEFAULT_EGRESS_LIMITS, type EgressContext, type EgressLimits } from './egress-context.js';
@@ -29,7 +30,8 @@ import { createAuthenticator } from './proxy-auth.js';
 
 export interface EgressServerOptions {
   credentials: SessionCredentials;
-  store: RouteStore;
+  /** Session records (credential revocation) and the usage ledger (metering, budgets). */
+  store: Pick<Store, 'sessions' | 'usage'>;
   /** The tenant's policy, or undefined for an unknown tenant (its credentials are refused). */
   tenants: (name: string) => TenantEgressPolicy | undefined;
   /** Model API base, e.g. https://api.anthropic.com (BERTH_MODEL_UPSTREAM_URL). */

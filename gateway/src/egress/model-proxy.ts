@@ -1,7 +1,7 @@
 // The model API reverse proxy: the sandbox's ANTHROPIC_BASE_URL. Verifies the session credential
 // (x-api-key or Authorization: Bearer), refuses a tenant over its token budget before any upstream
 // call, swaps in the real key, streams the upstream answer back chunk by chunk, and meters the
-// usage each response reports into the RouteStore exactly once. Neighbours: usage-meter.ts
+// usage each response reports into the usage ledger exactly once. Neighbours: usage-meter.ts
 // (parsing), budget.ts (window ledger), egress-server.ts (routing, upstream agent).
 //
 // Only the Messages API paths are proxied. Batches and files are refused on purpose: their
@@ -9,16 +9,16 @@
 
 import { request as httpRequest, type Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { StoreUnavailableError } from '../store/route-store.js';
+import { StoreUnavailableError } from '../store/store-unavailable.js';
 import { checkBudget, recordUsage } from '../policy/budget.js';
 import type { EgressContext } from './egress-context.js';
 import { forwardHeaders, sendProblem } from './http-util.js';
 import { UsageMeter, meterFormatFor } from './usage-meter.js';
-import type { RouteStore } from '../store/route-store.js';
+import type { Store } from '../store/store.js';
 import type { TokenBudget } from '../policy/budget.js';
 
 export interface ModelProxyOptions {
-  store: RouteStore;
+  store: Pick<Store, 'usage'>;
   upstream: URL;
   /** The real key for a tenant (its own, or the global one); undefined = none configured. */
   realKeyFor: (tenant: string) => string | undefined;
@@ -56,7 +56,7 @@ export async function handleModel(ctx: EgressContext, options: ModelProxyOptions
   if (route[2] && budget) {
     let verdict;
     try {
-      verdict = await checkBudget(options.store, tenant, budget, ctx.now());
+      verdict = await checkBudget(options.store.usage, tenant, budget, ctx.now());
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       ctx.metrics.decision('model', 'error', 'store_unavailable');
@@ -138,7 +138,7 @@ function relay(
     ctx.metrics.tokens('output', usage.outputTokens);
     ctx.metrics.tokens('cache_creation', usage.cacheCreationInputTokens);
     ctx.metrics.tokens('cache_read', usage.cacheReadInputTokens);
-    recordUsage(options.store, call.tenant, call.sessionId, usage, call.budget, ctx.now()).catch((error: unknown) => {
+    recordUsage(options.store.usage, call.tenant, call.sessionId, usage, call.budget, ctx.now()).catch((error: unknown) => {
       ctx.logger.error({ ...call.log, err: error instanceof Error ? error.message : String(error) }, 'usage not recorded');
     });
   };

@@ -1,11 +1,11 @@
 // Authenticates a sandbox at the egress gateway: takes the session credential from the request
 // (Proxy-Authorization for the forward proxy; x-api-key or Authorization: Bearer for the model
-// proxy), verifies it, then checks it against the RouteStore. Neighbours: credentials/ (signature
+// proxy), verifies it, then checks it against the session records. Neighbours: credentials/ (signature
 // and expiry), egress-server.ts (maps reasons to 401/407/503).
 //
 // Security control, revocation: a credential is honoured only while its session still exists,
 // belongs to the credential's tenant, and is bound to the credential's sandbox. Release (or a
-// move to a new sandbox) clears or replaces that binding in the RouteStore, so the old sandbox's
+// move to a new sandbox) clears or replaces that binding in the store, so the old sandbox's
 // credential stops working on every replica at once, long before it expires. Optionally the
 // request's source address must be the bound sandbox's host (checkSource): that is meaningful
 // where each sandbox has its own address (Kubernetes pod IPs), not for local processes (all
@@ -14,7 +14,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import type { SessionCredentials } from '../credentials/credentials.js';
-import type { RouteStore, SandboxBinding } from '../store/route-store.js';
+import type { SandboxBinding } from '../store/session-records.js';
+import type { Store } from '../store/store.js';
 import type { TenantEgressPolicy } from './egress-types.js';
 
 export type Door = 'proxy' | 'model';
@@ -38,7 +39,7 @@ export type AuthResult = { ok: true; principal: EgressPrincipal } | { ok: false;
 
 export interface AuthenticatorOptions {
   credentials: SessionCredentials;
-  store: RouteStore;
+  store: Pick<Store, 'sessions'>;
   tenants: (name: string) => TenantEgressPolicy | undefined;
   /** Optional source check; see sourceMatchesBinding. Default: no check. */
   checkSource?: (binding: SandboxBinding, remoteAddress: string | undefined) => boolean;
@@ -55,7 +56,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const { tenant, sessionId, sandboxId } = verified.claims;
     let session;
     try {
-      session = await options.store.getSession(sessionId);
+      session = await options.store.sessions.getSession(sessionId);
     } catch {
       return { ok: false, reason: 'store_unavailable' };
     }

@@ -16,7 +16,7 @@
 //   the retried turn once would under-bill every retry.
 
 import { SseParser } from '@berth/protocol';
-import type { TokenUsage } from '../store/route-store.js';
+import type { TokenUsage } from '../store/usage-ledger.js';
 import { totalTokens } from '../policy/budget.js';
 
 export type MeterFormat = 'sse' | 'json' | 'none';

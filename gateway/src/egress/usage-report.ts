@@ -1,10 +1,10 @@
 // A tenant's usage report: lifetime token counters per tenant and per session, plus the current
 // budget window when the tenant has a budget. Not wired yet: ingress/routes-ops.ts answers
 // `GET /api/usage` with the lifetime counters only. Neighbours: policy/budget.ts (the window
-// ledger), the RouteStore (the counters).
+// ledger), the store's UsageLedger (the counters).
 // It does not authenticate; the ingress route has already resolved the caller's tenant.
 
-import type { RouteStore, TokenUsage } from '../store/route-store.js';
+import type { TokenUsage, UsageLedger } from '../store/usage-ledger.js';
 import { budgetKey, budgetWindow, totalTokens, type TokenBudget } from '../policy/budget.js';
 
 export interface UsageReportBody {
@@ -24,7 +24,7 @@ export interface UsageReportBody {
   };
 }
 
-export async function tenantUsageReport(store: RouteStore, tenant: string, budget: TokenBudget | undefined, nowMs: number): Promise<UsageReportBody> {
+export async function tenantUsageReport(store: UsageLedger, tenant: string, budget: TokenBudget | undefined, nowMs: number): Promise<UsageReportBody> {
   const report = await store.getUsage(tenant);
   let budgetView: UsageReportBody['budget'] = null;
   if (budget) {

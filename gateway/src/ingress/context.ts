@@ -8,11 +8,11 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { ActiveTurn, TurnRunner } from '../sessions/turn-runner.js';
 import type { IngressQuotas } from '../quotas/ingress-quotas.js';
-import type { RouteStore } from '../store/route-store.js';
+import type { Store } from '../store/store.js';
 import type { TenantDirectory } from '../tenants/tenant.js';
 
 export interface IngressContext {
-  store: RouteStore;
+  store: Store;
   backend: SandboxBackend;
   sessions: SessionService;
   /** Runs a caller's message as a turn; the message route maps its outcome to HTTP. */

@@ -6,7 +6,8 @@
 
 import express, { Router, type RequestHandler } from 'express';
 import { BerthError } from '@berth/protocol';
-import { MAX_SESSION_PAGE, type SessionRecord } from '../store/route-store.js';
+import { MAX_SESSION_PAGE } from '../store/session-listing.js';
+import type { SessionRecord } from '../store/session-records.js';
 import { parseTenants, TenantsFileError } from '../tenants/tenants-file.js';
 import type { IngressContext } from './context.js';
 import { principalOf } from './auth-middleware.js';
@@ -38,13 +39,13 @@ export function adminRoutes(ctx: IngressContext): Router {
     const cursor = req.query.cursor === undefined ? null : sessionIdParam(req.query.cursor);
     const tenant = tenantParam(req.query.tenant);
     if (tenant === undefined) {
-      const page = await ctx.store.listAllSessions({ cursor, limit });
+      const page = await ctx.store.listing.listAllSessions({ cursor, limit });
       res.json({ sessions: page.sessions.map(adminSessionView), nextCursor: page.nextCursor });
       return;
     }
     // One tenant's index is already bounded by its own sessions; page it the same way (id
     // order, exclusive cursor) so the CLI walks both listings alike.
-    const ids = (await ctx.store.listSessions(tenant))
+    const ids = (await ctx.store.listing.listSessions(tenant))
       .filter((s) => cursor === null || s.id > cursor)
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const page = ids.slice(0, limit);
@@ -53,7 +54,7 @@ export function adminRoutes(ctx: IngressContext): Router {
 
   router.get('/admin/sessions/:id', async (req, res) => {
     const session = await requireSession(ctx, sessionIdParam(req.params.id));
-    const usage = await ctx.store.getUsage(session.tenant);
+    const usage = await ctx.store.usage.getUsage(session.tenant);
     res.json({ ...adminSessionView(session), usage: usage.sessions[session.id] ?? null });
   });
 
@@ -74,13 +75,13 @@ export function adminRoutes(ctx: IngressContext): Router {
   router.get('/admin/usage', async (req, res) => {
     const tenant = tenantParam(req.query.tenant);
     if (tenant !== undefined) {
-      const usage = await ctx.store.getUsage(tenant);
+      const usage = await ctx.store.usage.getUsage(tenant);
       res.json({ usage: [{ tenant, total: usage.tenant, sessions: usage.sessions }] });
       return;
     }
     // Every tenant the tenants file names now: bounded by the file, one store read each.
     const names = [...ctx.tenants().tenants.keys()].sort();
-    const reports = await Promise.all(names.map((name) => ctx.store.getUsage(name)));
+    const reports = await Promise.all(names.map((name) => ctx.store.usage.getUsage(name)));
     res.json({ usage: names.map((name, i) => ({ tenant: name, total: reports[i]!.tenant, sessionCount: Object.keys(reports[i]!.sessions).length })) });
   });
 
@@ -116,7 +117,7 @@ export function adminSessionView(session: SessionRecord): Record<string, unknown
 }
 
 async function requireSession(ctx: IngressContext, sessionId: string): Promise<SessionRecord> {
-  const session = await ctx.store.getSession(sessionId);
+  const session = await ctx.store.sessions.getSession(sessionId);
   if (!session) throw new BerthError('session_not_found', `no session ${sessionId}`);
   return session;
 }

@@ -33,7 +33,7 @@ export function poolRoutes(ctx: IngressContext): Router {
   });
   router.get('/api/usage', authenticate(ctx.authenticator), async (_req, res) => {
     const tenant = tenantOf(res, ctx.tenants());
-    const usage = await ctx.store.getUsage(tenant.name);
+    const usage = await ctx.store.usage.getUsage(tenant.name);
     res.json({ tenant: tenant.name, total: usage.tenant, sessions: usage.sessions });
   });
   return router;

@@ -5,7 +5,7 @@
 
 import express, { Router } from 'express';
 import { BerthError } from '@berth/protocol';
-import type { SessionRecord } from '../store/route-store.js';
+import type { SessionRecord } from '../store/session-records.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { IngressContext } from './context.js';
 import { tenantOf } from './auth-middleware.js';
@@ -32,7 +32,7 @@ export function sessionRoutes(ctx: IngressContext): Router {
     if (typeof lastEventId === 'string' && lastEventId !== '') {
       // A client retrying its POST after a dropped connection resumes instead of starting a turn.
       await requireOwned(ctx, tenant, sessionId);
-      return resumeStream(ctx.store, sessionId, lastEventId.slice(0, 128), res);
+      return resumeStream(ctx.store.replay, sessionId, lastEventId.slice(0, 128), res);
     }
     const prompt = promptOf(req.body);
     const callerGone = new AbortController();
@@ -55,7 +55,7 @@ export function sessionRoutes(ctx: IngressContext): Router {
     const lastEventId = req.headers['last-event-id'] ?? req.query.lastEventId;
     if (typeof lastEventId !== 'string' || lastEventId === '') throw new BerthError('invalid_body', 'send the Last-Event-ID header of the last frame you received');
     await requireOwned(ctx, tenant, sessionId);
-    await resumeStream(ctx.store, sessionId, lastEventId.slice(0, 128), res);
+    await resumeStream(ctx.store.replay, sessionId, lastEventId.slice(0, 128), res);
   });
 
   router.get('/sessions/:id', async (req, res) => {
@@ -73,7 +73,7 @@ export function sessionRoutes(ctx: IngressContext): Router {
 
   router.get('/sessions', async (_req, res) => {
     const tenant = tenantOf(res, ctx.tenants());
-    const sessions = await ctx.store.listSessions(tenant.name);
+    const sessions = await ctx.store.listing.listSessions(tenant.name);
     res.json({ sessions: sessions.map(sessionView) });
   });
 
@@ -81,7 +81,7 @@ export function sessionRoutes(ctx: IngressContext): Router {
 }
 
 async function requireOwned(ctx: IngressContext, tenant: Tenant, sessionId: string): Promise<SessionRecord> {
-  const owned = await ctx.store.checkAndTouch(sessionId, tenant.name, ctx.now());
+  const owned = await ctx.store.sessions.checkAndTouch(sessionId, tenant.name, ctx.now());
   if (owned.kind === 'absent') throw new BerthError('session_not_found', `no session ${sessionId}`);
   if (owned.kind === 'forbidden') throw new BerthError('forbidden', 'this session belongs to another tenant');
   // checkAndTouch restarted the reaper's idle clock, so the session's quota slot follows it.

@@ -6,7 +6,7 @@
 
 import type { Response } from 'express';
 import type { SseFrame } from '@berth/protocol';
-import type { RouteStore } from '../store/route-store.js';
+import type { ReplayBuffer } from '../store/replay-buffer.js';
 import { SseResponse } from './sse-response.js';
 
 export interface ResumeOptions {
@@ -16,7 +16,7 @@ export interface ResumeOptions {
   maxTailMs?: number;
 }
 
-export async function resumeStream(store: RouteStore, sessionId: string, lastEventId: string, res: Response, options: ResumeOptions = {}): Promise<void> {
+export async function resumeStream(store: ReplayBuffer, sessionId: string, lastEventId: string, res: Response, options: ResumeOptions = {}): Promise<void> {
   const pollMs = options.pollMs ?? 200;
   const deadline = Date.now() + (options.maxTailMs ?? 3_600_000);
   let closed = false;

@@ -1,10 +1,10 @@
 // Token budgets per tenant over fixed windows (periodS, aligned to the Unix epoch), kept in the
-// RouteStore so every replica sees the same spend. Tenant policy, shared by both sides: the egress
+// store's UsageLedger so every replica sees the same spend. Tenant policy, shared by both sides: the egress
 // model proxy checks before the upstream call and records after (egress/model-proxy.ts),
 // egress/usage-report.ts shows the window to the tenant, and the ingress quotas refuse a turn
 // once the window is spent (quotas/token-budget.ts).
 //
-// The RouteStore port has lifetime counters only (addUsage/getUsage per tenant and session), so a
+// The UsageLedger port has lifetime counters only (addUsage/getUsage per tenant and session), so a
 // window is its own ledger: usage is also added under the pseudo-tenant `budgetKey(tenant,
 // windowStart)`, a name no tenant can have ('|' is not allowed in tenant names). Old windows are never read again; in Redis they cost one small hash each per tenant and
 // window. A TTL'd window counter on the port would be cleaner; this works with the port as it is.
@@ -13,7 +13,7 @@
 // after it, so concurrent requests of one tenant can overshoot the budget by what they use
 // between check and record. Refusing earlier would need reservations of unknown size.
 
-import type { RouteStore, TokenUsage } from '../store/route-store.js';
+import type { TokenUsage, UsageLedger } from '../store/usage-ledger.js';
 
 export interface TokenBudget {
   /** Tokens (input + output + cache creation + cache read) per window. */
@@ -57,7 +57,7 @@ export function judgeBudget(budget: TokenBudget, usedTokens: number, nowMs: numb
   return { ok: false, usedTokens, window, retryAfterS: Math.max(1, Math.ceil((window.endsAt - nowMs) / 1000)) };
 }
 
-export async function checkBudget(store: RouteStore, tenant: string, budget: TokenBudget, nowMs: number): Promise<BudgetCheck> {
+export async function checkBudget(store: UsageLedger, tenant: string, budget: TokenBudget, nowMs: number): Promise<BudgetCheck> {
   const window = budgetWindow(budget, nowMs);
   const report = await store.getUsage(budgetKey(tenant, window));
   return judgeBudget(budget, totalTokens(report.tenant), nowMs);
@@ -65,7 +65,7 @@ export async function checkBudget(store: RouteStore, tenant: string, budget: Tok
 
 /** Records one response's usage: lifetime counters per tenant and session, plus the window ledger. */
 export async function recordUsage(
-  store: RouteStore,
+  store: UsageLedger,
   tenant: string,
   sessionId: string,
   usage: TokenUsage,

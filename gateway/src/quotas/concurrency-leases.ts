@@ -1,4 +1,4 @@
-// Concurrency quotas as leases in the RouteStore: a per-tenant set of holders, each with an
+// Concurrency quotas as leases in the store's QuotaCounters: a per-tenant set of holders, each with an
 // expiry on the store's clock (one Lua script on Redis), so the count holds across replicas.
 // - turns: one lease per streaming request (a random holder id), released in `finally` when the
 //   stream ends, renewed by a heartbeat while it runs.
@@ -8,10 +8,10 @@
 // a counter leaks forever when a replica dies between increment and decrement (OOM kill, node
 // loss, SIGKILL after the drain grace), and one leaked slot per crash eventually locks a tenant
 // out. A lease that is not renewed expires on its own; the explicit release keeps the common
-// path exact. Neighbours: ingress-quotas.ts (decides when), route-store.ts (acquire/release).
+// path exact. Neighbours: ingress-quotas.ts (decides when), store/quota-counters.ts (acquire/release).
 
 import { randomUUID } from 'node:crypto';
-import type { LeaseKind, RouteStore } from '../store/route-store.js';
+import type { LeaseKind, QuotaCounters } from '../store/quota-counters.js';
 import type { QuotaDecision } from './quota-refusal.js';
 
 /** A limit that admits everyone: renewals of a holder already counted must never be refused. */
@@ -39,7 +39,7 @@ export class HeldLease {
   private released = false;
 
   constructor(
-    private readonly store: RouteStore,
+    private readonly store: QuotaCounters,
     readonly tenant: string,
     readonly kind: LeaseKind,
     readonly holder: string,
@@ -70,7 +70,7 @@ export class HeldLease {
 }
 
 export async function acquireTurnLease(
-  store: RouteStore,
+  store: QuotaCounters,
   tenant: string,
   limit: number,
   onHeartbeat?: () => Promise<void>,
@@ -88,7 +88,7 @@ export async function acquireTurnLease(
 }
 
 /** Admits a session that has no sandbox yet (it is about to provision one), within `limit`. */
-export async function acquireSessionLease(store: RouteStore, tenant: string, sessionId: string, limit: number, ttlMs: number): Promise<QuotaDecision> {
+export async function acquireSessionLease(store: QuotaCounters, tenant: string, sessionId: string, limit: number, ttlMs: number): Promise<QuotaDecision> {
   const got = await store.acquireLease(tenant, 'sessions', sessionId, limit, ttlMs);
   if (got.ok) return { ok: true };
   return {
@@ -100,6 +100,6 @@ export async function acquireSessionLease(store: RouteStore, tenant: string, ses
 }
 
 /** Renews the lease of a session that holds a sandbox already; never refused. */
-export async function renewSessionLease(store: RouteStore, tenant: string, sessionId: string, ttlMs: number): Promise<void> {
+export async function renewSessionLease(store: QuotaCounters, tenant: string, sessionId: string, ttlMs: number): Promise<void> {
   await store.acquireLease(tenant, 'sessions', sessionId, NO_LIMIT, ttlMs);
 }

@@ -6,7 +6,8 @@
 // It does not meter tokens (the egress gateway does) nor reap sessions (sessions/reaper.ts).
 
 import type { GatewayMetrics } from '../metrics.js';
-import type { RouteStore, SessionRecord } from '../store/route-store.js';
+import type { SessionRecord } from '../store/session-records.js';
+import type { Store } from '../store/store.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { acquireSessionLease, acquireTurnLease, renewSessionLease, type HeldLease } from './concurrency-leases.js';
 import { refuse } from './quota-refusal.js';
@@ -14,7 +15,8 @@ import { checkRate } from './rate-limit.js';
 import { checkTokenBudget } from './token-budget.js';
 
 export interface IngressQuotasOptions {
-  store: RouteStore;
+  /** Rate bucket and leases (quotas); the usage ledger for the token budget. */
+  store: Pick<Store, 'quotas' | 'usage'>;
   metrics: GatewayMetrics;
   now: () => number;
   /**
@@ -41,7 +43,7 @@ export class IngressQuotas {
   async checkRequest(tenant: Tenant): Promise<void> {
     const rpm = tenant.limits.requestsPerMinute;
     if (rpm === undefined) return;
-    const decision = await checkRate(this.options.store, tenant.name, rpm);
+    const decision = await checkRate(this.options.store.quotas, tenant.name, rpm);
     if (!decision.ok) refuse(decision, this.options.metrics);
   }
 
@@ -49,7 +51,7 @@ export class IngressQuotas {
   async checkBudget(tenant: Tenant): Promise<void> {
     const budget = tenant.limits.tokenBudget;
     if (!budget) return;
-    const decision = await checkTokenBudget(this.options.store, tenant.name, budget, this.options.now());
+    const decision = await checkTokenBudget(this.options.store.usage, tenant.name, budget, this.options.now());
     if (!decision.ok) refuse(decision, this.options.metrics);
   }
 
@@ -63,10 +65,10 @@ export class IngressQuotas {
     if (limit === undefined) return false;
     const { store, sessionLeaseTtlMs } = this.options;
     if (session.sandbox) {
-      await renewSessionLease(store, tenant.name, session.id, sessionLeaseTtlMs);
+      await renewSessionLease(store.quotas, tenant.name, session.id, sessionLeaseTtlMs);
       return false;
     }
-    const decision = await acquireSessionLease(store, tenant.name, session.id, limit, sessionLeaseTtlMs);
+    const decision = await acquireSessionLease(store.quotas, tenant.name, session.id, limit, sessionLeaseTtlMs);
     if (!decision.ok) refuse(decision, this.options.metrics);
     return true;
   }
@@ -74,13 +76,13 @@ export class IngressQuotas {
   /** The session's sandbox is gone (deleted, lost mid-turn, provisioning failed): free its slot. */
   async sessionReleased(tenant: Tenant, sessionId: string): Promise<void> {
     if (tenant.limits.maxConcurrentSessions === undefined) return;
-    await this.options.store.releaseLease(tenant.name, 'sessions', sessionId).catch(() => undefined);
+    await this.options.store.quotas.releaseLease(tenant.name, 'sessions', sessionId).catch(() => undefined);
   }
 
   /** A session was used without a turn (GET, resume): keep its slot as long as the reaper keeps its sandbox. */
   async sessionTouched(tenant: Tenant, session: SessionRecord): Promise<void> {
     if (tenant.limits.maxConcurrentSessions === undefined || !session.sandbox) return;
-    await renewSessionLease(this.options.store, tenant.name, session.id, this.options.sessionLeaseTtlMs);
+    await renewSessionLease(this.options.store.quotas, tenant.name, session.id, this.options.sessionLeaseTtlMs);
   }
 
   /** Takes a turn slot within maxConcurrentTurns, renewed (with the session's slot) while it runs. */
@@ -90,9 +92,9 @@ export class IngressQuotas {
     // A turn longer than the session lease's TTL must not let the session's slot lapse.
     const renewSession = tenant.limits.maxConcurrentSessions === undefined
       ? undefined
-      : () => renewSessionLease(store, tenant.name, sessionId, sessionLeaseTtlMs);
+      : () => renewSessionLease(store.quotas, tenant.name, sessionId, sessionLeaseTtlMs);
     if (limit === undefined) return renewSession ? sessionHeartbeat(renewSession, sessionLeaseTtlMs) : NOTHING_HELD;
-    const { decision, lease } = await acquireTurnLease(store, tenant.name, limit, renewSession);
+    const { decision, lease } = await acquireTurnLease(store.quotas, tenant.name, limit, renewSession);
     if (!decision.ok) refuse(decision, this.options.metrics);
     return lease as HeldLease;
   }

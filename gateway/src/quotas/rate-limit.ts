@@ -1,9 +1,9 @@
-// Request rate per tenant: a token bucket held in the RouteStore (one Lua script on Redis), so
+// Request rate per tenant: a token bucket held in the store's QuotaCounters (one Lua script on Redis), so
 // the limit holds across gateway replicas rather than multiplying by their number. Neighbours:
 // ingress-quotas.ts (calls it for every tenant request under /sessions), quota-refusal.ts.
 // It does not count concurrency (concurrency-leases.ts) or tokens (token-budget.ts).
 
-import type { RouteStore } from '../store/route-store.js';
+import type { QuotaCounters } from '../store/quota-counters.js';
 import type { QuotaDecision } from './quota-refusal.js';
 
 /**
@@ -12,7 +12,7 @@ import type { QuotaDecision } from './quota-refusal.js';
  * requestsPerMinute. A smaller capacity would refuse ordinary bursts; a larger one would let a
  * tenant exceed its per-minute figure within one minute.
  */
-export async function checkRate(store: RouteStore, tenant: string, requestsPerMinute: number): Promise<QuotaDecision> {
+export async function checkRate(store: QuotaCounters, tenant: string, requestsPerMinute: number): Promise<QuotaDecision> {
   const taken = await store.takeRateToken(tenant, requestsPerMinute, requestsPerMinute / 60);
   if (taken.ok) return { ok: true };
   return {

@@ -5,12 +5,12 @@
 // Like the egress check, it can overshoot by what turns already running spend.
 
 import { checkBudget } from '../policy/budget.js';
-import type { RouteStore } from '../store/route-store.js';
+import type { UsageLedger } from '../store/usage-ledger.js';
 import type { TenantLimits } from '../tenants/tenant.js';
 import type { QuotaDecision } from './quota-refusal.js';
 
 export async function checkTokenBudget(
-  store: RouteStore,
+  store: UsageLedger,
   tenant: string,
   budget: NonNullable<TenantLimits['tokenBudget']>,
   nowMs: number,

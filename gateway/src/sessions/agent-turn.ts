@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { Readable } from 'node:stream';
 import { AGENT_AUTH_HEADER } from '@berth/protocol';
-import type { SandboxBinding } from '../store/route-store.js';
+import type { SandboxBinding } from '../store/session-records.js';
 
 export type AgentTurn =
   | { kind: 'stream'; response: Readable }

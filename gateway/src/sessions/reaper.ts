@@ -1,5 +1,5 @@
 // The idle reaper: releases the sandbox of every session idle longer than the idle timeout.
-// It walks the RouteStore's activity index (oldest first, a bounded batch per tick), so a tick
+// It walks the store's activity index (SandboxBindings) (oldest first, a bounded batch per tick), so a tick
 // costs what expired, not what exists. The session record and transcript stay: the next message
 // re-provisions and resumes. A running stream stamps activity, so a long turn is never reaped.
 // Safe on every replica at once: clearSandbox is compare-and-clear, release is idempotent.
@@ -7,10 +7,10 @@
 import type { SandboxBackend } from '@berth/orchestrator';
 import type { Logger } from '../log.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { RouteStore } from '../store/route-store.js';
+import type { Store } from '../store/store.js';
 
 export interface ReaperOptions {
-  store: RouteStore;
+  store: Pick<Store, 'sessions' | 'bindings' | 'quotas'>;
   backend: SandboxBackend;
   log: Logger;
   metrics: GatewayMetrics;
@@ -51,19 +51,19 @@ export class IdleReaper {
     const { store, backend, log, metrics, now } = this.options;
     try {
       const cutoff = now() - this.options.idleTimeoutMs;
-      for (const sessionId of await store.idleSessions(cutoff, this.options.batchSize ?? 100)) {
-        const session = await store.getSession(sessionId);
+      for (const sessionId of await store.bindings.idleSessions(cutoff, this.options.batchSize ?? 100)) {
+        const session = await store.sessions.getSession(sessionId);
         if (!session?.sandbox || session.lastActivityAt > cutoff) continue;
-        if (await store.clearSandbox(sessionId, session.sandbox.sandboxId)) {
+        if (await store.bindings.clearSandbox(sessionId, session.sandbox.sandboxId)) {
           await backend.release(sessionId);
           // Its concurrent-session slot frees now, not when the lease would expire.
-          await store.releaseLease(session.tenant, 'sessions', sessionId).catch(() => undefined);
+          await store.quotas.releaseLease(session.tenant, 'sessions', sessionId).catch(() => undefined);
           metrics.sessionsReaped.inc();
           log.info({ session: sessionId, sandbox: session.sandbox.sandboxId }, 'idle session reaped');
         }
       }
       if (++this.ticks % (this.options.sweepEveryTicks ?? 8) === 0) {
-        const report = await backend.sweep(async (sessionId) => (await store.getSession(sessionId))?.sandbox != null);
+        const report = await backend.sweep(async (sessionId) => (await store.sessions.getSession(sessionId))?.sandbox != null);
         if (report.removed.length > 0) log.info({ removed: report.removed.length }, 'sweep removed orphaned sandboxes');
       }
     } catch (error) {

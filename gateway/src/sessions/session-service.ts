@@ -1,4 +1,4 @@
-// SessionService: the gateway's session lifecycle over the RouteStore and the SandboxBackend.
+// SessionService: the gateway's session lifecycle over the store's session ports and the SandboxBackend.
 // lookup() resolves ownership, create() makes the record once a first message is admitted, ensureSandbox() binds
 // a sandbox under the provisioning lock and bootstraps it (handing over the stored transcript
 // when the conversation began elsewhere), dropSandbox() forgets a sandbox that is gone.
@@ -7,12 +7,13 @@
 import { BerthError } from '@berth/protocol';
 import { bootstrapSandbox, type SandboxBackend } from '@berth/orchestrator';
 import type { Logger } from '../log.js';
-import type { RouteStore, SandboxBinding, SessionRecord } from '../store/route-store.js';
+import type { SandboxBinding, SessionRecord } from '../store/session-records.js';
+import type { Store } from '../store/store.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { SandboxAccess } from './sandbox-access.js';
 
 export interface SessionServiceOptions {
-  store: RouteStore;
+  store: Pick<Store, 'sessions' | 'bindings' | 'transcripts'>;
   backend: SandboxBackend;
   access: SandboxAccess;
   log: Logger;
@@ -48,7 +49,7 @@ export class SessionService {
    * Throws forbidden for another tenant's id.
    */
   async lookup(tenant: Tenant, sessionId: string): Promise<SessionRecord | null> {
-    const owned = await this.options.store.checkAndTouch(sessionId, tenant.name, this.now());
+    const owned = await this.options.store.sessions.checkAndTouch(sessionId, tenant.name, this.now());
     if (owned.kind === 'forbidden') throw forbidden();
     return owned.kind === 'owned' ? owned.session : null;
   }
@@ -59,7 +60,7 @@ export class SessionService {
    */
   async create(tenant: Tenant, sessionId: string): Promise<SessionRecord> {
     const now = this.now();
-    const created = await this.options.store.createSession({
+    const created = await this.options.store.sessions.createSession({
       id: sessionId,
       tenant: tenant.name,
       profile: tenant.sandboxProfile,
@@ -79,16 +80,16 @@ export class SessionService {
     const { store } = this.options;
     const deadline = this.now() + this.provisionWaitMs;
     for (let attempt = 0; ; attempt++) {
-      const token = await store.acquireLock(session.id, this.lockTtlMs);
+      const token = await store.bindings.acquireLock(session.id, this.lockTtlMs);
       if (token) {
         try {
           return await this.provision(session.id, tenant, token);
         } finally {
-          await store.releaseLock(session.id, token).catch(() => undefined);
+          await store.bindings.releaseLock(session.id, token).catch(() => undefined);
         }
       }
       // Another request (maybe on another replica) is provisioning: wait for its binding.
-      const current = await store.getSession(session.id);
+      const current = await store.sessions.getSession(session.id);
       if (!current) throw new BerthError('session_not_found', 'the session was deleted while its sandbox was being provisioned');
       if (current.sandbox) return current.sandbox;
       if (this.now() > deadline) throw new BerthError('backend_unavailable', 'timed out waiting for the session sandbox', { retryAfterS: 5 });
@@ -99,7 +100,7 @@ export class SessionService {
   private async provision(sessionId: string, tenant: Tenant, lockToken: string): Promise<SandboxBinding> {
     const { store, backend, access, log } = this.options;
     // Re-read under the lock: the previous holder may have bound a sandbox just before releasing.
-    const session = await store.getSession(sessionId);
+    const session = await store.sessions.getSession(sessionId);
     if (!session) throw new BerthError('session_not_found', 'the session was deleted');
     if (session.sandbox) return session.sandbox;
     const { outcome, ...binding } = await backend.claim(sessionId, session.profile);
@@ -112,13 +113,13 @@ export class SessionService {
         profile: tenant.agent,
         model: grant.model,
         ...(grant.egress ? { egress: grant.egress } : {}),
-        ...(resuming ? { resumeSdkSessionId: session.sdkSessionId!, transcript: await store.loadTranscript(sessionId) } : {}),
+        ...(resuming ? { resumeSdkSessionId: session.sdkSessionId!, transcript: await store.transcripts.loadTranscript(sessionId) } : {}),
       });
-      if (!(await store.setSandbox(sessionId, binding, lockToken))) {
+      if (!(await store.bindings.setSandbox(sessionId, binding, lockToken))) {
         throw new BerthError('backend_unavailable', 'lost the provisioning lock while claiming; retry', { retryAfterS: 1 });
       }
       // The idle clock starts at the claim, not at the standby's boot.
-      await store.touch(sessionId, binding.claimedAt);
+      await store.sessions.touch(sessionId, binding.claimedAt);
       log.info({ session: sessionId, sandbox: binding.sandboxId, outcome, resumed: resuming }, 'sandbox bound');
       return binding;
     } catch (error) {
@@ -130,7 +131,7 @@ export class SessionService {
   /** Forgets a sandbox found gone (crashed, reaped elsewhere) and releases whatever is left of it. */
   async dropSandbox(sessionId: string, binding: SandboxBinding, reason: string): Promise<void> {
     const { store, backend, log } = this.options;
-    const cleared = await store.clearSandbox(sessionId, binding.sandboxId);
+    const cleared = await store.bindings.clearSandbox(sessionId, binding.sandboxId);
     if (cleared) log.warn({ session: sessionId, sandbox: binding.sandboxId, reason }, 'sandbox dropped');
     await backend.release(sessionId).catch((error: unknown) => log.warn({ err: error, session: sessionId }, 'release failed'));
   }
@@ -138,10 +139,10 @@ export class SessionService {
   /** Deletes the caller's session and its sandbox. Absent is a no-op; another tenant's is forbidden. */
   async delete(tenant: string, sessionId: string): Promise<boolean> {
     const { store, backend } = this.options;
-    const session = await store.getSession(sessionId);
+    const session = await store.sessions.getSession(sessionId);
     if (!session) return false;
     if (session.tenant !== tenant) throw forbidden();
-    await store.deleteSession(sessionId);
+    await store.sessions.deleteSession(sessionId);
     await backend.release(sessionId);
     return true;
   }

@@ -1,4 +1,4 @@
-// Writes one stream's side effects to the RouteStore in order, off the relay's hot path: replay
+// Writes one stream's side effects to the store in order, off the relay's hot path: replay
 // frames and transcript batches are queued and written one after another, so a reconnecting
 // caller sees frames in stream order and a slow store never delays a frame to the caller.
 // Transcript appends are retried (they are idempotent on entry uuid, so a retry after an
@@ -7,10 +7,10 @@
 
 import type { SseFrame, StoredTranscriptEntry } from '@berth/protocol';
 import type { Logger } from '../log.js';
-import type { RouteStore } from '../store/route-store.js';
+import type { Store } from '../store/store.js';
 
 /** The store writes one relayed turn makes. */
-export type RelayStore = Pick<RouteStore, 'appendReplay' | 'appendTranscript' | 'updateSession' | 'touch'>;
+export type RelayStore = Pick<Store, 'sessions' | 'transcripts' | 'replay'>;
 
 export interface StoreWriterOptions {
   /** How long a transcript batch is retried while the store is down, in ms. Default 30 000. */
@@ -29,7 +29,7 @@ export class StoreWriter {
   ) {}
 
   replay(frame: SseFrame & { id: string }): void {
-    this.enqueue(() => this.store.appendReplay(this.sessionId, frame).catch((error: unknown) => {
+    this.enqueue(() => this.store.replay.appendReplay(this.sessionId, frame).catch((error: unknown) => {
       this.log.debug({ err: error, session: this.sessionId }, 'replay frame not stored');
     }));
   }
@@ -57,7 +57,7 @@ export class StoreWriter {
     const deadline = Date.now() + (this.options.transcriptRetryMs ?? 30_000);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.store.appendTranscript(this.sessionId, entries);
+        await this.store.transcripts.appendTranscript(this.sessionId, entries);
         return;
       } catch (error) {
         if (Date.now() >= deadline) {

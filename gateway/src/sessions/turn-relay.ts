@@ -1,7 +1,7 @@
 // Relays one turn's SSE stream from a sandbox's agent server to the caller. Connecting upstream
 // happened before (agent-turn.ts), so here the caller's 200 goes out and frames flow:
 // - `message` frames pass through verbatim with a gateway id `<turn>:<seq>` (resumable);
-// - `transcript` frames never reach the caller: they go to the RouteStore (durable sessions);
+// - `transcript` frames never reach the caller: they go to the store (durable sessions);
 // - the agent's terminal frame becomes the caller's, and a stream that breaks without one ends
 //   with one `event: error` (and the sandbox is dropped, so the next message re-provisions).
 // While the stream runs the session's activity is stamped, so a long turn is never reaped.
@@ -65,7 +65,7 @@ export async function relayTurn(options: RelayOptions): Promise<RelayEnd> {
   let seq = 0;
   let knownSdkSessionId = options.sdkSessionId;
   let end: RelayEnd | undefined;
-  const touch = setInterval(() => void store.touch(sessionId, now()).catch(() => undefined), options.touchIntervalMs ?? 3_000);
+  const touch = setInterval(() => void store.sessions.touch(sessionId, now()).catch(() => undefined), options.touchIntervalMs ?? 3_000);
   touch.unref();
 
   const emit = (frame: SseFrame & { event: string }): void => {
@@ -86,7 +86,7 @@ export async function relayTurn(options: RelayOptions): Promise<RelayEnd> {
           // Known as soon as the first entry is stored, so even a turn-1 crash can be resumed.
           if (batch.sdkSessionId !== knownSdkSessionId) {
             const sdkSessionId = (knownSdkSessionId = batch.sdkSessionId);
-            writer.run(() => store.updateSession(sessionId, { sdkSessionId }));
+            writer.run(() => store.sessions.updateSession(sessionId, { sdkSessionId }));
           }
           writer.transcript(batch.entries.map((entry) => ({ sdkSessionId: batch.sdkSessionId, subpath: batch.subpath ?? '', entry })));
         }
@@ -136,7 +136,7 @@ export async function relayTurn(options: RelayOptions): Promise<RelayEnd> {
     emit({ event: 'error', data: JSON.stringify({ message: 'the turn was aborted because its stream was cut (the caller disconnected or the gateway is draining); send the message again', code: 'turn_aborted' }) });
   }
   await writer.flush();
-  void store.touch(sessionId, now()).catch(() => undefined);
+  void store.sessions.touch(sessionId, now()).catch(() => undefined);
   options.metrics.streamEnds.inc({ outcome: end.kind });
   return end;
 }

@@ -10,7 +10,7 @@ import { BerthError } from '@berth/protocol';
 import type { Logger } from '../log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { IngressQuotas } from '../quotas/ingress-quotas.js';
-import type { RouteStore, SessionRecord } from '../store/route-store.js';
+import type { SessionRecord } from '../store/session-records.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { openAgentTurn } from './agent-turn.js';
 import type { SessionService } from './session-service.js';
@@ -27,7 +27,7 @@ export interface ActiveTurn {
 }
 
 export interface TurnRunnerOptions {
-  store: RelayStore & Pick<RouteStore, 'getSession' | 'resetReplay'>;
+  store: RelayStore;
   sessions: Pick<SessionService, 'lookup' | 'create' | 'ensureSandbox' | 'dropSandbox'>;
   quotas: Pick<IngressQuotas, 'checkBudget' | 'admitTurn' | 'admitSession' | 'sessionReleased' | 'sessionTouched'>;
   log: Logger;
@@ -99,7 +99,7 @@ export class TurnRunner {
       } catch (error) {
         // Provisioning failed before a sandbox was bound: give the new slot back, unless a
         // concurrent request on this session bound one meanwhile (then the slot is its).
-        if (freshSessionSlot && !(await this.options.store.getSession(sessionId).catch(() => null))?.sandbox) {
+        if (freshSessionSlot && !(await this.options.store.sessions.getSession(sessionId).catch(() => null))?.sandbox) {
           await quotas.sessionReleased(tenant, sessionId);
         }
         throw error;
@@ -151,8 +151,8 @@ export class TurnRunner {
           continue;
         }
         turnNumber = session.turns + 1;
-        await store.updateSession(sessionId, { turns: turnNumber });
-        await store.resetReplay(sessionId);
+        await store.sessions.updateSession(sessionId, { turns: turnNumber });
+        await store.replay.resetReplay(sessionId);
         if (stopIfAborted()) {
           turn.response.destroy();
           return { kind: 'abandoned' };

@@ -1,6 +1,6 @@
 // Shares one in-flight operation per key: concurrent claims for the same session in one process
 // get the same promise, so a session never gets two sandboxes from racing requests. Across
-// processes (gateway replicas) the RouteStore's provisioning lock does this job instead.
+// processes (gateway replicas) the gateway store's provisioning lock (SandboxBindings) does this job instead.
 
 export class SingleFlight<K, V> {
   readonly #inflight = new Map<K, Promise<V>>();

@@ -1,6 +1,6 @@
 // ModalBackend: the SandboxBackend on Modal sandboxes (`modal@0.11.1`). Each session gets one
 // Modal sandbox running the agent image; warm standbys per profile live in the StandbyRegistry
-// (the RouteStore) so that a claim is one atomic pop there, safe across gateway replicas. The
+// (the gateway store's `standbys`) so that a claim is one atomic pop there, safe across gateway replicas. The
 // gateway bootstraps a claimed sandbox; this backend only hands it over healthy. Runtime model
 // and configuration: README.md beside this file. Pieces: sandbox-params.ts (pure definition),
 // modal-platform.ts (the SDK edge, error mapping), modal-standby-pool.ts (fill, recycle, take),
@@ -27,7 +27,7 @@ import type { StandbyRegistry } from './standby-registry.js';
 
 export interface ModalBackendOptions {
   profiles: readonly SandboxProfile[];
-  /** Pool membership store: the gateway's RouteStore (Redis for more than one replica). */
+  /** Pool membership store: the gateway store's `standbys` port (Redis for more than one replica). */
   standbys: StandbyRegistry;
   /** Modal App holding berth's sandboxes (BERTH_MODAL_APP). Default 'berth'. One app per deployment. */
   appName?: string;
@@ -105,7 +105,7 @@ export class ModalBackend implements SandboxBackend {
   #state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(options: ModalBackendOptions) {
-    if (!options.standbys) throw new Error('ModalBackend needs options.standbys: the RouteStore (pool membership lives there)');
+    if (!options.standbys) throw new Error('ModalBackend needs options.standbys: the standbys port of the gateway store (pool membership lives there)');
     this.#options = options;
     this.#profiles = [...options.profiles];
     this.#clock = options.clock ?? systemClock;

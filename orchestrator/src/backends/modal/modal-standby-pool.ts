@@ -1,5 +1,5 @@
 // The warm standby pool of one profile on Modal. Membership lives in the StandbyRegistry (the
-// RouteStore), shared by every gateway replica; this class only (a) starts standbys until the
+// gateway store's `standbys` port), shared by every gateway replica; this class only (a) starts standbys until the
 // registry holds the profile's poolSize, (b) recycles standbys before Modal's lifetime runs out,
 // (c) trims the overshoot when several replicas filled at once, and (d) takes one for a claim
 // with the registry's atomic pop. How many to start at once and the failure backoff come from

@@ -1,8 +1,9 @@
 // StandbyRegistry: where the Modal backend keeps warm-pool membership. Modal has no server-side
-// compare-and-set a claim could use, so the pool lives in berth's RouteStore and a claim is one
-// atomic popStandby there (atomic across gateway replicas with RedisRouteStore). The four methods
-// mirror RouteStore's standby methods exactly, so a RouteStore satisfies this structurally and the
-// orchestrator does not depend on the gateway package. Modal's tags only serve reconciliation
+// compare-and-set a claim could use, so the pool lives in berth's gateway store and a claim is one
+// atomic popStandby there (atomic across gateway replicas with the Redis store). This is the one
+// port: the gateway's store implements it (gateway/src/store/standby-registry.ts re-exports it;
+// contract: tests/contracts/store/standby-registry-contract.ts), so the orchestrator does not
+// depend on the gateway package. Modal's tags only serve reconciliation
 // (sweep); they are never used to decide who owns a standby.
 
 /** One pool member: the Modal sandbox id plus backend data (serialised by the backend). */

@@ -1,9 +1,10 @@
-// Encoding between RouteStore values and what RedisRouteStore keeps in Redis: session records
+// Encoding between the store ports' values and what the Redis store keeps in Redis: session records
 // as hash fields, replay frames as self-delimiting list elements, usage as hash counters.
 // Pure functions, no connection; the layout they write is described in redis-scripts.ts.
 
 import type { SseFrame } from '@berth/protocol';
-import { emptyUsage, type SessionRecord, type TokenUsage, type UsageReport } from './route-store.js';
+import type { SessionRecord } from '../session-records.js';
+import { emptyUsage, type TokenUsage, type UsageReport } from '../usage-ledger.js';
 
 /** Hash field/value pairs of a new record (null fields are absent). */
 export function encodeRecord(record: SessionRecord): string[] {

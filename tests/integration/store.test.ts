@@ -1,20 +1,21 @@
-// Runs the RouteStore contract against MemoryRouteStore and RedisRouteStore (one private
-// redis-server for this file), then pins what only the Redis store promises: checkAndTouch is
-// one EVALSHA, idleSessions never scans, keys carry the prefix, and records survive a second store.
+// Runs every store port contract (tests/contracts/store/) against the memory store and the Redis
+// store (one private redis-server for this file), then pins what only the Redis store promises:
+// checkAndTouch is one EVALSHA, idleSessions never scans, keys carry the prefix, and records
+// survive a second store.
 
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { Redis } from 'ioredis';
-import { MemoryRouteStore, RedisRouteStore } from '@berth/gateway';
-import { RedisKeys } from '@berth/gateway/store/redis-keys';
-import { ROUTE_STORE_SCRIPTS } from '@berth/gateway/store/redis-scripts';
-import { runRouteStoreContract } from '../contracts/route-store-contract.js';
+import { createMemoryStore, createRedisStore } from '@berth/gateway';
+import { RedisKeys } from '@berth/gateway/store/redis/redis-keys';
+import { STORE_SCRIPTS } from '@berth/gateway/store/redis/redis-scripts';
+import { runStoreContracts } from '../contracts/store/index.js';
 import { countCommands, luaCommandNames } from '../fixtures/redis-commandstats.js';
 import { redisTest as test, startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 
-runRouteStoreContract({
-  name: 'MemoryRouteStore',
-  newStore: async ({ now, limits }) => new MemoryRouteStore({ now, limits }),
+runStoreContracts({
+  name: 'memory store',
+  newStore: async ({ now, limits }) => createMemoryStore({ now, limits }),
 });
 
 let server: RedisServer;
@@ -26,35 +27,35 @@ afterAll(async () => {
   await server?.stop();
 });
 
-runRouteStoreContract({
-  name: 'RedisRouteStore',
+runStoreContracts({
+  name: 'Redis store',
   serverClock: true,
   // A fresh prefix per test is a fresh, empty store without flushing what other tests hold.
-  newStore: async ({ limits }) => new RedisRouteStore({ url: server.url, keyPrefix: `contract${++prefixes}:`, limits }),
+  newStore: async ({ limits }) => createRedisStore({ url: server.url, keyPrefix: `contract${++prefixes}:`, limits }),
 });
 
-describe('RedisRouteStore specifics', () => {
+describe('Redis store specifics', () => {
   const record = (id: string, lastActivityAt = 1000) => ({
     id, tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 1000, lastActivityAt, turns: 0,
   });
 
   test('checkAndTouch is exactly one command (EVALSHA) per call', async ({ redis }) => {
-    const store = new RedisRouteStore({ url: redis.url, keyPrefix: 'cost:' });
+    const store = createRedisStore({ url: redis.url, keyPrefix: 'cost:' });
     const admin = new Redis(redis.url);
     try {
-      await store.createSession(record('s1'));
-      await store.createSession(record('s2'));
+      await store.sessions.createSession(record('s1'));
+      await store.sessions.createSession(record('s2'));
       // ioredis sends EVAL the first time a script runs on a connection, EVALSHA afterwards.
-      await store.checkAndTouch('s1', 'alice', 1001);
+      await store.sessions.checkAndTouch('s1', 'alice', 1001);
       const calls = 20;
       const cost = await countCommands(admin, async () => {
-        for (let i = 0; i < calls; i++) await store.checkAndTouch('s1', 'alice', 2000 + i);
+        for (let i = 0; i < calls; i++) await store.sessions.checkAndTouch('s1', 'alice', 2000 + i);
       });
       expect(cost.commands.evalsha).toBe(calls);
       expect(cost.commands.eval).toBeUndefined();
       // Redis also counts what the script runs inside, by name. Baseline: the same script sent
       // by hand as one EVALSHA on the same kind of session; the store's call must cost no more.
-      const { lua, numberOfKeys } = ROUTE_STORE_SCRIPTS.berthCheckAndTouch;
+      const { lua, numberOfKeys } = STORE_SCRIPTS.berthCheckAndTouch;
       const sha = createHash('sha1').update(lua).digest('hex');
       const k = new RedisKeys('cost:').session('s2');
       const baseline = await countCommands(admin, async () => {
@@ -70,15 +71,15 @@ describe('RedisRouteStore specifics', () => {
   });
 
   test('idleSessions reads the activity index with ZRANGEBYSCORE only, whatever the session count', async ({ redis }) => {
-    const store = new RedisRouteStore({ url: redis.url, keyPrefix: 'idle:' });
+    const store = createRedisStore({ url: redis.url, keyPrefix: 'idle:' });
     const admin = new Redis(redis.url);
     try {
       for (let i = 0; i < 200; i++) {
-        await store.createSession({ ...record(`s${i}`, i < 3 ? 10 + i : 5000), sandbox: null });
-        const token = (await store.acquireLock(`s${i}`, 10_000))!;
-        await store.setSandbox(`s${i}`, { sandboxId: `sb${i}`, url: 'http://127.0.0.2:8000', authToken: 't', profile: 'default', claimedAt: 1 }, token);
+        await store.sessions.createSession({ ...record(`s${i}`, i < 3 ? 10 + i : 5000), sandbox: null });
+        const token = (await store.bindings.acquireLock(`s${i}`, 10_000))!;
+        await store.bindings.setSandbox(`s${i}`, { sandboxId: `sb${i}`, url: 'http://127.0.0.2:8000', authToken: 't', profile: 'default', claimedAt: 1 }, token);
       }
-      const cost = await countCommands(admin, () => store.idleSessions(100, 50));
+      const cost = await countCommands(admin, () => store.bindings.idleSessions(100, 50));
       expect(cost.result).toEqual(['s0', 's1', 's2']);
       expect(Object.keys(cost.commands)).toEqual(['zrangebyscore']);
     } finally {
@@ -88,16 +89,16 @@ describe('RedisRouteStore specifics', () => {
   });
 
   test('every key carries the prefix; a second store on the same prefix sees the same sessions', async ({ redis }) => {
-    const a = new RedisRouteStore({ url: redis.url, keyPrefix: 'shared:' });
-    const b = new RedisRouteStore({ url: redis.url, keyPrefix: 'shared:' });
-    const other = new RedisRouteStore({ url: redis.url, keyPrefix: 'elsewhere:' });
+    const a = createRedisStore({ url: redis.url, keyPrefix: 'shared:' });
+    const b = createRedisStore({ url: redis.url, keyPrefix: 'shared:' });
+    const other = createRedisStore({ url: redis.url, keyPrefix: 'elsewhere:' });
     const admin = new Redis(redis.url);
     try {
-      await a.createSession(record('s1'));
-      await a.appendTranscript('s1', [{ sdkSessionId: 'x', subpath: '', entry: { type: 'user', uuid: 'u1' } }]);
-      await a.addStandby('p', { sandboxId: 'sb', data: '{}' });
-      expect((await b.checkAndTouch('s1', 'alice', 2000)).kind).toBe('owned');
-      expect(await other.getSession('s1')).toBeNull();
+      await a.sessions.createSession(record('s1'));
+      await a.transcripts.appendTranscript('s1', [{ sdkSessionId: 'x', subpath: '', entry: { type: 'user', uuid: 'u1' } }]);
+      await a.standbys.addStandby('p', { sandboxId: 'sb', data: '{}' });
+      expect((await b.sessions.checkAndTouch('s1', 'alice', 2000)).kind).toBe('owned');
+      expect(await other.sessions.getSession('s1')).toBeNull();
       const keys = await admin.keys('shared:*');
       expect(keys.length).toBeGreaterThanOrEqual(5);
       expect(keys.every((k) => /^shared:\{(route:\d+|tenant:alice|pool:p)\}:/.test(k))).toBe(true);
@@ -108,6 +109,6 @@ describe('RedisRouteStore specifics', () => {
   });
 
   test('a key prefix with a brace is refused (it would become every key’s hash tag)', async ({ redis }) => {
-    expect(() => new RedisRouteStore({ url: redis.url, keyPrefix: 'x{y}:' })).toThrow(/must not contain/);
+    expect(() => createRedisStore({ url: redis.url, keyPrefix: 'x{y}:' })).toThrow(/must not contain/);
   });
 });

@@ -1,4 +1,4 @@
-// The RouteStore contract against RedisRouteStore on a one-node Redis Cluster (cluster mode on,
+// Every store port contract against the Redis store on a one-node Redis Cluster (cluster mode on,
 // all 16384 slots on one node), through ioredis' Cluster client built the way `berth gateway`
 // builds it (BERTH_REDIS_CLUSTER_NODES through loadConfig and redisConnectionFromConfig, so the
 // store owns the client and applies berth's failure policy). Cluster mode makes Redis itself
@@ -7,11 +7,11 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
-import { RedisRouteStore } from '@berth/gateway';
+import { createRedisStore } from '@berth/gateway';
 import { loadConfig } from '@berth/gateway/config';
 import { redisConnectionFromConfig } from '@berth/gateway/redis-from-config';
-import { RedisKeys, keySlot } from '@berth/gateway/store/redis-keys';
-import { runRouteStoreContract } from '../contracts/route-store-contract.js';
+import { RedisKeys, keySlot } from '@berth/gateway/store/redis/redis-keys';
+import { runStoreContracts } from '../contracts/store/index.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 
 let server: RedisServer;
@@ -23,14 +23,14 @@ afterAll(async () => {
   await server?.stop();
 });
 
-runRouteStoreContract({
-  name: 'RedisRouteStore on Redis Cluster',
+runStoreContracts({
+  name: 'Redis store on Redis Cluster',
   serverClock: true,
   newStore: async ({ limits }) => {
     const config = loadConfig({ BERTH_REDIS_CLUSTER_NODES: `${server.host}:${server.port}` });
     const connection = redisConnectionFromConfig(config);
     if (!connection?.clusterNodes) throw new Error(`the config did not name cluster nodes: ${JSON.stringify(connection)}`);
-    const store = new RedisRouteStore({ ...connection, keyPrefix: `cluster${++prefixes}:`, limits });
+    const store = createRedisStore({ ...connection, keyPrefix: `cluster${++prefixes}:`, limits });
     expect(store.client).toBeInstanceOf(Cluster);
     return store;
   },

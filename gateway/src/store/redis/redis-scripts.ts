@@ -1,4 +1,4 @@
-// The Lua scripts behind RedisRouteStore. Each one is a single EVALSHA (ioredis defineCommand
+// The Lua scripts behind the Redis store. Each one is a single EVALSHA (ioredis defineCommand
 // sends EVAL once per connection, then EVALSHA), so each operation is one round trip and atomic.
 // Every script receives only keys of one hash slot (see redis-keys.ts), so all of them run
 // unchanged on Redis Cluster. Session records are hashes: id, tenant, profile, createdAt,
@@ -6,7 +6,8 @@
 // sandboxId (a copy of sandbox.sandboxId so compare-and-clear needs no JSON in Lua).
 // The activity index holds exactly the sessions that have a sandbox bound (binding adds, unbinding
 // removes), so activity stamps use ZADD XX: they move a member, never add one.
-// This module holds no connection and no encoding; redis-route-store.ts calls these.
+// This module holds no connection and no encoding; the redis-*.ts port implementations call these
+// through redis-commands.ts.
 
 export interface ScriptDefinition {
   numberOfKeys: number;
@@ -216,7 +217,7 @@ if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) en
 return {1, redis.call('ZCARD', KEYS[1])}`;
 
 /** Command names are prefixed so a client shared with other code cannot collide with them. */
-export const ROUTE_STORE_SCRIPTS = {
+export const STORE_SCRIPTS = {
   berthCheckAndTouch: { numberOfKeys: 2, lua: checkAndTouch },
   berthCreateSession: { numberOfKeys: 3, lua: createSession },
   berthTouch: { numberOfKeys: 2, lua: touch },
@@ -237,4 +238,4 @@ export const ROUTE_STORE_SCRIPTS = {
   berthAcquireLease: { numberOfKeys: 1, lua: acquireLease },
 } as const satisfies Record<string, ScriptDefinition>;
 
-export type RouteStoreScript = keyof typeof ROUTE_STORE_SCRIPTS;
+export type StoreScript = keyof typeof STORE_SCRIPTS;

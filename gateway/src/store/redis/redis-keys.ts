@@ -1,4 +1,4 @@
-// Key naming for RedisRouteStore. Every key starts with a configurable prefix (several berth
+// Key naming for the Redis store. Every key starts with a configurable prefix (several berth
 // installations can share one Redis) and carries a hash tag, so that each Lua script only ever
 // touches keys of ONE Redis Cluster hash slot:
 // - `{route:<shard>}`: everything of one session (record, lock, transcript, replay buffer) AND

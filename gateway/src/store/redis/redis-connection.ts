@@ -1,9 +1,9 @@
-// The ioredis client behind RedisRouteStore: how it is built from options (URL, Sentinel or Cluster),
+// The ioredis client behind the Redis store: how it is built from options (URL, Sentinel or Cluster),
 // the failure policy (bounded waits, no offline queue), and how transport failures become the
 // port's StoreUnavailableError. It knows nothing about keys or scripts.
 
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { StoreUnavailableError } from './route-store.js';
+import { StoreUnavailableError } from '../store-unavailable.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -73,7 +73,7 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
   if (options.sentinels?.length) {
     return new Redis({ ...options.redisOptions, ...policy, sentinels: options.sentinels, name: options.sentinelName ?? 'mymaster' });
   }
-  if (!options.url) throw new TypeError('RedisRouteStore needs a url, sentinels, or a client');
+  if (!options.url) throw new TypeError('the Redis store needs a url, sentinels, or a client');
   return new Redis(options.url, { ...options.redisOptions, ...policy });
 }
 

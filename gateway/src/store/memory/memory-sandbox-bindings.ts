@@ -1,0 +1,54 @@
+// SandboxBindings in process memory: the lock table beside the records; lock expiry on the
+// table's clock. The activity index is a scan here (one process holds few sessions).
+
+import { randomUUID } from 'node:crypto';
+import type { SandboxBindings } from '../sandbox-bindings.js';
+import type { SandboxBinding } from '../session-records.js';
+import type { MemorySessionTable } from './memory-session-table.js';
+
+export class MemorySandboxBindings implements SandboxBindings {
+  constructor(private readonly table: MemorySessionTable) {}
+
+  async acquireLock(sessionId: string, ttlMs: number): Promise<string | null> {
+    const held = this.table.locks.get(sessionId);
+    if (held && held.expiresAt > this.table.now()) return null;
+    const token = randomUUID();
+    this.table.locks.set(sessionId, { token, expiresAt: this.table.now() + ttlMs });
+    return token;
+  }
+
+  async releaseLock(sessionId: string, token: string): Promise<boolean> {
+    if (this.table.locks.get(sessionId)?.token !== token) return false;
+    this.table.locks.delete(sessionId);
+    return true;
+  }
+
+  async setSandbox(sessionId: string, sandbox: SandboxBinding | null, token: string): Promise<boolean> {
+    const lock = this.table.locks.get(sessionId);
+    const session = this.table.records.get(sessionId);
+    if (!session || !lock || lock.token !== token || lock.expiresAt <= this.table.now()) return false;
+    session.sandbox = sandbox ? { ...sandbox } : null;
+    return true;
+  }
+
+  async clearSandbox(sessionId: string, sandboxId: string): Promise<boolean> {
+    const session = this.table.records.get(sessionId);
+    if (!session || session.sandbox?.sandboxId !== sandboxId) return false;
+    session.sandbox = null;
+    return true;
+  }
+
+  async idleSessions(cutoff: number, limit: number): Promise<string[]> {
+    return [...this.table.records.values()]
+      .filter((s) => s.sandbox !== null && s.lastActivityAt <= cutoff)
+      .sort((a, b) => a.lastActivityAt - b.lastActivityAt)
+      .slice(0, limit)
+      .map((s) => s.id);
+  }
+
+  async countBoundSessions(): Promise<number> {
+    let count = 0;
+    for (const session of this.table.records.values()) if (session.sandbox) count++;
+    return count;
+  }
+}

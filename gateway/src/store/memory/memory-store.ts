@@ -1,0 +1,44 @@
+// The in-process Store: the embedded default for one gateway process. Everything lives in Maps;
+// every method completes synchronously inside its promise, so each is atomic with respect to the
+// others. Several replicas need the Redis store (redis/redis-store.ts).
+
+import { DEFAULT_STORE_LIMITS, type Store, type StoreLimits } from '../store.js';
+import { MemoryQuotaCounters } from './memory-quota-counters.js';
+import { MemoryReplayBuffer } from './memory-replay-buffer.js';
+import { MemorySandboxBindings } from './memory-sandbox-bindings.js';
+import { MemorySessionListing } from './memory-session-listing.js';
+import { MemorySessionRecords } from './memory-session-records.js';
+import { newSessionTable } from './memory-session-table.js';
+import { MemoryStandbyRegistry } from './memory-standby-registry.js';
+import { MemoryTranscriptLog } from './memory-transcript-log.js';
+import { MemoryUsageLedger } from './memory-usage-ledger.js';
+
+export { MemoryStandbyRegistry } from './memory-standby-registry.js';
+
+export interface MemoryStoreOptions {
+  limits?: Partial<StoreLimits>;
+  /** The store's clock (lock, replay and lease expiry). Default Date.now. */
+  now?: () => number;
+}
+
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+  const limits = { ...DEFAULT_STORE_LIMITS, ...options.limits };
+  const now = options.now ?? Date.now;
+  const table = newSessionTable(now);
+  const transcripts = new MemoryTranscriptLog();
+  const replay = new MemoryReplayBuffer(limits, now);
+  table.forget.push((id) => transcripts.forget(id), (id) => replay.forget(id));
+  return {
+    technology: 'memory',
+    sessions: new MemorySessionRecords(table),
+    listing: new MemorySessionListing(table),
+    bindings: new MemorySandboxBindings(table),
+    transcripts,
+    replay,
+    standbys: new MemoryStandbyRegistry(),
+    usage: new MemoryUsageLedger(),
+    quotas: new MemoryQuotaCounters(now),
+    ping: async () => undefined,
+    close: async () => undefined,
+  };
+}

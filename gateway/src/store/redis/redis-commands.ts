@@ -1,0 +1,36 @@
+// What every Redis port implementation of one store shares: the one client, the key names, and
+// the two ways a call goes out — a plain command (run) or one of the Lua scripts (script), both
+// with the readiness wait and the mapping of transport failures to StoreUnavailableError.
+// Scripts are defined once per client here, so each port's call is one EVALSHA.
+
+import { toStoreError, whenReady, type RedisClient } from './redis-connection.js';
+import type { RedisKeys } from './redis-keys.js';
+import { STORE_SCRIPTS, type StoreScript } from './redis-scripts.js';
+
+type ScriptFn = (...args: Array<string | number>) => Promise<unknown>;
+
+export class RedisCommands {
+  constructor(
+    readonly client: RedisClient,
+    readonly keys: RedisKeys,
+    private readonly commandTimeoutMs: number,
+  ) {
+    for (const [name, definition] of Object.entries(STORE_SCRIPTS)) client.defineCommand(name, definition);
+  }
+
+  /** Runs one Redis call with the readiness wait and error mapping every method shares. */
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      if (this.client.status !== 'ready') await whenReady(this.client, this.commandTimeoutMs);
+      return await call();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  script(name: StoreScript, ...args: Array<string | number>): Promise<unknown> {
+    // defineCommand adds the method at run time; the cast names what it added.
+    const fn = (this.client as unknown as Record<StoreScript, ScriptFn>)[name];
+    return this.run(() => fn.apply(this.client, args));
+  }
+}

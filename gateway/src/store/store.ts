@@ -1,0 +1,42 @@
+// Store: berth's shared state as a bundle of narrow ports, one per concern, built once by the
+// composition root (stack.ts) with one technology — memory (one process) or redis (every
+// multi-replica deployment) — and handed out slice by slice: each consumer takes only the ports
+// it uses (`Pick<Store, 'sessions' | 'bindings'>`, or one port). Every port of one bundle shares
+// one connection; ping and close belong to the bundle, not to the ports.
+// Implementations: memory/memory-store.ts, redis/redis-store.ts. Contracts: tests/contracts/store/.
+
+import type { QuotaCounters } from './quota-counters.js';
+import type { ReplayBuffer } from './replay-buffer.js';
+import type { SandboxBindings } from './sandbox-bindings.js';
+import type { SessionListing } from './session-listing.js';
+import type { SessionRecords } from './session-records.js';
+import type { StandbyRegistry } from './standby-registry.js';
+import type { TranscriptLog } from './transcript-log.js';
+import type { UsageLedger } from './usage-ledger.js';
+
+export type StoreTechnology = 'memory' | 'redis';
+
+export interface Store {
+  readonly technology: StoreTechnology;
+  readonly sessions: SessionRecords;
+  readonly listing: SessionListing;
+  readonly bindings: SandboxBindings;
+  readonly transcripts: TranscriptLog;
+  readonly replay: ReplayBuffer;
+  readonly standbys: StandbyRegistry;
+  readonly usage: UsageLedger;
+  readonly quotas: QuotaCounters;
+  /** Throws StoreUnavailableError when the store cannot be reached (feeds /readyz). */
+  ping(): Promise<void>;
+  /** Closes the connection the ports share (not one the caller passed in). */
+  close(): Promise<void>;
+}
+
+export interface StoreLimits {
+  /** Frames kept per session for Last-Event-ID replay. Default 2000 (~ a long turn's SDK messages). */
+  replayMaxFrames: number;
+  /** Replay buffer lifetime after its last frame, in seconds. Default 3600. */
+  replayTtlS: number;
+}
+
+export const DEFAULT_STORE_LIMITS: StoreLimits = { replayMaxFrames: 2000, replayTtlS: 3600 };

@@ -1,0 +1,99 @@
+// The SessionRecords contract (gateway/src/store/session-records.ts): set-if-absent create and
+// its race, check+stamp, patch, touch, and delete of everything stored under a session.
+// Run per implementation through runStoreContracts (index.ts); harness: store-contract-kit.ts.
+
+import { describe, expect } from 'vitest';
+import { contractKit, T0, record, sandbox, entry, usage, type StoreContractOptions } from './store-contract-kit.js';
+
+export function runSessionRecordsContract(options: StoreContractOptions): void {
+  describe(`SessionRecords contract: ${options.name}`, () => {
+    const { newStore, it } = contractKit(options);
+
+    it('createSession is set-if-absent: created, then owned for the owner and forbidden for others', async () => {
+      const store = await newStore();
+      const rec = record('s1', 'alice');
+      expect(await store.sessions.createSession(rec)).toEqual({ kind: 'created', session: rec });
+      expect(await store.sessions.getSession('s1')).toEqual(rec);
+      expect(await store.sessions.hasSession('s1')).toBe(true);
+      expect(await store.sessions.createSession({ ...rec, profile: 'other' })).toEqual({ kind: 'owned', session: rec });
+      expect(await store.sessions.createSession(record('s1', 'bob'))).toEqual({ kind: 'forbidden' });
+      expect(await store.sessions.getSession('s1')).toEqual(rec);
+      expect(await store.sessions.getSession('nope')).toBeNull();
+      expect(await store.sessions.hasSession('nope')).toBe(false);
+    });
+
+    it('50 concurrent createSession on one id by two tenants: exactly one created, the rest consistent', async () => {
+      const store = await newStore();
+      const tenants = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? 'alice' : 'bob'));
+      const results = await Promise.all(tenants.map((t, i) => store.sessions.createSession(record('race', t, { createdAt: T0 + i }))));
+      const created = results.filter((r) => r.kind === 'created');
+      expect(created).toHaveLength(1);
+      const winner = created[0]!.kind === 'created' ? created[0]!.session : undefined;
+      results.forEach((r, i) => {
+        if (r.kind === 'created') return;
+        if (tenants[i] === winner!.tenant) expect(r).toEqual({ kind: 'owned', session: winner });
+        else expect(r).toEqual({ kind: 'forbidden' });
+      });
+      expect(await store.sessions.getSession('race')).toEqual(winner);
+      expect((await store.listing.listSessions(winner!.tenant)).map((s) => s.id)).toEqual(['race']);
+      expect(await store.listing.listSessions(winner!.tenant === 'alice' ? 'bob' : 'alice')).toEqual([]);
+    });
+
+    it('checkAndTouch: absent, forbidden without stamping, owned with the stamp applied and never moved back', async () => {
+      const store = await newStore();
+      expect(await store.sessions.checkAndTouch('s1', 'alice', T0)).toEqual({ kind: 'absent' });
+      await store.sessions.createSession(record('s1', 'alice'));
+      expect(await store.sessions.checkAndTouch('s1', 'bob', T0 + 500)).toEqual({ kind: 'forbidden' });
+      expect((await store.sessions.getSession('s1'))!.lastActivityAt).toBe(T0);
+      const owned = await store.sessions.checkAndTouch('s1', 'alice', T0 + 1000);
+      expect(owned).toEqual({ kind: 'owned', session: { ...record('s1', 'alice'), lastActivityAt: T0 + 1000 } });
+      const older = await store.sessions.checkAndTouch('s1', 'alice', T0 + 10);
+      expect(older.kind === 'owned' && older.session.lastActivityAt).toBe(T0 + 1000);
+    });
+
+    it('updateSession patches sdkSessionId and turns; an absent session stays absent', async () => {
+      const store = await newStore();
+      await store.sessions.createSession(record('s1', 'alice'));
+      await store.sessions.updateSession('s1', { sdkSessionId: 'sdk-1' });
+      await store.sessions.updateSession('s1', { turns: 3 });
+      expect(await store.sessions.getSession('s1')).toEqual({ ...record('s1', 'alice'), sdkSessionId: 'sdk-1', turns: 3 });
+      await store.sessions.updateSession('ghost', { turns: 1 });
+      expect(await store.sessions.hasSession('ghost')).toBe(false);
+    });
+
+    it('touch stamps activity (never backwards); an absent session stays absent', async () => {
+      const store = await newStore();
+      await store.sessions.createSession(record('s1', 'alice'));
+      await store.sessions.touch('s1', T0 + 700);
+      await store.sessions.touch('s1', T0 + 100);
+      expect((await store.sessions.getSession('s1'))!.lastActivityAt).toBe(T0 + 700);
+      await store.sessions.touch('ghost', T0);
+      expect(await store.sessions.hasSession('ghost')).toBe(false);
+    });
+
+    it('deleteSession removes record, indexes, lock, transcript and replay buffer; usage is kept', async () => {
+      const store = await newStore();
+      await store.sessions.createSession(record('s1', 'alice'));
+      const token = (await store.bindings.acquireLock('s1', 60_000))!;
+      expect(await store.bindings.setSandbox('s1', sandbox('sb-1'), token)).toBe(true);
+      await store.transcripts.appendTranscript('s1', [entry('u1')]);
+      await store.replay.appendReplay('s1', { id: '1', event: 'message', data: '{}' });
+      await store.usage.addUsage('alice', 's1', usage(5));
+      const removed = await store.sessions.deleteSession('s1');
+      expect(removed).toEqual({ ...record('s1', 'alice'), sandbox: sandbox('sb-1') });
+      expect(await store.sessions.getSession('s1')).toBeNull();
+      expect(await store.sessions.hasSession('s1')).toBe(false);
+      expect(await store.listing.listSessions('alice')).toEqual([]);
+      expect(await store.bindings.idleSessions(T0 + 1e9, 10)).toEqual([]);
+      expect(await store.transcripts.loadTranscript('s1')).toEqual([]);
+      expect(await store.replay.replaySince('s1', '1')).toEqual({ kind: 'unknown' });
+      expect(await store.bindings.acquireLock('s1', 60_000)).toEqual(expect.any(String));
+      expect(await store.sessions.checkAndTouch('s1', 'alice', T0)).toEqual({ kind: 'absent' });
+      expect((await store.usage.getUsage('alice')).tenant.inputTokens).toBe(5);
+      expect(await store.sessions.deleteSession('s1')).toBeNull();
+      // A deleted id is free again, for any tenant, with an empty transcript.
+      expect((await store.sessions.createSession(record('s1', 'bob'))).kind).toBe('created');
+      expect(await store.transcripts.appendTranscript('s1', [entry('u1')])).toBe(1);
+    });
+  });
+}
