@@ -40,15 +40,15 @@ export function runReplayBufferContract(options: StoreContractOptions): void {
     });
 
     it('expires replayTtlS after its last frame (each append re-arms the TTL)', async () => {
-      // TTL 1 s; 0.6 s between appends and before the first check: past the first append's TTL,
-      // within the second's, with 0.4 s to spare for a loaded machine.
-      const store = await newStore({ replayTtlS: 1 });
+      // TTL 2 s; 1.2 s between appends and before the first check: past the first append's TTL,
+      // within the second's, with 0.8 s to spare for a loaded machine.
+      const store = await newStore({ replayTtlS: 2 });
       await store.replay.appendReplay('s1', frame(1));
-      await advance(600);
+      await advance(1200);
       await store.replay.appendReplay('s1', frame(2));
-      await advance(600);
+      await advance(1200);
       expect(await store.replay.replaySince('s1', '1')).toEqual({ kind: 'frames', frames: [frame(2)] });
-      await advance(1500);
+      await advance(2500);
       expect(await store.replay.replaySince('s1', '1')).toEqual({ kind: 'unknown' });
     }, 15_000);
   });
