@@ -13,8 +13,8 @@ import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_COMMAND_TIMEOUT_MS, createRedisClient, toStoreError, whenReady,
   type RedisClient, type RedisConnectionOptions,
-} from './redis-connection.js';
-import { DEFAULT_KEY_PREFIX } from './redis-keys.js';
+} from './redis/redis-connection.js';
+import { DEFAULT_KEY_PREFIX } from './redis/redis-keys.js';
 import type { ClaimedWebhookDelivery, NewWebhookDelivery, WebhookQueue } from '../webhooks/webhook-queue.js';
 
 export interface RedisWebhookQueueOptions extends RedisConnectionOptions {
