@@ -77,6 +77,8 @@ describe('buildPodManifest', () => {
       'berth.dev/state': 'standby',
       'berth.dev/egress': 'proxy',
       'berth.dev/slot': '0',
+      // Image + profile + agent env: standbys from another definition are replaced after an upgrade.
+      'berth.dev/spec-hash': expect.stringMatching(/^[0-9a-f]{16}$/),
     });
     expect(Object.keys(pod.metadata!.annotations!).sort()).toEqual(['berth.dev/token-kid', 'berth.dev/token-nonce']);
     expect(Object.keys(env).sort()).toEqual(['AGENT_AUTH_TOKEN_SHA256', 'BERTH_AGENT_DATA_DIR', 'BERTH_AGENT_HOST', 'BERTH_AGENT_PORT', 'BERTH_EGRESS_URL', 'HOME', 'TMPDIR']);
@@ -146,15 +148,17 @@ describe('planStandbys', () => {
     ...buildPodManifest(input({ slot, name: standbyPodName('berth', 'default', slot, generation) })),
     ...extra,
   });
+  // Every standby built here is current (same definition); standby-rollout-plan.test.ts covers outdated ones.
+  const rollout = { specHash: standby(0, 0).metadata!.labels!['berth.dev/spec-hash']!, maxSurge: 1 };
 
   test('fills empty slots with the same names on every replica', () => {
-    const plan = planStandbys('berth', profile, [], new Set(), () => true);
+    const plan = planStandbys('berth', profile, [], new Set(), () => true, rollout);
     expect(plan.create).toEqual([{ slot: 0, name: 'berth-default-0-0' }, { slot: 1, name: 'berth-default-1-0' }]);
   });
 
   test('skips generations whose names are still taken (a claimed or dying pod)', () => {
     const claimed = buildPodManifest(input({ state: 'claimed', slot: undefined, name: 'berth-default-0-0', session: { id: 's', claimedAtIso: 'x' } }));
-    const plan = planStandbys('berth', profile, [claimed, standby(1, 0)], new Set(), () => true);
+    const plan = planStandbys('berth', profile, [claimed, standby(1, 0)], new Set(), () => true, rollout);
     expect(plan.create).toEqual([{ slot: 0, name: 'berth-default-0-1' }]);
   });
 
@@ -163,7 +167,7 @@ describe('planStandbys', () => {
       standby(0, 0), standby(0, 1), standby(5, 0),
       standby(1, 0, { status: { phase: 'Failed' } }),
     ];
-    const plan = planStandbys('berth', profile, pods, new Set(), (p) => p.metadata?.name !== 'berth-default-0-0');
+    const plan = planStandbys('berth', profile, pods, new Set(), (p) => p.metadata?.name !== 'berth-default-0-0', rollout);
     expect(plan.remove.map((r) => [r.name, r.why]).sort()).toEqual([
       ['berth-default-0-0', 'unusable'],
       ['berth-default-1-0', 'failed'],
@@ -173,6 +177,6 @@ describe('planStandbys', () => {
   });
 
   test('does not create again for a slot whose create is in flight on this replica', () => {
-    expect(planStandbys('berth', profile, [], new Set(['berth-default-0-0']), () => true).create).toEqual([{ slot: 1, name: 'berth-default-1-0' }]);
+    expect(planStandbys('berth', profile, [], new Set(['berth-default-0-0']), () => true, rollout).create).toEqual([{ slot: 1, name: 'berth-default-1-0' }]);
   });
 });

@@ -17,7 +17,7 @@ import { createBackendMetrics, noopBackendMetrics, type BackendMetrics } from '.
 import { createKubeApiMetrics, noopKubeApiMetrics, type KubeApiMetrics } from './kube-metrics.js';
 import { PodCache, type PodCacheStats } from './pod-cache.js';
 import { ANNOTATION_TOKEN_KID, ANNOTATION_TOKEN_NONCE, LABEL_SESSION, poolSelector, sessionLabelValue } from './pod-labels.js';
-import { buildPodManifest, coldPodName, isValidLabelValue, isValidPoolName } from './pod-manifest.js';
+import { buildPodManifest, coldPodName, isValidLabelValue, isValidPoolName, podSpecHash } from './pod-manifest.js';
 import { claimedAtMs, isFailed, isTerminating, podName, sessionOf, stateOf } from './pod-status.js';
 import { StandbyPool, countPods } from './standby-pool.js';
 import { PodClaimer, translate } from './pod-claimer.js';
@@ -44,6 +44,8 @@ export interface KubernetesBackendOptions {
   agentEnv?: Record<string, string>;
   /** See StandbyPoolOptions. Default 4. */
   maxConcurrentCreates?: number;
+  /** Standby slots replaced at once after an upgrade (StandbyPoolOptions.maxSurge). Default 1. */
+  recycleMaxSurge?: number;
   /** See PodCacheOptions. Default 90 000 ms. */
   watchSilenceTimeoutMs?: number;
   /** Bound on a cold start (create → healthy). Default 120 000 ms: covers an image pull on a warm node. */
@@ -140,6 +142,8 @@ export class KubernetesBackend implements SandboxBackend {
       pods: () => [...cache.pods.values()],
       usable: (pod) => this.keyring.has(pod.metadata?.annotations?.[ANNOTATION_TOKEN_KID] ?? ''),
       makeStandby: (profile, slot, name) => this.manifest(profile, name, { slot }),
+      specHash: (profile) => podSpecHash({ profile, defaultImage: this.defaultImage, ...(this.options.agentEnv ? { env: this.options.agentEnv } : {}) }),
+      ...(this.options.recycleMaxSurge !== undefined ? { maxSurge: this.options.recycleMaxSurge } : {}),
       ...(this.options.maxConcurrentCreates !== undefined ? { maxConcurrentCreates: this.options.maxConcurrentCreates } : {}),
       onCreated: (pod) => cache.upsert(pod),
       onReconciled: (profile, counts) => this.metrics.standbyReady(profile, counts.ready),
@@ -280,6 +284,10 @@ export class KubernetesBackend implements SandboxBackend {
     return this.keyring.tokenFor(kid, podName(pod), nonce);
   }
 
+  private get defaultImage(): string {
+    return this.options.agentImage ?? 'berth-agent:latest';
+  }
+
   private manifest(profile: SandboxProfile, name: string, extra: { slot?: number; session?: { id: string; claimedAtIso: string } }): V1Pod {
     const nonce = newTokenNonce();
     const kid = this.keyring.signingKid;
@@ -289,7 +297,7 @@ export class KubernetesBackend implements SandboxBackend {
       name,
       namespace: this.namespace,
       pool: this.poolName,
-      defaultImage: this.options.agentImage ?? 'berth-agent:latest',
+      defaultImage: this.defaultImage,
       agentPort: this.agentPort,
       state: extra.session ? 'claimed' : 'standby',
       ...extra,

@@ -14,6 +14,11 @@ export const LABEL_PROFILE = 'berth.dev/profile';
 export const LABEL_STATE = 'berth.dev/state';
 /** Pool slot a standby was created for (see standby-pool.ts). Absent on cold-started pods. */
 export const LABEL_SLOT = 'berth.dev/slot';
+/**
+ * Hash of what a standby was built from (image, profile, agent environment): after an upgrade,
+ * standbys whose hash differs from the current one are replaced gradually (standby-pool.ts).
+ */
+export const LABEL_SPEC_HASH = 'berth.dev/spec-hash';
 /** Hash of the session id (label values cannot hold every valid session id). */
 export const LABEL_SESSION = 'berth.dev/session';
 
@@ -44,4 +49,24 @@ export function metadataPointer(map: 'labels' | 'annotations', key: string): str
 /** The label selector of every pod this installation manages. */
 export function poolSelector(pool: string): string {
   return `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE},${LABEL_POOL}=${pool}`;
+}
+
+/** JSON with object keys sorted, so the same definition always hashes the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * LABEL_SPEC_HASH value: 16 hex chars of SHA-256 over the profile (pool size excluded: resizing a
+ * pool changes no standby), the image the pod runs and the agent's environment. Per-pod fields
+ * (name, slot, token) are not part of it.
+ */
+export function specHash(profile: { poolSize?: number } & Record<string, unknown>, image: string, env: Record<string, string> | undefined): string {
+  const { poolSize: _poolSize, ...definition } = profile;
+  return createHash('sha256').update(canonical({ definition, image, env: env ?? {} })).digest('hex').slice(0, 16);
 }

@@ -9,7 +9,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { SandboxProfile } from '../../profile.js';
 import {
   ANNOTATION_CLAIMED_AT, ANNOTATION_SESSION_ID, ANNOTATION_TOKEN_KID, ANNOTATION_TOKEN_NONCE,
-  LABEL_MANAGED_BY, LABEL_POOL, LABEL_PROFILE, LABEL_SESSION, LABEL_SLOT, LABEL_STATE, MANAGED_BY_VALUE,
+  LABEL_MANAGED_BY, LABEL_POOL, LABEL_PROFILE, LABEL_SESSION, LABEL_SLOT, LABEL_SPEC_HASH, LABEL_STATE, MANAGED_BY_VALUE, specHash,
   sessionLabelValue, type PodState,
 } from './pod-labels.js';
 
@@ -49,6 +49,11 @@ const WORKSPACE_SIZE = '2Gi';
 const HOME_SIZE = '512Mi';
 const TMP_SIZE = '512Mi';
 
+/** The LABEL_SPEC_HASH a pod built from this input carries (see pod-labels.ts specHash). */
+export function podSpecHash(input: Pick<PodManifestInput, 'profile' | 'defaultImage' | 'env'>): string {
+  return specHash(input.profile as unknown as Record<string, unknown>, input.profile.image ?? input.defaultImage, input.env);
+}
+
 export function buildPodManifest(input: PodManifestInput): V1Pod {
   const { profile } = input;
   const labels: Record<string, string> = {
@@ -58,6 +63,7 @@ export function buildPodManifest(input: PodManifestInput): V1Pod {
     [LABEL_STATE]: input.state,
     // NetworkPolicies select on this: 'proxy' pods may reach the egress gateway's proxy port.
     'berth.dev/egress': profile.egress ?? 'proxy',
+    [LABEL_SPEC_HASH]: podSpecHash(input),
   };
   if (input.slot !== undefined) labels[LABEL_SLOT] = String(input.slot);
   const annotations: Record<string, string> = {

@@ -5,17 +5,29 @@
 // all but one get 409 AlreadyExists. Views that briefly differ may put two standbys in one slot;
 // every replica trims the same one (the higher name) with a resourceVersion precondition, so a
 // standby claimed meanwhile is never deleted. Creates run at most `maxConcurrentCreates` at once.
+// After an upgrade (another agent image, profile or agent environment) standbys whose spec-hash
+// label differs from the current one are replaced gradually: at most `maxSurge` slots at a time
+// get a current standby beside their outdated one, and the outdated one is deleted only once its
+// replacement is ready, so the pool never drops below its size. Claimed pods are never touched.
 
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SandboxProfile } from '../../profile.js';
 import { KubeApiError, type PodApi } from './kube-api.js';
 import { standbyPodName } from './pod-manifest.js';
+import { LABEL_SPEC_HASH } from './pod-labels.js';
 import { isFailed, isLive, isReady, isTerminating, podName, profileOf, slotOf, stateOf } from './pod-status.js';
 
 export interface StandbyPlan {
   create: { slot: number; name: string }[];
   /** Pods to delete, each only if still at `resourceVersion`. */
-  remove: { name: string; resourceVersion: string; why: 'failed' | 'surplus' | 'unusable' }[];
+  remove: { name: string; resourceVersion: string; why: 'failed' | 'surplus' | 'unusable' | 'outdated' }[];
+}
+
+export interface Rollout {
+  /** The spec hash current standbys of this profile carry (pod-manifest.ts podSpecHash). */
+  specHash: string;
+  /** Slots replaced at once after an upgrade (a current standby booting beside an outdated one). */
+  maxSurge: number;
 }
 
 /**
@@ -23,7 +35,14 @@ export interface StandbyPlan {
  * pods are taken too); `creating`: names this replica is creating now; `usable`: false for
  * standbys this gateway cannot talk to (token key rotated out).
  */
-export function planStandbys(pool: string, profile: SandboxProfile, pods: readonly V1Pod[], creating: ReadonlySet<string>, usable: (pod: V1Pod) => boolean): StandbyPlan {
+export function planStandbys(
+  pool: string,
+  profile: SandboxProfile,
+  pods: readonly V1Pod[],
+  creating: ReadonlySet<string>,
+  usable: (pod: V1Pod) => boolean,
+  rollout: Rollout,
+): StandbyPlan {
   const plan: StandbyPlan = { create: [], remove: [] };
   const taken = new Set<string>([...creating, ...pods.map(podName)]);
   const bySlot = new Map<number, V1Pod[]>();
@@ -36,15 +55,47 @@ export function planStandbys(pool: string, profile: SandboxProfile, pods: readon
     else if (slot === undefined || slot >= profile.poolSize) plan.remove.push({ name: podName(pod), resourceVersion: rv, why: 'surplus' });
     else bySlot.set(slot, [...(bySlot.get(slot) ?? []), pod]);
   }
-  for (let slot = 0; slot < profile.poolSize; slot++) {
-    const occupants = (bySlot.get(slot) ?? []).sort((a, b) => podName(a).localeCompare(podName(b)));
-    for (const extra of occupants.slice(1)) plan.remove.push({ name: podName(extra), resourceVersion: extra.metadata?.resourceVersion ?? '', why: 'surplus' });
-    if (occupants.length > 0) continue;
+  const byName = (a: V1Pod, b: V1Pod) => podName(a).localeCompare(podName(b));
+  const current = (pod: V1Pod) => pod.metadata?.labels?.[LABEL_SPEC_HASH] === rollout.specHash;
+  const remove = (pod: V1Pod, why: 'surplus' | 'outdated') => plan.remove.push({ name: podName(pod), resourceVersion: pod.metadata?.resourceVersion ?? '', why });
+  const creatingFor = (slot: number) => {
     const slotPrefix = standbyPodName(pool, profile.name, slot, 0).replace(/-0$/, '-');
-    if ([...creating].some((name) => name.startsWith(slotPrefix) && /^\d+$/.test(name.slice(slotPrefix.length)))) continue;
+    return [...creating].some((name) => name.startsWith(slotPrefix) && /^\d+$/.test(name.slice(slotPrefix.length)));
+  };
+  const create = (slot: number) => {
     let generation = 0;
     while (taken.has(standbyPodName(pool, profile.name, slot, generation))) generation++;
-    plan.create.push({ slot, name: standbyPodName(pool, profile.name, slot, generation) });
+    const name = standbyPodName(pool, profile.name, slot, generation);
+    taken.add(name);
+    plan.create.push({ slot, name });
+  };
+  // Slots whose only standby is outdated, and how many slots are being replaced right now.
+  const outdatedOnly: number[] = [];
+  let surging = 0;
+  for (let slot = 0; slot < profile.poolSize; slot++) {
+    const occupants = bySlot.get(slot) ?? [];
+    const fresh = occupants.filter(current).sort(byName);
+    const outdated = occupants.filter((pod) => !current(pod)).sort(byName);
+    if (fresh.length > 0) {
+      for (const extra of fresh.slice(1)) remove(extra, 'surplus');
+      // The replacement serves first; only then does the outdated standby go (if still unclaimed:
+      // the delete carries its resourceVersion, so a claim in between wins).
+      if (isReady(fresh[0]!)) for (const old of outdated) remove(old, 'outdated');
+      else if (outdated.length > 0) surging++;
+      continue;
+    }
+    if (outdated.length > 0) {
+      for (const extra of outdated.slice(1)) remove(extra, 'surplus');
+      if (creatingFor(slot)) surging++;
+      else outdatedOnly.push(slot);
+      continue;
+    }
+    if (!creatingFor(slot)) create(slot);
+  }
+  for (const slot of outdatedOnly) {
+    if (surging >= rollout.maxSurge) break;
+    create(slot);
+    surging++;
   }
   return plan;
 }
@@ -75,6 +126,14 @@ export interface StandbyPoolOptions {
   pods: () => V1Pod[];
   usable: (pod: V1Pod) => boolean;
   makeStandby: (profile: SandboxProfile, slot: number, name: string) => V1Pod;
+  /** The spec hash a standby of this profile gets now (its LABEL_SPEC_HASH). */
+  specHash: (profile: SandboxProfile) => string;
+  /**
+   * Slots replaced at once after an upgrade. Default 1: one extra pod per profile while outdated
+   * standbys are replaced, so an upgrade costs the cluster one pod of headroom, not a second pool;
+   * higher replaces faster at that much more headroom.
+   */
+  maxSurge?: number;
   /** Creates in flight at once across profiles. Default 4: each new pod costs the API server and scheduler work, and a burst of them competes with claims. */
   maxConcurrentCreates?: number;
   onCreated: (pod: V1Pod) => void;
@@ -114,7 +173,8 @@ export class StandbyPool {
     const maxCreates = this.options.maxConcurrentCreates ?? 4;
     for (const profile of this.options.profiles) {
       this.options.onReconciled(profile.name, countPods(profile.name, pods));
-      const plan = planStandbys(this.options.pool, profile, pods, this.creating, this.options.usable);
+      const rollout = { specHash: this.options.specHash(profile), maxSurge: this.options.maxSurge ?? 1 };
+      const plan = planStandbys(this.options.pool, profile, pods, this.creating, this.options.usable, rollout);
       for (const item of plan.remove) {
         if (this.deleting.has(item.name)) continue;
         this.deleting.add(item.name);
