@@ -25,6 +25,16 @@ export function parseBootstrap(body: unknown): Parsed {
     if (profile.disallowedTools !== undefined && !isStringArray(profile.disallowedTools)) problems.push('profile.disallowedTools must be an array of strings');
     if (profile.maxTurns !== undefined && !(Number.isInteger(profile.maxTurns) && (profile.maxTurns as number) > 0)) problems.push('profile.maxTurns must be a positive integer');
     if (profile.permissionMode !== undefined && !PERMISSION_MODES.includes(profile.permissionMode as PermissionMode)) problems.push(`profile.permissionMode must be one of ${PERMISSION_MODES.join(', ')}`);
+    if (profile.permissions !== undefined && !isPolicy(profile.permissions)) problems.push('profile.permissions must be {default?: allow|deny|ask, rules?: [{tool: string, decision: allow|deny|ask}]}');
+    // Seconds become timers: above 24 days setTimeout would overflow, and no turn needs that.
+    for (const name of ['approvalTimeoutS', 'turnTimeoutS'] as const) {
+      const v = profile[name];
+      if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 86_400 * 24)) problems.push(`profile.${name} must be a number of seconds in (0, ${86_400 * 24}]`);
+    }
+    for (const name of ['maxFramesPerTurn', 'maxFrameBytes'] as const) {
+      const v = profile[name];
+      if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 2)) problems.push(`profile.${name} must be an integer ≥ 2`);
+    }
   }
   const model = body.model;
   if (!isObject(model) || !isHttpUrl(model.baseUrl) || typeof model.apiKey !== 'string' || model.apiKey.length === 0) {
@@ -42,6 +52,15 @@ export function parseBootstrap(body: unknown): Parsed {
   }
   if (problems.length > 0) return { kind: 'invalid', detail: problems.join('; ') };
   return { kind: 'ok', request: body as unknown as BootstrapRequest };
+}
+
+const DECISIONS = ['allow', 'deny', 'ask'];
+
+function isPolicy(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  if (value.default !== undefined && !DECISIONS.includes(value.default as string)) return false;
+  if (value.rules === undefined) return true;
+  return Array.isArray(value.rules) && value.rules.every((r) => isObject(r) && typeof r.tool === 'string' && r.tool.length > 0 && DECISIONS.includes(r.decision as string));
 }
 
 function isHttpUrl(value: unknown): boolean {

@@ -24,6 +24,12 @@ export interface AgentConfig {
   maxRetries: number | undefined;
   /** BERTH_AGENT_MAX_BODY_BYTES, default 256 KiB: far above any typed prompt, small enough to refuse abuse. */
   maxBodyBytes: number;
+  /**
+   * BERTH_AGENT_MAX_BUFFERED_BYTES, default 64 MiB: frame data kept per turn for re-attach (the
+   * running and the last turn, so twice this at most). A reader that falls further behind gets
+   * replay_gap; the gateway stores frames as they come, so it only matters after a long cut.
+   */
+  maxBufferedBytes: number;
 }
 
 function tokenDigest(env: Record<string, string | undefined>, errors: string[]): Buffer | null {
@@ -61,6 +67,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     prestart: prestartRaw !== '0',
     maxRetries: int('BERTH_AGENT_MAX_RETRIES', undefined, 0, 100),
     maxBodyBytes: int('BERTH_AGENT_MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024) ?? 256 * 1024,
+    maxBufferedBytes: int('BERTH_AGENT_MAX_BUFFERED_BYTES', 64 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024) ?? 64 * 1024 * 1024,
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config: Object.freeze(config) };
 }

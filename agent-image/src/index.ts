@@ -4,5 +4,8 @@ export { buildCliEnv, buildSdkOptions, noProxyList, type AgentDirs, type SdkInpu
 export { BerthSessionStore } from './session-store.js';
 export { parseBootstrap } from './bootstrap.js';
 export { Prestarter, type WarmProcess } from './prestart.js';
-export { runTurn, type TurnResult } from './turn.js';
-export { FrameWriter } from './frames.js';
+export { runTurn, decide, type TurnResult, type StopRequest } from './turn.js';
+export { TurnLog, type LoggedFrame, type TurnLogLimits } from './turn-log.js';
+export { decideTool, permissionCallbacks } from './permissions.js';
+export { Approvals } from './approvals.js';
+export { parseMessageRequest, parseApprovalAnswer } from './requests.js';

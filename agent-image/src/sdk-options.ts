@@ -7,6 +7,7 @@
 
 import type { Options, SessionStore } from '@anthropic-ai/claude-agent-sdk';
 import type { AgentProfile, EgressSettings, ModelEndpoint } from '@berth/protocol';
+import type { PermissionCallbacks } from './permissions.js';
 
 /** Per-session directories, all under the agent's data dir. */
 export interface AgentDirs {
@@ -73,6 +74,8 @@ export interface TurnOptionsInputs extends SdkInputs {
   abortController: AbortController;
   /** SDK session to continue; undefined starts a new conversation. */
   resume?: string | undefined;
+  /** The profile's permission policy as SDK callbacks; absent when the profile has none. */
+  permissions?: PermissionCallbacks | undefined;
 }
 
 export function buildSdkOptions(inputs: TurnOptionsInputs): Options {
@@ -99,5 +102,12 @@ export function buildSdkOptions(inputs: TurnOptionsInputs): Options {
     if (profile.permissionMode === 'bypassPermissions') options.allowDangerouslySkipPermissions = true;
   }
   if (inputs.resume !== undefined) options.resume = inputs.resume;
+  if (inputs.permissions) {
+    options.canUseTool = inputs.permissions.canUseTool;
+    options.hooks = inputs.permissions.hooks;
+    // Left unset, the CLI may pick 'auto' (a classifier decides, not the tenant). 'default'
+    // keeps every `ask` on canUseTool; as root it needs no IS_SANDBOX (only bypass does).
+    options.permissionMode ??= 'default';
+  }
   return options;
 }

@@ -1,15 +1,21 @@
-// The agent server's routes: GET /health, POST /bootstrap (once), POST /sessions/{id}/messages
-// (one turn at a time, streamed as SSE). Every request carries AGENT_AUTH_TOKEN when one is set.
-// Neighbours: main.ts (config, listen, signals), session.ts (the bootstrapped session),
-// frames.ts (the stream). Errors before the stream opens are problem+json; after, they are
-// the stream's terminal `event: error` frame.
+// The agent server's routes (agent API v2, protocol/src/agent-api.ts):
+//   GET  /health                                   status, running turn, last turn
+//   POST /bootstrap                                once per sandbox
+//   POST /sessions/{id}/messages                   starts a detached turn and streams it (SSE)
+//   GET  /sessions/{id}/turns/{turn}/stream        re-attach: frames after Last-Event-ID, then the tail
+//   POST /sessions/{id}/interrupt                  stops the running turn
+//   POST /sessions/{id}/approvals/{requestId}      answers a tool-call approval
+// Every request carries AGENT_AUTH_TOKEN when one is set. Neighbours: main.ts (config, listen,
+// signals), session.ts (the bootstrapped session and its turns), turn-stream.ts (SSE readers).
+// Errors before a stream opens are problem+json; after, the turn's terminal frame says it all.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { AGENT_AUTH_HEADER, type HealthResponse } from '@berth/protocol';
+import { AGENT_AUTH_HEADER, AGENT_STREAM_AFTER_PARAM, type ApprovalAnswer, type HealthResponse, type InterruptResponse } from '@berth/protocol';
+import { parseApprovalAnswer, parseMessageRequest } from './requests.js';
 import { parseBootstrap } from './bootstrap.js';
-import { FrameWriter } from './frames.js';
 import { readJsonBody, sendJson, sendProblem, tokenMatches } from './http-util.js';
 import { AgentSession, makeDirs } from './session.js';
+import { streamTurn } from './turn-stream.js';
 
 export interface ServerSettings {
   /** SHA-256 of the token every request must carry; null disables the check (a developer's hand run). */
@@ -19,6 +25,8 @@ export interface ServerSettings {
   maxRetries: number | undefined;
   /** Bound on request bodies, bytes. A prompt above it is refused with 413. */
   maxBodyBytes: number;
+  /** Bytes of frame data kept per turn for re-attach; see TurnLogLimits.maxBufferedBytes. */
+  maxBufferedBytes: number;
   log: (message: string) => void;
 }
 
@@ -30,7 +38,22 @@ export interface AgentServer {
 
 /** Bootstrap bodies carry a whole transcript; they get a larger bound than prompts. */
 const MAX_BOOTSTRAP_BYTES = 64 * 1024 * 1024;
-const MESSAGES_ROUTE = /^\/sessions\/([^/]+)\/messages$/;
+const MAX_SMALL_BODY_BYTES = 1024 * 1024;
+
+type Route =
+  | { kind: 'health' | 'bootstrap' }
+  | { kind: 'messages' | 'interrupt'; id: string }
+  | { kind: 'stream'; id: string; turn: number }
+  | { kind: 'approval'; id: string; requestId: string };
+
+const ROUTES: Array<[RegExp, 'GET' | 'POST', (m: string[]) => Route | null]> = [
+  [/^\/health$/, 'GET', () => ({ kind: 'health' })],
+  [/^\/bootstrap$/, 'POST', () => ({ kind: 'bootstrap' })],
+  [/^\/sessions\/([^/]+)\/messages$/, 'POST', (m) => ({ kind: 'messages', id: safeDecode(m[1]!) })],
+  [/^\/sessions\/([^/]+)\/interrupt$/, 'POST', (m) => ({ kind: 'interrupt', id: safeDecode(m[1]!) })],
+  [/^\/sessions\/([^/]+)\/approvals\/([^/]+)$/, 'POST', (m) => ({ kind: 'approval', id: safeDecode(m[1]!), requestId: safeDecode(m[2]!) })],
+  [/^\/sessions\/([^/]+)\/turns\/([^/]+)\/stream$/, 'GET', (m) => ({ kind: 'stream', id: safeDecode(m[1]!), turn: Number(m[2]) })],
+];
 
 export function createAgentServer(settings: ServerSettings): AgentServer {
   let session: AgentSession | null = null;
@@ -47,7 +70,7 @@ export function createAgentServer(settings: ServerSettings): AgentServer {
       const parsed = parseBootstrap(body.value);
       if (parsed.kind === 'invalid') return sendProblem(res, 'invalid_body', parsed.detail);
       const dirs = await makeDirs(settings.dataDir);
-      session = new AgentSession(parsed.request, dirs, { dataDir: settings.dataDir, prestart: settings.prestart, maxRetries: settings.maxRetries, log: settings.log });
+      session = new AgentSession(parsed.request, dirs, { dataDir: settings.dataDir, prestart: settings.prestart, maxRetries: settings.maxRetries, maxBufferedBytes: settings.maxBufferedBytes, log: settings.log });
       sendJson(res, 200, { bootstrapped: true, sessionId: session.sessionId });
     } finally {
       // A refused bootstrap leaves the standby as it was: it may be bootstrapped again.
@@ -55,31 +78,81 @@ export function createAgentServer(settings: ServerSettings): AgentServer {
     }
   }
 
+  /** The bootstrapped session if `id` names it; otherwise the problem is sent and null returned. */
+  function sessionFor(res: ServerResponse, id: string): AgentSession | null {
+    if (!session) return sendProblem(res, 'not_bootstrapped'), null;
+    if (id !== session.sessionId) return sendProblem(res, 'session_not_found'), null;
+    return session;
+  }
+
   async function message(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    if (!session) return sendProblem(res, 'not_bootstrapped');
-    if (id !== session.sessionId) return sendProblem(res, 'session_not_found');
-    if (session.busy) return sendProblem(res, 'turn_in_progress');
-    const current = session;
+    const current = sessionFor(res, id);
+    if (!current) return req.resume(), undefined;
+    if (current.busy) return req.resume(), sendProblem(res, 'turn_in_progress');
     const body = await readJsonBody(req, settings.maxBodyBytes);
     if (body.kind === 'too_large') return sendProblem(res, 'payload_too_large', `a message body is at most ${settings.maxBodyBytes} bytes`);
     if (body.kind === 'invalid') return sendProblem(res, 'invalid_body', body.detail);
-    const prompt = (body.value as { prompt?: unknown } | null)?.prompt;
-    if (typeof prompt !== 'string' || prompt.length === 0) return sendProblem(res, 'invalid_body', 'body must be {"prompt": non-empty string}');
+    const parsed = parseMessageRequest(body.value);
+    if (parsed.kind === 'invalid') return sendProblem(res, 'invalid_body', parsed.detail);
     // Checked again after the body arrived: another request may have started a turn meanwhile.
     if (current.busy) return sendProblem(res, 'turn_in_progress');
-    const callerGone = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) callerGone.abort();
-    });
-    const frames = new FrameWriter(res);
-    frames.open();
-    const result = await current.turn(prompt, frames, callerGone.signal);
-    if (result?.firstAssistantMs != null) settings.log(`turn ${result.outcome}; first assistant message after ${Math.round(result.firstAssistantMs)} ms`);
-    if (!res.writableEnded) res.end();
+    const last = current.lastTurn ?? 0;
+    if (parsed.turn !== undefined && parsed.turn <= last) {
+      // A re-sent start of a turn that ran already must not run the prompt twice.
+      return sendProblem(res, 'turn_in_progress', `turn ${parsed.turn} already ran here (the last turn is ${last}); read it with GET /sessions/${id}/turns/${parsed.turn}/stream`);
+    }
+    const turn = parsed.turn ?? last + 1;
+    const log = current.startTurn(turn, parsed.prompt);
+    if (parsed.turn === undefined) {
+      // A v1 caller (no turn number) cannot re-attach, so its disconnect still aborts the turn,
+      // as v1 promised. A v2 caller's disconnect only ends its reading.
+      res.on('close', () => {
+        if (!res.writableFinished) current.abortRunning(turn);
+      });
+    }
+    streamTurn(res, log, 0);
+  }
+
+  function stream(req: IncomingMessage, res: ServerResponse, id: string, turn: number): void {
+    const current = sessionFor(res, id);
+    if (!current) return;
+    const after = afterSeq(req);
+    if (after === null) return sendProblem(res, 'invalid_body', `Last-Event-ID (or ?${AGENT_STREAM_AFTER_PARAM}=) must be a non-negative integer`);
+    const log = Number.isInteger(turn) ? current.turnLog(turn) : null;
+    if (!log) return sendProblem(res, 'turn_not_found', `the agent holds turns ${[current.lastTurn, current.turn].filter((t) => t !== null).join(' and ') || 'none'}`);
+    streamTurn(res, log, after);
+  }
+
+  async function interrupt(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    req.resume();
+    const current = sessionFor(res, id);
+    if (!current) return;
+    const body: InterruptResponse = { interrupted: current.interrupt() };
+    sendJson(res, 200, body);
+  }
+
+  async function approval(req: IncomingMessage, res: ServerResponse, id: string, requestId: string): Promise<void> {
+    const current = sessionFor(res, id);
+    if (!current) return req.resume(), undefined;
+    const body = await readJsonBody(req, MAX_SMALL_BODY_BYTES);
+    if (body.kind === 'too_large') return sendProblem(res, 'payload_too_large');
+    if (body.kind === 'invalid') return sendProblem(res, 'invalid_body', body.detail);
+    const parsed = parseApprovalAnswer(body.value);
+    if (parsed.kind === 'invalid') return sendProblem(res, 'invalid_body', parsed.detail);
+    const answer: ApprovalAnswer = parsed.answer;
+    if (current.answerApproval(requestId, answer) === 'not_found') return sendProblem(res, 'approval_not_found', 'unknown, already answered, or timed out (a timeout denies)');
+    sendJson(res, 200, { resolved: true });
   }
 
   function health(res: ServerResponse): void {
-    const body: HealthResponse = { status: 'ok', bootstrapped: session !== null, busy: session?.busy ?? false, sessionId: session?.sessionId ?? null, turn: null, lastTurn: null };
+    const body: HealthResponse = {
+      status: 'ok',
+      bootstrapped: session !== null,
+      busy: session?.busy ?? false,
+      sessionId: session?.sessionId ?? null,
+      turn: session?.turn ?? null,
+      lastTurn: session?.lastTurn ?? null,
+    };
     sendJson(res, 200, body);
   }
 
@@ -89,18 +162,40 @@ export function createAgentServer(settings: ServerSettings): AgentServer {
       return sendProblem(res, 'unauthenticated', `header ${AGENT_AUTH_HEADER} is missing or wrong`);
     }
     const pathname = (req.url ?? '/').split('?', 1)[0] ?? '/';
-    const route = pathname === '/health' ? 'health' : pathname === '/bootstrap' ? 'bootstrap' : MESSAGES_ROUTE.test(pathname) ? 'messages' : null;
-    if (route === null) {
+    const match = ROUTES.map(([pattern, method, build]) => ({ m: pattern.exec(pathname), method, build })).find((r) => r.m !== null);
+    if (!match?.m) {
       req.resume();
       return sendProblem(res, 'not_found');
     }
-    const wanted = route === 'health' ? 'GET' : 'POST';
-    if (req.method !== wanted) {
+    if (req.method !== match.method) {
       req.resume();
-      res.setHeader('allow', wanted);
+      res.setHeader('allow', match.method);
       return sendProblem(res, 'method_not_allowed');
     }
-    const run = route === 'health' ? Promise.resolve(health(res)) : route === 'bootstrap' ? bootstrap(req, res) : message(req, res, safeDecode(MESSAGES_ROUTE.exec(pathname)?.[1] ?? ''));
+    const route = match.build(match.m);
+    let run: Promise<void>;
+    switch (route?.kind) {
+      case 'health':
+        run = Promise.resolve(health(res));
+        break;
+      case 'bootstrap':
+        run = bootstrap(req, res);
+        break;
+      case 'messages':
+        run = message(req, res, route.id);
+        break;
+      case 'stream':
+        run = Promise.resolve(stream(req, res, route.id, route.turn));
+        break;
+      case 'interrupt':
+        run = interrupt(req, res, route.id);
+        break;
+      case 'approval':
+        run = approval(req, res, route.id, route.requestId);
+        break;
+      default:
+        run = Promise.resolve(sendProblem(res, 'not_found'));
+    }
     run.catch((error: unknown) => {
       settings.log(`request failed: ${error instanceof Error ? error.message : String(error)}`);
       sendProblem(res, 'internal');
@@ -115,6 +210,14 @@ export function createAgentServer(settings: ServerSettings): AgentServer {
       server.closeAllConnections();
     },
   };
+}
+
+/** Last-Event-ID header, else ?after=, else 0 (from the first frame); null when malformed. */
+function afterSeq(req: IncomingMessage): number | null {
+  const header = req.headers['last-event-id'];
+  const raw = typeof header === 'string' && header !== '' ? header : new URL(req.url ?? '/', 'http://agent').searchParams.get(AGENT_STREAM_AFTER_PARAM);
+  if (raw === null || raw === '') return 0;
+  return /^\d{1,15}$/.test(raw) ? Number(raw) : null;
 }
 
 /** A malformed %-escape cannot name the bootstrapped session; it becomes a 404, not a crash. */

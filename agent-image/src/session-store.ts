@@ -3,12 +3,16 @@
 // the current turn's sink, which writes it as an `event: transcript` frame for the gateway to
 // store. load() serves the transcript the bootstrap handed over, so a fresh sandbox resumes a
 // conversation begun on another one. Neighbours: session.ts (attaches a sink per turn).
-// It does not persist anything itself: durability is the gateway store's TranscriptLog.
+// It does not persist anything itself: durability is the gateway store's TranscriptLog. Entries without a
+// uuid get idempotency keys (`keys` on the batch) that are stable across re-sends of the batch
+// and unique across sandboxes (a random per-store nonce), so the store can dedupe them too.
 
+import { randomUUID } from 'node:crypto';
 import type { SessionKey, SessionStore, SessionStoreEntry } from '@anthropic-ai/claude-agent-sdk';
 import type { StoredTranscriptEntry, TranscriptBatch } from '@berth/protocol';
 
-export type BatchSink = (batch: TranscriptBatch) => void;
+/** Takes a batch onto the running turn; false when the turn cannot (ended, frame limit): it is kept for the next. */
+export type BatchSink = (batch: TranscriptBatch) => boolean;
 
 interface Transcript {
   entries: SessionStoreEntry[];
@@ -20,6 +24,9 @@ export class BerthSessionStore implements SessionStore {
   private sink: BatchSink | null = null;
   /** Batches appended while no turn streams (e.g. a flush after an abort); sent with the next turn. */
   private pending: TranscriptBatch[] = [];
+  /** Makes keys unique across sandboxes: a resumed session's batches restart their count. */
+  private readonly nonce = randomUUID().slice(0, 8);
+  private batchSeq = 0;
 
   constructor(handedOver: StoredTranscriptEntry[] = []) {
     for (const { sdkSessionId, subpath, entry } of handedOver) this.keep(sdkSessionId, subpath, [entry]);
@@ -30,7 +37,12 @@ export class BerthSessionStore implements SessionStore {
     this.sink = sink;
     const queued = this.pending;
     this.pending = [];
-    for (const batch of queued) sink(batch);
+    for (const [i, batch] of queued.entries()) {
+      if (!sink(batch)) {
+        this.pending = [...queued.slice(i), ...this.pending];
+        return;
+      }
+    }
   }
 
   detach(): void {
@@ -41,8 +53,12 @@ export class BerthSessionStore implements SessionStore {
     const subpath = key.subpath ?? '';
     this.keep(key.sessionId, subpath, entries);
     const batch: TranscriptBatch = { sdkSessionId: key.sessionId, subpath, entries };
-    if (this.sink) this.sink(batch);
-    else this.pending.push(batch);
+    const seq = this.batchSeq++;
+    if (entries.some((e) => typeof e.uuid !== 'string')) {
+      batch.keys = entries.map((e, i) => (typeof e.uuid === 'string' ? e.uuid : `${key.sessionId}:${subpath}:${this.nonce}-${seq}:${i}`));
+    }
+    // Order is kept: while older batches wait, a new one waits behind them.
+    if (this.pending.length > 0 || !this.sink?.(batch)) this.pending.push(batch);
   }
 
   async load(key: SessionKey): Promise<SessionStoreEntry[] | null> {

@@ -4,7 +4,7 @@
 // message is replaced by a cold start within the same turn, still ending with one terminal frame.
 import { expect, test } from 'vitest';
 import type { Query, WarmQuery } from '@anthropic-ai/claude-agent-sdk';
-import { FrameWriter, Prestarter, runTurn } from '@berth/agent-image';
+import { Prestarter, runTurn, TurnLog } from '@berth/agent-image';
 
 function fakeWarm(): WarmQuery & { closed: boolean } {
   const warm = { closed: false, query: () => { throw new Error('not used'); }, close() { warm.closed = true; }, [Symbol.asyncDispose]: async () => {} };
@@ -51,37 +51,24 @@ function fakeQuery(messages: object[], failFirst?: Error): Query {
   return Object.assign(iterator, { close() {} }) as unknown as Query;
 }
 
-function fakeResponse() {
-  const written: string[] = [];
-  const res = {
-    destroyed: false, writableEnded: false, socket: null,
-    writeHead() { return res; }, flushHeaders() {}, on() { return res; },
-    write(chunk: string) { written.push(chunk); return true; },
-    end() { res.writableEnded = true; },
-  };
-  return { res, written };
-}
+const limits = { maxFrames: 100, maxFrameBytes: 1 << 20, maxBufferedBytes: 1 << 24 };
 
 test('a warm CLI failing before its first message is replaced by a cold start in the same turn', async () => {
-  const { res, written } = fakeResponse();
-  const frames = new FrameWriter(res as never);
-  frames.open();
+  const frames = new TurnLog(1, limits);
   const logs: string[] = [];
   const result = await runTurn({
     query: fakeQuery([], new Error('parked CLI died')),
-    fallback: () => fakeQuery([{ type: 'system', subtype: 'init', session_id: 's-1' }, { type: 'assistant', session_id: 's-1' }, { type: 'result', session_id: 's-1' }]),
-    frames, aborted: () => false, knownSessionId: null, log: (m) => logs.push(m),
+    fallback: () => fakeQuery([{ type: 'system', subtype: 'init', session_id: 's-1' }, { type: 'assistant', session_id: 's-1' }, { type: 'result', subtype: 'success', session_id: 's-1' }]),
+    frames, stopRequested: () => null, knownSessionId: null, log: (m) => logs.push(m),
   });
-  expect(result).toMatchObject({ outcome: 'done', sdkSessionId: 's-1' });
-  const events = written.join('').split('\n').filter((l) => l.startsWith('event: '));
-  expect(events).toEqual(['event: message', 'event: message', 'event: message', 'event: done']);
+  expect(result).toMatchObject({ sdkSessionId: 's-1', stopReason: 'end_turn', terminal: { event: 'done', data: { sdkSessionId: 's-1', stopReason: 'end_turn' } } });
+  const read = frames.read(0);
+  expect(read.kind === 'frames' && read.frames.map((f) => f.event)).toEqual(['message', 'message', 'message']);
   expect(logs.join()).toContain('parked CLI died');
 });
 
-test('a failure after the first message is not retried: one error frame', async () => {
-  const { res, written } = fakeResponse();
-  const frames = new FrameWriter(res as never);
-  frames.open();
+test('a failure after the first message is not retried: an error terminal', async () => {
+  const frames = new TurnLog(1, limits);
   let fallbackUsed = false;
   const failing = (async function* () {
     yield { type: 'system', subtype: 'init', session_id: 's-2' };
@@ -90,11 +77,8 @@ test('a failure after the first message is not retried: one error frame', async 
   const result = await runTurn({
     query: Object.assign(failing, { close() {} }) as unknown as Query,
     fallback: () => { fallbackUsed = true; return fakeQuery([]); },
-    frames, aborted: () => false, knownSessionId: null, log: () => {},
+    frames, stopRequested: () => null, knownSessionId: null, log: () => {},
   });
   expect(fallbackUsed).toBe(false);
-  expect(result.outcome).toBe('error');
-  const last = written.join('').trim().split('\n\n').at(-1)!;
-  expect(last).toContain('event: error');
-  expect(JSON.parse(last.split('data: ')[1]!)).toEqual({ message: 'Claude Code returned an error result: API Error', code: 'turn_failed', stopReason: 'error:turn_failed', sdkSessionId: 's-2' });
+  expect(result.terminal).toEqual({ event: 'error', data: { message: 'Claude Code returned an error result: API Error', code: 'turn_failed', stopReason: 'error:turn_failed', sdkSessionId: 's-2' } });
 });

@@ -50,12 +50,12 @@ test('session store: load serves handed-over entries plus appends, deduplicated 
   const store = new BerthSessionStore([{ sdkSessionId: 's', subpath: '', entry: { type: 'user', uuid: 'u1' } }, { sdkSessionId: 's', subpath: 'subagents/agent-1', entry: { type: 'user', uuid: 'x' } }]);
   const seen: unknown[] = [];
   await store.append({ projectKey: 'p', sessionId: 's' }, [{ type: 'assistant', uuid: 'u2' }]);
-  store.attach((batch) => seen.push(batch));
+  store.attach((batch) => (seen.push(batch), true));
   await store.append({ projectKey: 'other', sessionId: 's' }, [{ type: 'user', uuid: 'u1' }, { type: 'cost-state' }]);
   store.detach();
   expect(seen).toEqual([
     { sdkSessionId: 's', subpath: '', entries: [{ type: 'assistant', uuid: 'u2' }] },
-    { sdkSessionId: 's', subpath: '', entries: [{ type: 'user', uuid: 'u1' }, { type: 'cost-state' }] },
+    { sdkSessionId: 's', subpath: '', entries: [{ type: 'user', uuid: 'u1' }, { type: 'cost-state' }], keys: ['u1', expect.stringMatching(/^s::[0-9a-f]{8}-1:1$/)] },
   ]);
   expect((await store.load({ projectKey: 'any', sessionId: 's' }))?.map((e) => e.uuid ?? e.type)).toEqual(['u1', 'u2', 'cost-state']);
   expect(await store.load({ projectKey: 'any', sessionId: 'nope' })).toBeNull();
@@ -73,7 +73,7 @@ test('bootstrap validation names every bad field and never echoes values', () =>
 
 test('config: defaults, and every invalid variable reported at once', () => {
   const ok = loadConfig({});
-  expect(ok).toEqual({ ok: true, config: { mode: 'serve', host: '0.0.0.0', port: 8000, authTokenSha256: null, dataDir: undefined, prestart: true, maxRetries: undefined, maxBodyBytes: 262144 } });
+  expect(ok).toEqual({ ok: true, config: { mode: 'serve', host: '0.0.0.0', port: 8000, authTokenSha256: null, dataDir: undefined, prestart: true, maxRetries: undefined, maxBodyBytes: 262144, maxBufferedBytes: 64 * 1024 * 1024 } });
   expect(loadConfig({}, ['run-once'])).toMatchObject({ ok: true, config: { mode: 'run-once' } });
   const bad = loadConfig({ BERTH_AGENT_PORT: '70000', BERTH_AGENT_PRESTART: 'yes', BERTH_AGENT_MAX_RETRIES: '-1', BERTH_AGENT_MODE: 'daemon' });
   expect(bad.ok).toBe(false);
