@@ -3,7 +3,7 @@
 // marker round-trip, and every scripted reply kind. The real CLI against it is covered by the
 // agent server's e2e tests.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
+import { planReply, startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
 
 let model: OfflineModel;
 beforeAll(async () => {
@@ -123,4 +123,13 @@ test('a body that is not JSON is a 400 invalid_request_error', async () => {
   const res = await fetch(`${model.url}/v1/messages`, { method: 'POST', body: '{nope' });
   expect(res.status).toBe(400);
   expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+});
+
+test('[[slow: ms]] in the last prompt slows every default reply of that turn; without it there is no delay', () => {
+  const slow = planReply({ messages: [user('take your time [[slow: 250]]')] }, undefined, 1);
+  expect(slow).toMatchObject({ kind: 'message', delayMs: 250 });
+  const afterTool = planReply({ messages: [user('go [[slow: 250]] [[bash: true]]'), { role: 'user', content: [{ type: 'tool_result', content: 'ok' }] }] }, undefined, 2);
+  expect(afterTool).toMatchObject({ kind: 'message', delayMs: 250 });
+  expect(planReply({ messages: [user('[[slow: 250]] earlier'), user('now')] }, undefined, 3)).toMatchObject({ delayMs: 0 });
+  expect(planReply({ messages: [user('[[slow: 9999999]]')] }, undefined, 4)).toMatchObject({ delayMs: 0 });
 });

@@ -71,6 +71,18 @@ function toolResultText(content: unknown): string {
 }
 
 const BASH_MARKER = /\[\[bash:\s*([\s\S]+?)\]\]/;
+/**
+ * `[[slow: <ms>]]` in the prompt: every default reply of that turn waits <ms> between its SSE
+ * events (a long, steadily streaming turn, for interrupt and detach tests through the whole
+ * stack, where scripting the model is not at hand). Capped at 60 000 ms per event.
+ */
+const SLOW_MARKER = /\[\[slow:\s*(\d{1,6})\s*\]\]/;
+
+/** The per-event delay the last prompt's `[[slow: ms]]` asks for, else 0. */
+export function slowDelayMs(body: Record<string, unknown>): number {
+  const match = SLOW_MARKER.exec(userPrompts(body).at(-1) ?? '');
+  return match?.[1] ? Math.min(60_000, Number(match[1])) : 0;
+}
 
 /** The deterministic reply when the script is empty. */
 export function defaultContent(body: Record<string, unknown>, toolIdSeed: number): { content: ContentBlock[]; stopReason: 'end_turn' | 'tool_use' } {
@@ -104,7 +116,7 @@ export function planReply(body: Record<string, unknown>, scripted: ScriptedReply
     const title = (userPrompts(body).at(-1) ?? 'offline session').slice(0, 40);
     return { kind: 'message', content: [{ type: 'text', text: JSON.stringify({ title }) }], stopReason: 'end_turn', delayMs: 0 };
   }
-  if (!scripted) return { kind: 'message', ...defaultContent(body, toolIdSeed), delayMs: 0 };
+  if (!scripted) return { kind: 'message', ...defaultContent(body, toolIdSeed), delayMs: slowDelayMs(body) };
   switch (scripted.kind) {
     case 'text':
       return { kind: 'message', content: [{ type: 'text', text: scripted.text }], stopReason: 'end_turn', delayMs: scripted.delayMs ?? 0 };
