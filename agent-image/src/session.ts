@@ -236,7 +236,9 @@ export class AgentSession {
       if (this.running === slot) slot.abortController?.abort();
     });
     const grace = setTimeout(() => {
-      if (this.running === slot && slot.query === q) slot.abortController?.abort();
+      if (this.running !== slot || slot.query !== q) return;
+      this.settings.log(`the CLI did not end turn ${slot.log.turn} within ${INTERRUPT_GRACE_MS} ms of the interrupt; killing it`);
+      slot.abortController?.abort();
     }, INTERRUPT_GRACE_MS);
     grace.unref();
     void slot.finished.then(() => clearTimeout(grace));
