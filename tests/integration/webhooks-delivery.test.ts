@@ -93,6 +93,22 @@ describe('webhook delivery', () => {
     expect([await node.deliveries('retried'), await node.deliveries('delivered')]).toEqual([1, 1]);
   });
 
+  test('a redirect is not followed (it could point past the address rules): the same url is retried', async () => {
+    const r = await receiver((request, index, res) => {
+      if (index > 0) return 200;
+      request.status = 307;
+      res.writeHead(307, { location: '/elsewhere' }).end();
+      return 'custom';
+    });
+    const queue = new MemoryWebhookQueue();
+    const node = replica({ queue, tenants: [tenantWith('alice', [{ url: `${r.url}/hook`, secret: SECRET }])] });
+    node.sink.publish(sessionEvent());
+    await r.waitFor(2);
+    await until('the delivery to finish', async () => (await node.deliveries('delivered')) === 1);
+    expect(r.requests.map((q) => q.path)).toEqual(['/hook', '/hook']);
+    expect(await node.deliveries('retried')).toBe(1);
+  });
+
   test('a receiver that always fails gets maxAttempts attempts, then the delivery is dropped and counted', async () => {
     const r = await receiver(() => 503);
     const queue = new MemoryWebhookQueue();
@@ -176,10 +192,11 @@ describe('webhook address rules (BERTH_WEBHOOK_ALLOW_PRIVATE unset)', () => {
         { url: `http://hooks.example.test:${r.port}/named`, secret: SECRET },
         { url: 'https://mixed.example.test/hook', secret: SECRET },
         { url: `http://0x7f.1:${r.port}/odd-spelling`, secret: SECRET },
+        { url: `http://[::ffff:7f00:1]:${r.port}/ipv4-mapped`, secret: SECRET },
       ])],
     });
     node.sink.publish(sessionEvent());
-    await until('six refusals', async () => (await node.deliveries('refused')) === 6);
+    await until('seven refusals', async () => (await node.deliveries('refused')) === 7);
     expect(asked.sort()).toEqual(['hooks.example.test', 'mixed.example.test']);
     expect(await queue.size()).toBe(0);
     expect(r.requests).toEqual([]);
