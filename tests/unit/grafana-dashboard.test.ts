@@ -1,6 +1,6 @@
 // Pins deploy/grafana/berth-dashboard.json to the metrics berth really exports: every metric
-// name a panel queries is registered by createGatewayMetrics, createEgressMetrics or
-// createBackendMetrics (histogram
+// name a panel queries is registered by createGatewayMetrics, createEgressMetrics,
+// createWebhookMetrics or createBackendMetrics (histogram
 // series by their base name), every panel has a query, and no query groups by a label that could
 // explode (tenant, session or sandbox ids never exist as labels, so the dashboard may not ask).
 
@@ -11,6 +11,7 @@ import { Registry } from 'prom-client';
 import { createGatewayMetrics } from '@berth/gateway/metrics';
 import { createEgressMetrics } from '@berth/gateway/egress/egress-metrics';
 import { createBackendMetrics } from '@berth/orchestrator/metrics';
+import { createWebhookMetrics } from '@berth/gateway/webhooks/webhook-metrics';
 
 interface Panel { title: string; targets?: Array<{ expr: string }> }
 
@@ -21,6 +22,7 @@ async function exported(): Promise<Map<string, string[]>> {
   createGatewayMetrics(registry);
   createBackendMetrics(registry, 'local');
   createEgressMetrics(registry);
+  createWebhookMetrics(registry);
   const metrics = await registry.getMetricsAsJSON();
   return new Map(metrics.map((m) => [m.name, (m as unknown as { labelNames?: string[] }).labelNames ?? []]));
 }
