@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
 import { BerthError, encodeFrame, type SseFrame } from '@berth/protocol';
 import type { ClaimedSandbox, SandboxBackend } from '@berth/orchestrator';
-import { recordUsage } from '@berth/gateway/egress/budget';
+import { recordUsage } from '@berth/gateway/policy/budget';
 import { createGatewayMetrics } from '@berth/gateway/metrics';
 import { IngressQuotas } from '@berth/gateway/quotas/ingress-quotas';
 import type { AgentTurn } from '@berth/gateway/sessions/agent-turn';
