@@ -192,8 +192,8 @@ describe('revocation', () => {
 
     const after = await modelCall(egressUrl, credential);
     expect(after.status).toBe(401);
-    expect(after.contentType).toMatch(/^application\/problem\+json/);
-    expect(after.body).toMatchObject({ code: 'unauthenticated', status: 401 });
+    expect(after.contentType).toMatch(/^application\/json/);
+    expect(after.body).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
     expect(JSON.stringify(after.body)).not.toContain(credential);
     expect(await decisions('model', 'deny', 'credential_revoked')).toBe(revokedBefore + 1);
     expect(tap.responses.length).toBe(toModel);

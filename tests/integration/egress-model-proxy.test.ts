@@ -3,9 +3,11 @@
 // known usage). Pins: the real key arrives and the session credential does not; the stream is
 // relayed unbuffered; usage metered per tenant and session equals what the upstream reported;
 // a retried call after a cut-off stream is metered per response (no double count, no loss);
-// over-budget tenants get 429 before the upstream is touched; unknown paths are not forwarded.
+// over-budget tenants get 429 before the upstream is touched, in the Messages API error shape
+// with x-should-retry: false, so the official SDK gives up at once; unknown paths are not forwarded.
 import { createServer, request, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -210,7 +212,7 @@ describe('egress model reverse proxy', () => {
     upstream.state.mode = 'stream';
   });
 
-  test('an over-budget tenant gets 429 budget_exhausted with Retry-After, and the upstream is not called', async () => {
+  test('an over-budget tenant gets a 429 Messages API rate_limit_error with x-should-retry: false and no Retry-After, and the upstream is not called', async () => {
     const first = await call(port, { headers: { 'x-api-key': tokens.carol! }, body: { stream: true } });
     expect(first.status).toBe(200); // 120 + 42 + 30 + 400 = 592 of 1000
     await vi.waitFor(async () => expect((await store.usage.getUsage('carol')).tenant.outputTokens).toBe(FINAL_OUTPUT));
@@ -220,9 +222,36 @@ describe('egress model reverse proxy', () => {
     const calls = upstream.seen.length;
     const refused = await call(port, { headers: { 'x-api-key': tokens.carol! }, body: { stream: true } });
     expect(refused.status).toBe(429);
-    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    expect(refused.headers['content-type']).toBe('application/problem+json');
-    expect(JSON.parse(refused.body)).toMatchObject({ code: 'budget_exhausted', status: 429 });
+    // The window renews in up to periodS: an SDK honouring a retry-after would sleep that long.
+    expect(refused.headers['retry-after']).toBeUndefined();
+    expect(refused.headers['x-should-retry']).toBe('false');
+    expect(refused.headers['x-berth-problem']).toBe('budget_exhausted');
+    expect(refused.headers['content-type']).toBe('application/json');
+    const body = JSON.parse(refused.body) as { type: string; error: { type: string; message: string } };
+    expect(body).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: expect.stringMatching(/^berth egress gateway: tenant carol has spent its model token budget \(\d+ of 1000 tokens per \d+ s\); it renews in \d+ s$/) } });
+    expect(upstream.seen.length).toBe(calls);
+  });
+
+  test('the official Anthropic SDK gives up at once on the budget refusal (one request, no retries) and reads the message', async () => {
+    let requests = 0;
+    const client = new Anthropic({
+      baseURL: `http://127.0.0.1:${port}`,
+      apiKey: tokens.carol!,
+      maxRetries: 5,
+      fetch: async (input: string | URL | Request, init?: RequestInit) => {
+        requests++;
+        return fetch(input, init);
+      },
+    });
+    const calls = upstream.seen.length;
+    const error = await client.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Anthropic.RateLimitError);
+    expect(requests).toBe(1);
+    expect((error as InstanceType<typeof Anthropic.RateLimitError>).status).toBe(429);
+    expect((error as Error).message).toContain('tenant carol has spent its model token budget');
     expect(upstream.seen.length).toBe(calls);
   });
 
@@ -233,7 +262,8 @@ describe('egress model reverse proxy', () => {
     await store.bindings.clearSandbox('s-alice', 'sbx-alice');
     const released = await call(port, { headers: { 'x-api-key': tokens.alice! }, body: { stream: true } });
     expect(released.status).toBe(401);
-    expect(JSON.parse(released.body)).toMatchObject({ code: 'unauthenticated' });
+    expect(JSON.parse(released.body)).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    expect(released.headers['x-should-retry']).toBe('false');
     expect(upstream.seen.length).toBe(calls);
   });
 
@@ -258,7 +288,7 @@ describe('egress model reverse proxy', () => {
   test('metered tokens appear in metrics without tenant labels', async () => {
     const text = await registry.metrics();
     expect(text).toMatch(/berth_egress_metered_tokens_total\{type="output"\} [1-9]/);
-    expect(text).toMatch(/berth_egress_decisions_total\{kind="model",outcome="deny",reason="budget_exhausted"\} 1/);
+    expect(text).toMatch(/berth_egress_decisions_total\{kind="model",outcome="deny",reason="budget_exhausted"\} 2/); // the raw call and the SDK's one
     expect(text).not.toMatch(/alice|bob|carol/);
   });
 });

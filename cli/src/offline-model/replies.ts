@@ -12,8 +12,9 @@ export type ContentBlock =
 export type ScriptedReply =
   | { kind: 'text'; text: string; delayMs?: number }
   | { kind: 'tool_use'; name: string; input: Record<string, unknown>; text?: string; delayMs?: number }
-  /** An HTTP error with an Anthropic error body. 429 carries `retry-after` (default 1 s). */
-  | { kind: 'status'; status: number; errorType?: string; message?: string; retryAfterS?: number }
+  /** An HTTP error with an Anthropic error body. 429 carries `retry-after` (default 1 s, none when
+   *  `headers` are given: they replace the defaults, e.g. the egress gateway's x-should-retry). */
+  | { kind: 'status'; status: number; errorType?: string; message?: string; retryAfterS?: number; headers?: Record<string, string> }
   /** Starts a streamed reply, then destroys the socket right after content_block_start. */
   | { kind: 'cut' }
   /** The default reply (or `text`), with `delayMs` between SSE events. */
@@ -21,7 +22,7 @@ export type ScriptedReply =
 
 export type ReplyPlan =
   | { kind: 'message'; content: ContentBlock[]; stopReason: 'end_turn' | 'tool_use'; delayMs: number }
-  | { kind: 'status'; status: number; errorType: string; message: string; retryAfterS: number | undefined }
+  | { kind: 'status'; status: number; errorType: string; message: string; retryAfterS: number | undefined; headers: Record<string, string> }
   | { kind: 'cut' };
 
 export type RequestKind = 'main' | 'title';
@@ -131,7 +132,8 @@ export function planReply(body: Record<string, unknown>, scripted: ScriptedReply
         status: scripted.status,
         errorType: scripted.errorType ?? ERROR_TYPES[scripted.status] ?? 'api_error',
         message: scripted.message ?? `offline model: scripted HTTP ${scripted.status}`,
-        retryAfterS: scripted.retryAfterS ?? (scripted.status === 429 ? 1 : undefined),
+        retryAfterS: scripted.retryAfterS ?? (scripted.status === 429 && !scripted.headers ? 1 : undefined),
+        headers: scripted.headers ?? {},
       };
     case 'cut':
       return { kind: 'cut' };

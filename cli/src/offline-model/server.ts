@@ -101,7 +101,7 @@ async function answer(req: http.IncomingMessage, res: http.ServerResponse, body:
   const model = typeof body.model === 'string' ? body.model : 'offline-model';
   const id = `msg_offline_${seq}`;
   if (plan.kind === 'status') {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...plan.headers };
     if (plan.retryAfterS !== undefined) headers['retry-after'] = String(plan.retryAfterS);
     return sendJson(res, plan.status, errorBody(plan.errorType, plan.message), headers);
   }

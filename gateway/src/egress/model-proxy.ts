@@ -5,14 +5,16 @@
 // (parsing), budget.ts (window ledger), egress-server.ts (routing, upstream agent).
 //
 // Only the Messages API paths are proxied. Batches and files are refused on purpose: their
-// tokens are billed outside any response this proxy sees, so they would escape metering.
+// tokens are billed outside any response this proxy sees, so they would escape metering. Its own
+// refusals are Messages API errors with x-should-retry (model-errors.ts), what the SDK in the sandbox parses.
 
 import { request as httpRequest, type Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { StoreUnavailableError } from '../store/store-unavailable.js';
 import { checkBudget, recordUsage } from '../policy/budget.js';
 import type { EgressContext } from './egress-context.js';
-import { forwardHeaders, sendProblem } from './http-util.js';
+import { forwardHeaders } from './http-util.js';
+import { sendModelError } from './model-errors.js';
 import { UsageMeter, meterFormatFor } from './usage-meter.js';
 import type { Store } from '../store/store.js';
 import type { TokenBudget } from '../policy/budget.js';
@@ -41,14 +43,14 @@ export async function handleModel(ctx: EgressContext, options: ModelProxyOptions
   const route = ROUTES.find(([method, pattern]) => method === req.method && pattern.test(path));
   if (!route) {
     ctx.metrics.decision('model', 'deny', 'not_found');
-    return sendProblem(res, 'not_found', { detail: 'the egress gateway proxies only the Messages API' });
+    return sendModelError(res, 'not_found', { message: 'only the Messages API is proxied (POST /v1/messages, /v1/messages/count_tokens, GET /v1/models)' });
   }
   const auth = await ctx.authenticate(req.headers, 'model', req.socket.remoteAddress);
   if (!auth.ok) {
     ctx.metrics.decision('model', 'deny', auth.reason);
     ctx.logger.info({ door: 'model', reason: auth.reason }, 'egress refused');
-    if (auth.reason === 'store_unavailable') return sendProblem(res, 'store_unavailable', { retryAfterS: 1 });
-    return sendProblem(res, 'unauthenticated', { detail: 'a valid session credential is required' });
+    if (auth.reason === 'store_unavailable') return sendModelError(res, 'store_unavailable', { retryAfterS: 1 });
+    return sendModelError(res, 'unauthenticated', { message: 'a valid session credential is required (the session may have been deleted)' });
   }
   const { tenant, sessionId, policy } = auth.principal;
   const log = { door: 'model', tenant, session: sessionId, path };
@@ -60,14 +62,14 @@ export async function handleModel(ctx: EgressContext, options: ModelProxyOptions
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       ctx.metrics.decision('model', 'error', 'store_unavailable');
-      return sendProblem(res, 'store_unavailable', { retryAfterS: 1 });
+      return sendModelError(res, 'store_unavailable', { retryAfterS: 1 });
     }
     if (!verdict.ok) {
       ctx.metrics.decision('model', 'deny', 'budget_exhausted');
       ctx.logger.info({ ...log, reason: 'budget_exhausted', usedTokens: verdict.usedTokens }, 'egress refused');
-      return sendProblem(res, 'budget_exhausted', {
-        detail: `the tenant used ${verdict.usedTokens} of ${budget.tokens} tokens in this ${budget.periodS} s window`,
-        retryAfterS: verdict.retryAfterS,
+      // No retry-after: see model-errors.ts (an SDK would sleep until the window resets).
+      return sendModelError(res, 'budget_exhausted', {
+        message: `tenant ${tenant} has spent its model token budget (${verdict.usedTokens} of ${budget.tokens} tokens per ${budget.periodS} s); it renews in ${verdict.retryAfterS} s`,
       });
     }
   }
@@ -75,7 +77,7 @@ export async function handleModel(ctx: EgressContext, options: ModelProxyOptions
   if (!realKey) {
     ctx.metrics.decision('model', 'error', 'no_model_key');
     ctx.logger.error(log, 'no model API key configured for this tenant');
-    return sendProblem(res, 'upstream_failed', { detail: 'no model API key is configured for this tenant' });
+    return sendModelError(res, 'upstream_unconfigured', { message: 'no model API key is configured for this tenant' });
   }
 
   const target = new URL(options.upstream.pathname.replace(/\/$/, '') + url, options.upstream);
@@ -94,7 +96,7 @@ export async function handleModel(ctx: EgressContext, options: ModelProxyOptions
       req.unpipe(upstream);
       upstream.destroy();
       ctx.metrics.decision('model', 'deny', 'body_too_large');
-      sendProblem(res, 'payload_too_large', { detail: `model requests are limited to ${ctx.limits.maxModelBodyBytes} bytes` });
+      sendModelError(res, 'payload_too_large', { message: `model requests are limited to ${ctx.limits.maxModelBodyBytes} bytes` });
     }
   });
   req.pipe(upstream);
@@ -104,7 +106,7 @@ export async function handleModel(ctx: EgressContext, options: ModelProxyOptions
     const timeout = error instanceof UpstreamTimeout;
     ctx.metrics.decision('model', 'error', timeout ? 'upstream_timeout' : 'upstream_failed');
     ctx.logger.warn({ ...log, err: error.message }, 'model upstream failed');
-    sendProblem(res, timeout ? 'upstream_timeout' : 'upstream_failed');
+    sendModelError(res, timeout ? 'upstream_timeout' : 'upstream_failed');
   });
   // The caller went away: stop the upstream generation too (it is billed while it runs).
   res.on('close', () => {
