@@ -24,6 +24,8 @@ export interface MappedProblem {
   retryAfterS?: number;
   /** Unexpected: log with stack. */
   unexpected: boolean;
+  /** The caller went away mid-request: logged at info, without a stack (it is not our fault). */
+  clientAborted?: boolean;
 }
 
 export function mapError(error: unknown): MappedProblem {
@@ -41,6 +43,10 @@ export function mapError(error: unknown): MappedProblem {
   }
   const status = (error as { status?: unknown; type?: unknown }).status;
   const type = (error as { type?: unknown }).type;
+  const code = (error as { code?: unknown }).code;
+  if (type === 'request.aborted' || code === 'ECONNABORTED' || code === 'ECONNRESET') {
+    return { code: 'invalid_body', detail: 'the client aborted the request', unexpected: false, clientAborted: true };
+  }
   if (type === 'entity.too.large' || status === 413) return { code: 'payload_too_large', detail: 'the request body exceeds the limit', unexpected: false };
   if (type === 'entity.parse.failed') return { code: 'invalid_body', detail: 'the body is not valid JSON', unexpected: false };
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return { code: 'invalid_body', detail: 'unsupported body encoding', unexpected: false };
@@ -58,6 +64,7 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(error);
     const mapped = mapError(error);
     if (mapped.unexpected) log.error({ err: error, path: req.path }, 'unexpected error');
+    if (mapped.clientAborted) log.info({ path: req.path, method: req.method }, 'client aborted the request');
     sendProblem(res, mapped, req.originalUrl.split('?')[0]);
   };
 }

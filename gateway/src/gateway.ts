@@ -12,6 +12,7 @@ import type { Logger } from './log.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import type { IngressContext } from './ingress/context.js';
 import { createIngressApp } from './ingress/app.js';
+import { applyServerLimits, connectionsCheckingIntervalMs, DEFAULT_INGRESS_LIMITS, type IngressLimits } from './ingress/connection-limits.js';
 import { IngressQuotas } from './quotas/ingress-quotas.js';
 import { IdleReaper } from './sessions/reaper.js';
 import type { SandboxAccess } from './sessions/sandbox-access.js';
@@ -35,6 +36,8 @@ export interface GatewayParts {
   maxBodyBytes?: number;
   reaperIntervalMs?: number;
   drainGraceS?: number;
+  /** Connection bounds; see ingress/connection-limits.ts for each default and why. */
+  limits?: Partial<IngressLimits>;
 }
 
 export interface RunningGateway {
@@ -90,11 +93,11 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
     draining: () => draining,
     streams,
   };
-  const app = createIngressApp(context);
-  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app);
-  // Streams are long-lived; Node's default 5 min request timeout would cut a long turn.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
+  const limits: IngressLimits = { ...DEFAULT_INGRESS_LIMITS, ...parts.limits };
+  const app = createIngressApp(context, limits);
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: connectionsCheckingIntervalMs(limits) }, app);
+  // The request clocks end with the request body, so long SSE answers are not cut by them.
+  applyServerLimits(server, limits);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -16,6 +16,8 @@ import type { GatewayConfig } from './config.js';
 import { credentialKeysFromEnv, createSessionCredentials, type CredentialKeys } from './credentials/index.js';
 import { modalOptionsFromEnv } from '@berth/orchestrator/backends/modal/modal-config';
 import { compileAllowlist, createEgressServer, type Resolver, type TenantEgressPolicy } from './egress/index.js';
+import { sourceMatchesBinding } from './egress/proxy-auth.js';
+import { parseIsolationSetting } from '@berth/orchestrator/backends/local/jail';
 import { sandboxEgressSettings } from './egress/sandbox-env.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 import type { Logger } from './log.js';
@@ -92,6 +94,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
     let egressUrl: string | undefined;
     let egressMetricsUrl: string | undefined;
+    // Set once an isolated local backend is up: its sandboxes each dial the egress gateway from
+    // their own loopback address, so a credential is honoured only from its own sandbox.
+    let sourceBound = false;
     if (roles.egress) {
       const egress = createEgressServer({
         credentials,
@@ -103,6 +108,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         logger: log.child({ component: 'egress' }),
         ...(config.egressPublicUrl ? { publicUrl: config.egressPublicUrl } : {}),
         ...(options.egressResolver ? { resolver: options.egressResolver } : {}),
+        checkSource: (binding, remoteAddress) => !sourceBound || sourceMatchesBinding(binding, remoteAddress),
       });
       const address = await egress.listen(config.egressPort, config.egressHost);
       egressUrl = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -145,8 +151,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         },
       };
       const profiles = await loadProfiles(config.profilesFile, config.poolSize);
-      backend = await createBackend(backendConfig(config, profiles, registry, log, options, store.standbys, keys));
+      backend = await createBackend(backendConfig(config, profiles, registry, log, options, store.standbys, keys, publicUrl));
       await backend.start();
+      sourceBound = roles.egress && (backend as { isolated?: boolean }).isolated === true;
       const started = backend;
       stops.push(() => started.stop());
       const authenticator = await jwtAuthenticator(config, tenants, log);
@@ -204,13 +211,17 @@ function backendConfig(
   options: StackOptions,
   standbys: Store['standbys'],
   keys: CredentialKeys,
+  egressUrl: string,
 ): BackendConfig {
   const metrics = createBackendMetrics(registry, config.backend);
   const logger = log.child({ component: 'backend' });
   const agentEnv = options.agentEnv ? { agentEnv: options.agentEnv } : {};
   switch (config.backend) {
     case 'local':
-      return { kind: 'local', options: { profiles, logger, metrics, ...agentEnv, ...options.backendOptions } };
+      return {
+        kind: 'local',
+        options: { profiles, logger, metrics, isolation: parseIsolationSetting(options.env.BERTH_LOCAL_ISOLATION), egressUrl, ...agentEnv, ...options.backendOptions },
+      };
     case 'kubernetes':
       return {
         kind: 'kubernetes',

@@ -16,6 +16,7 @@ export const PROBLEMS = {
   approval_not_found: { status: 404, title: 'No such pending approval request' },
   method_not_allowed: { status: 405, title: 'Method not allowed on this route' },
   proxy_auth_required: { status: 407, title: 'Proxy credential missing or invalid' },
+  request_timeout: { status: 408, title: 'Request did not arrive in time' },
   turn_in_progress: { status: 409, title: 'A turn is already running on this session' },
   not_bootstrapped: { status: 409, title: 'Sandbox has not been bootstrapped' },
   already_bootstrapped: { status: 409, title: 'Sandbox is already bootstrapped' },

@@ -58,6 +58,11 @@ admins:
   tap = await startUsageTap(model.url);
   s = await startTestStack({
     dir,
+    // This suite reads the sandbox's processes from the host's /proc, hands the CLI a CA file
+    // from the host's /tmp and replays the sandbox's credential from the test process: all three
+    // are what an isolated sandbox forbids on purpose. It pins the egress gateway on a plain
+    // process; isolation.test.ts pins the isolated tier, where the same probes fail.
+    env: { BERTH_LOCAL_ISOLATION: 'off' },
     // The stack's upstream is the tap; scripting and request records stay on the real model.
     model: { ...model, url: tap.url },
     // One retry: a scripted 529 is retried once, and a dead upstream fails fast.

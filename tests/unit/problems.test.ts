@@ -17,6 +17,7 @@ describe('problem registry', () => {
       approval_not_found: [404, 'https://berth.dev/problems/approval-not-found'],
       method_not_allowed: [405, 'https://berth.dev/problems/method-not-allowed'],
       proxy_auth_required: [407, 'https://berth.dev/problems/proxy-auth-required'],
+      request_timeout: [408, 'https://berth.dev/problems/request-timeout'],
       turn_in_progress: [409, 'https://berth.dev/problems/turn-in-progress'],
       not_bootstrapped: [409, 'https://berth.dev/problems/not-bootstrapped'],
       already_bootstrapped: [409, 'https://berth.dev/problems/already-bootstrapped'],

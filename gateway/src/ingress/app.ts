@@ -2,15 +2,15 @@
 // routes, a problem+json 404/405 for everything else, and the one error middleware.
 
 import express, { type Express, type RequestHandler } from 'express';
-import { BerthError } from '@berth/protocol';
 import { errorMiddleware } from '../errors.js';
 import type { IngressContext } from './context.js';
 import { authenticate } from './auth-middleware.js';
 import { poolRoutes, probeRoutes } from './routes-ops.js';
 import { adminRoutes, requireAdmin } from './routes-admin.js';
 import { sessionRoutes } from './routes-sessions.js';
+import { DEFAULT_INGRESS_LIMITS, methodNotAllowed, streamCap, type IngressLimits } from './connection-limits.js';
 
-export function createIngressApp(ctx: IngressContext): Express {
+export function createIngressApp(ctx: IngressContext, limits: Pick<IngressLimits, 'maxStreamsPerTenant'> = DEFAULT_INGRESS_LIMITS): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -20,11 +20,9 @@ export function createIngressApp(ctx: IngressContext): Express {
   // Admin routes answer only admin tokens; routes carry their full path so metric labels stay distinct.
   app.use('/admin', authenticate(ctx.authenticator), requireAdmin);
   app.use(adminRoutes(ctx));
-  app.use('/sessions', authenticate(ctx.authenticator));
+  app.use('/sessions', authenticate(ctx.authenticator), streamCap(limits));
   app.use(sessionRoutes(ctx));
-  app.use((req, _res, next) => {
-    next(new BerthError('not_found', `no route ${req.method} ${req.path.slice(0, 200)}`));
-  });
+  app.use(methodNotAllowed(app));
   app.use(errorMiddleware(ctx.log));
   return app;
 }

@@ -23,6 +23,11 @@ export interface AgentProcessOptions {
   signal?: AbortSignal;
   /** Called with each stderr chunk, for diagnostics. */
   onStderr?: (chunk: string) => void;
+  /**
+   * What to run instead of `node <agent entry>`: an isolated sandbox's jail (jail.ts), which
+   * starts the same server inside its namespaces. uid/gid: the outside ids it runs under.
+   */
+  command?: { file: string; args: string[]; uid?: number; gid?: number };
 }
 
 export interface AgentProcess {
@@ -58,7 +63,10 @@ function baseEnv(): Record<string, string> {
 
 export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
   const host = options.host ?? '127.0.0.1';
-  const child = spawn(process.execPath, [agentServerEntry()], {
+  const command = options.command ?? { file: process.execPath, args: [agentServerEntry()] };
+  const child = spawn(command.file, command.args, {
+    ...(command.uid !== undefined ? { uid: command.uid } : {}),
+    ...(command.gid !== undefined ? { gid: command.gid } : {}),
     env: {
       ...baseEnv(),
       ...options.env,

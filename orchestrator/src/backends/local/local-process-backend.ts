@@ -2,7 +2,9 @@
 // on its own loopback port with its own random AGENT_AUTH_TOKEN, kept warm per profile by the
 // shared WarmPool. The embedded default of `berth start`; one gateway process owns all of them,
 // so its maps are the whole truth and claim atomicity is plain single-threaded JavaScript.
-// Isolation is a process boundary only, and egress control is advisory (README.md).
+// Where bubblewrap exists each sandbox runs in its own namespaces (jail.ts) and reaches only the
+// egress gateway; without it (or with isolation off) it is a plain process and egress control is
+// advisory (README.md).
 
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -16,7 +18,12 @@ import { silentLogger, type Logger } from '../../pool/logger.js';
 import type { ReplenishPolicy } from '../../pool/replenish-plan.js';
 import { SingleFlight } from '../../pool/single-flight.js';
 import { WarmPool } from '../../pool/warm-pool.js';
-import { startLocalSandbox, type LocalSandbox } from './local-sandbox.js';
+import os from 'node:os';
+import path from 'node:path';
+import type { EgressTarget } from './bridge-host.js';
+import { limitsFor, NOT_ISOLATED_WARNING, resolveIsolation, type Isolation, type IsolationSetting } from './jail.js';
+import { startLocalSandbox, type JailOptions, type LocalSandbox } from './local-sandbox.js';
+import { sweepDeadSandboxes } from './sandbox-state.js';
 
 export interface LocalProcessBackendOptions {
   profiles: readonly SandboxProfile[];
@@ -33,6 +40,20 @@ export interface LocalProcessBackendOptions {
   logger?: Logger;
   metrics?: BackendMetrics;
   clock?: Clock;
+  /**
+   * BERTH_LOCAL_ISOLATION: 'auto' (default) isolates each sandbox where bwrap exists and warns
+   * where it does not; 'on' refuses to start without it; 'off' runs plain processes (the
+   * benchmark's baseline). Security control.
+   */
+  isolation?: IsolationSetting;
+  /**
+   * The egress gateway's URL as sandboxes dial it (BERTH_EGRESS_PUBLIC_URL), with an IP-literal
+   * host. Isolated sandboxes get a bridge to exactly this address and nothing else; unset, they
+   * have no way out at all.
+   */
+  egressUrl?: string;
+  /** State directory of live isolated sandboxes. Default: <tmpdir>/berth-sandboxes. */
+  stateDir?: string;
 }
 
 interface Binding {
@@ -60,6 +81,9 @@ export class LocalProcessBackend implements SandboxBackend {
   readonly #abort = new AbortController();
   #lifecycle: Lifecycle = 'new';
   #stopped: Promise<void> | null = null;
+  readonly #isolation: Isolation;
+  readonly #stateDir: string;
+  readonly #egress: EgressTarget[];
 
   constructor(options: LocalProcessBackendOptions) {
     this.#profiles = Object.freeze(options.profiles.map((profile) => Object.freeze({ ...profile })));
@@ -72,6 +96,9 @@ export class LocalProcessBackend implements SandboxBackend {
     this.#logger = options.logger ?? silentLogger;
     this.#metrics = options.metrics ?? noopBackendMetrics;
     this.#clock = options.clock ?? systemClock;
+    this.#isolation = resolveIsolation(options.isolation ?? 'auto');
+    this.#stateDir = options.stateDir ?? path.join(os.tmpdir(), 'berth-sandboxes');
+    this.#egress = options.egressUrl ? [egressTarget(options.egressUrl)] : [];
     // Every start in flight listens on this signal (a burst of cold starts is many at once); they
     // remove their listener when they settle, so the count is bounded by starts in flight, not a leak.
     setMaxListeners(0, this.#abort.signal);
@@ -97,9 +124,24 @@ export class LocalProcessBackend implements SandboxBackend {
     return this.#profiles;
   }
 
+  /**
+   * True when each sandbox runs in its own namespaces. Then an egress connection's source
+   * address is its sandbox's own (bridge-host.ts), and the egress gateway may check it.
+   */
+  get isolated(): boolean {
+    return this.#isolation.kind === 'bwrap';
+  }
+
   async start(): Promise<void> {
     if (this.#lifecycle !== 'new') return;
     this.#lifecycle = 'running';
+    if (this.#isolation.kind === 'bwrap') {
+      // What a gateway that died (kill -9, OOM) left behind on this host.
+      const swept = await sweepDeadSandboxes(this.#stateDir);
+      if (swept.length > 0) this.#logger.info({ removed: swept.length }, 'swept sandboxes of a dead gateway');
+    } else if (this.#isolation.reason === 'missing') {
+      this.#logger.warn({}, NOT_ISOLATED_WARNING);
+    }
     for (const pool of this.#pools.values()) pool.start();
     this.#logger.info({ profiles: this.#profiles.map((p) => ({ name: p.name, poolSize: p.poolSize })) }, 'local backend started');
   }
@@ -262,10 +304,24 @@ export class LocalProcessBackend implements SandboxBackend {
       startTimeoutMs: this.#options.startTimeoutMs,
       signal,
       logger: this.#logger,
+      ...(this.#isolation.kind === 'bwrap' ? { jail: this.#jailOptions(this.#isolation, profile) } : {}),
     });
     this.#live.add(sandbox);
     void sandbox.process.exited.then(() => this.#onExit(sandbox));
     return sandbox;
+  }
+
+  #jailOptions(isolation: Extract<Isolation, { kind: 'bwrap' }>, profileName: string): JailOptions {
+    const resources = this.#profiles.find((p) => p.name === profileName)?.resources;
+    const taken = new Set<string>();
+    for (const sandbox of this.#live) if (sandbox.sourceAddress) taken.add(sandbox.sourceAddress);
+    return {
+      isolation,
+      stateDir: this.#stateDir,
+      egress: this.#egress,
+      limits: limitsFor(resources?.memoryLimitMiB ?? resources?.memoryMiB),
+      takenAddresses: taken,
+    };
   }
 
   /** A process ended. A standby is replaced by its pool; a session's sandbox stays bound, marked dead. */
@@ -283,4 +339,16 @@ export class LocalProcessBackend implements SandboxBackend {
     sandbox.killRequested = true;
     return sandbox.process.kill(this.#options.killGraceMs).finally(() => this.#live.delete(sandbox));
   }
+}
+
+/** host:port of the egress URL; the host must be an IP literal (sandboxes resolve no names). */
+function egressTarget(url: string): EgressTarget {
+  const parsed = new URL(url);
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+  if (host === 'localhost') return { host: '127.0.0.1', port };
+  if (!/^[0-9.]+$/.test(host) && !host.includes(':')) {
+    throw new Error(`isolated local sandboxes need an IP-literal egress URL (got ${url}); use 127.0.0.1, or BERTH_LOCAL_ISOLATION=off`);
+  }
+  return { host, port };
 }
