@@ -22,6 +22,8 @@ import { waitFor } from '../fixtures/offline-model-agent.js';
 import { REAL_KEY, authHeaders, resultText, sendMessage, startTestStack, terminalFrames, type TestStack } from '../fixtures/stack.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
+/** Two sandboxed turns and a claim on a busy two-core machine take tens of seconds. */
+const TURNS_TIMEOUT_MS = 120_000;
 
 /** Runs one Bash command in the session's sandbox and returns what the model reported it printed. */
 async function bash(s: TestStack, token: string, sessionId: string, command: string): Promise<string> {
@@ -100,7 +102,7 @@ describe('probes from inside a sandbox (in-process gateway)', () => {
     const processCount = Number(/ps-count=(\d+)/.exec(out)?.[1]);
     expect(processCount).toBeGreaterThan(0);
     expect(processCount).toBeLessThan(15);
-  });
+  }, TURNS_TIMEOUT_MS);
 
   test("bob's agent, Redis, the ingress and a loopback service are unreachable, proxy or not", async () => {
     await bash(s, s.tokens.bob, 'iso-bob2', 'echo up');
@@ -130,7 +132,7 @@ describe('probes from inside a sandbox (in-process gateway)', () => {
     expect(loopbackHits).toBe(hitsBefore);
     // Nothing reached Redis either: bob's session record still names bob.
     expect((await s.stack.store.getSession('iso-bob2'))?.tenant).toBe('bob');
-  });
+  }, TURNS_TIMEOUT_MS);
 
   test('a setsid process started through Bash does not outlive DELETE', async () => {
     const marker = `sleep ${4000 + Math.floor(Math.random() * 1000)}`;
@@ -141,7 +143,7 @@ describe('probes from inside a sandbox (in-process gateway)', () => {
     const del = await fetch(`${s.url}/sessions/iso-setsid`, { method: 'DELETE', headers: authHeaders(s.tokens.alice) });
     expect(del.status).toBe(200);
     expect(await waitFor(() => pidsRunning(marker).length === 0, 15_000), `still running: ${pidsRunning(marker).join(',')}`).toBe(true);
-  });
+  }, TURNS_TIMEOUT_MS);
 });
 
 describe('a real `berth start` gateway', () => {

@@ -31,8 +31,22 @@ async function run(ctx: EgressContext, req: IncomingMessage, client: Duplex, hea
     return socketProblem(client, 'proxy_auth_required', { headers: PROXY_CHALLENGE });
   }
   const { tenant, sessionId, policy } = auth.principal;
-  const target = parseAuthority(req.url ?? '');
   const log = { door: 'connect', tenant, session: sessionId, target: req.url };
+  // Counted from here until the client side closes, whatever happens in between.
+  const open = ctx.tunnels.get(tenant) ?? 0;
+  if (open >= ctx.limits.maxTunnelsPerTenant) {
+    ctx.metrics.decision('connect', 'deny', 'tunnel_cap');
+    ctx.logger.info({ ...log, reason: 'tunnel_cap', open }, 'egress refused');
+    return socketProblem(client, 'quota_exceeded', { detail: `the tenant has ${open} open tunnels, the most allowed`, retryAfterS: 5 });
+  }
+  if (client.destroyed) return;
+  ctx.tunnels.set(tenant, open + 1);
+  client.once('close', () => {
+    const left = (ctx.tunnels.get(tenant) ?? 1) - 1;
+    if (left <= 0) ctx.tunnels.delete(tenant);
+    else ctx.tunnels.set(tenant, left);
+  });
+  const target = parseAuthority(req.url ?? '');
   if (!target) {
     ctx.metrics.decision('connect', 'deny', 'invalid_host');
     ctx.logger.info({ ...log, reason: 'invalid_host' }, 'egress refused');

@@ -24,6 +24,12 @@ export interface EgressLimits {
   maxModelBodyBytes: number;
   /** One DNS resolution, ms. Default 5000. */
   resolveTimeoutMs: number;
+  /**
+   * Open CONNECT tunnels per tenant, per egress process. Default 256: a busy sandbox (package
+   * installs, git) opens a few dozen at once; without a cap one tenant holds every descriptor.
+   * Past it the CONNECT is answered 429 quota_exceeded and counted (reason tunnel_cap).
+   */
+  maxTunnelsPerTenant: number;
 }
 
 export const DEFAULT_EGRESS_LIMITS: Readonly<EgressLimits> = Object.freeze({
@@ -34,6 +40,7 @@ export const DEFAULT_EGRESS_LIMITS: Readonly<EgressLimits> = Object.freeze({
   modelIdleTimeoutMs: 600_000,
   maxModelBodyBytes: 32 * 1024 * 1024,
   resolveTimeoutMs: 5000,
+  maxTunnelsPerTenant: 256,
 });
 
 export interface EgressContext {
@@ -43,4 +50,6 @@ export interface EgressContext {
   logger: EgressLogger;
   limits: EgressLimits;
   now: () => number;
+  /** Open tunnels per tenant (connect-tunnel.ts keeps it). */
+  tunnels: Map<string, number>;
 }

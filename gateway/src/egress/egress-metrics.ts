@@ -24,7 +24,7 @@ export const DECISION_REASONS = [
   'credential_missing', 'credential_invalid', 'credential_revoked', 'tenant_unknown', 'source_mismatch',
   'invalid_host', 'not_allowlisted', 'port_not_allowed', 'resolution_failed', 'special_address',
   'host_mismatch', 'unsupported_scheme', 'bad_request', 'not_found', 'budget_exhausted', 'no_model_key',
-  'store_unavailable', 'upstream_failed', 'upstream_timeout', 'connect_failed', 'body_too_large',
+  'store_unavailable', 'upstream_failed', 'upstream_timeout', 'connect_failed', 'body_too_large', 'tunnel_cap',
 ] as const;
 
 export function createEgressMetrics(registry: Registry): EgressMetrics {

@@ -67,6 +67,7 @@ export function createEgressServer(options: EgressServerOptions): EgressServer {
     logger: options.logger,
     limits,
     now: options.now ?? Date.now,
+    tunnels: new Map(),
   };
   const upstream = new URL(options.upstreamUrl);
   // Keep-alive to the model API saves a TLS handshake per call; it carries only our real key.

@@ -40,7 +40,10 @@ const DROP = ['x-api-key', 'authorization', 'accept-encoding', 'cookie'];
 export async function handleModel(ctx: EgressContext, options: ModelProxyOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = req.url ?? '/';
   const path = url.split('?')[0]!;
-  const route = ROUTES.find(([method, pattern]) => method === req.method && pattern.test(path));
+  // Security control: the path is matched as the upstream will read it. A dot segment, in any
+  // spelling (`..`, `%2e%2E`), or an encoded slash would let `/v1/models/..` pass the route check
+  // and reach the upstream as another path, with the real key.
+  const route = isPlainPath(path) ? ROUTES.find(([method, pattern]) => method === req.method && pattern.test(path)) : undefined;
   if (!route) {
     ctx.metrics.decision('model', 'deny', 'not_found');
     return sendModelError(res, 'not_found', { message: 'only the Messages API is proxied (POST /v1/messages, /v1/messages/count_tokens, GET /v1/models)' });
@@ -81,6 +84,11 @@ export async function handleModel(ctx: EgressContext, options: ModelProxyOptions
   }
 
   const target = new URL(options.upstream.pathname.replace(/\/$/, '') + url, options.upstream);
+  // Re-checked after URL resolution: what goes upstream is exactly the base plus the vetted path.
+  if (target.pathname !== options.upstream.pathname.replace(/\/$/, '') + path) {
+    ctx.metrics.decision('model', 'deny', 'not_found');
+    return sendProblem(res, 'not_found', { detail: 'the egress gateway proxies only the Messages API' });
+  }
   const headers = forwardHeaders(req.headers, DROP);
   headers['x-api-key'] = realKey;
   headers['accept-encoding'] = 'identity';
@@ -154,6 +162,12 @@ function relay(
   answer.on('close', record);
   answer.on('error', () => res.destroy());
   answer.pipe(res);
+}
+
+/** No dot segments and no encoded separators or dots: the path means what it spells. */
+export function isPlainPath(path: string): boolean {
+  if (/%2e|%2f|%5c|\\/i.test(path)) return false;
+  return path.split('/').every((segment) => segment !== '.' && segment !== '..');
 }
 
 class UpstreamTimeout extends Error {

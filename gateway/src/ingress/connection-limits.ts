@@ -5,7 +5,7 @@
 // applies these to its server; app.ts mounts the two middlewares. Security controls, all of them:
 // without them one client holds file descriptors and memory forever.
 
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Express, RequestHandler } from 'express';
 import { BerthError, PROBLEM_CONTENT_TYPE, problemBody, type ProblemCode } from '@berth/protocol';
@@ -65,7 +65,10 @@ const CLIENT_ERRORS: Record<string, ProblemCode> = {
 
 /** Node's 'clientError': the request never reached express; answer it as problem+json and close. */
 function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable || (error.code === 'ECONNRESET')) {
+  // A response already started on this socket (Node keeps it as _httpMessage): a second status
+  // line would be garbage to the client, so the connection just closes, as Node's own handler does.
+  const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || error.code === 'ECONNRESET' || current?.headersSent) {
     socket.destroy();
     return;
   }
@@ -73,9 +76,10 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
   const detail = code === 'request_timeout'
     ? 'the request head or body did not arrive in time'
     : code === 'headers_too_large' ? 'the request head is larger than the gateway accepts' : 'the request is not valid HTTP';
-  const body = JSON.stringify(problemBody(code, detail));
+  const problem = problemBody(code, detail);
+  const body = JSON.stringify(problem);
   socket.end(
-    `HTTP/1.1 ${problemBody(code).status} ${code === 'invalid_body' ? 'Bad Request' : code === 'request_timeout' ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\n` +
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? 'Error'}\r\n` +
       `content-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
