@@ -21,6 +21,7 @@ need_apt openssl openssl             # egress: a self-signed TLS server per test
 need_apt curl curl                   # e2e: the agent's Bash tool curls through the egress proxy
 need_apt ps procps                   # process-tree checks (no process outlives a test)
 need_apt ss iproute2                 # finding an agent process by its port
+need_apt bwrap bubblewrap             # e2e: each local sandbox in its own namespaces (isolation.test.ts)
 
 [ -d node_modules ] || npm ci
 node scripts/setup-helm.mjs
