@@ -320,6 +320,41 @@ describe.skipIf(!hasOpenssl())('egress forward proxy (real sockets; skipped only
     }
   });
 
+  test('a tenant past its open-tunnel cap gets 429 quota_exceeded, counted as tunnel_cap; closing one frees a slot', async () => {
+    const capRegistry = new Registry();
+    const capped = createEgressServer({
+      credentials,
+      store,
+      tenants: () => ({ allowlist: compileAllowlist([`127.0.0.1:${tlsServer.port}`]) }),
+      upstreamUrl: 'http://127.0.0.1:9',
+      realKeyFor: () => undefined,
+      registry: capRegistry,
+      logger: pino({ level: 'silent' }),
+      limits: { maxTunnelsPerTenant: 2 },
+    });
+    try {
+      const cappedPort = (await capped.listen(0, '127.0.0.1')).port;
+      const open = () => raw(cappedPort, connectRequest(`127.0.0.1:${tlsServer.port}`, basic(aliceToken)), true);
+      const first = await open();
+      const second = await open();
+      expect([first.status, second.status]).toEqual([200, 200]);
+      const third = await open();
+      expect(third.status).toBe(429);
+      expect(JSON.parse(third.body)).toMatchObject({ code: 'quota_exceeded' });
+      expect(await capRegistry.metrics()).toMatch(/berth_egress_decisions_total\{kind="connect",outcome="deny",reason="tunnel_cap"\} 1/);
+      first.socket.destroy();
+      // The slot comes back once the proxy has seen the close (bounded wait, fails loudly).
+      await vi.waitFor(async () => {
+        const again = await open();
+        again.socket.destroy();
+        expect(again.status).toBe(200);
+      }, { timeout: 5_000, interval: 50 });
+      second.socket.destroy();
+    } finally {
+      await capped.close();
+    }
+  });
+
   test('metrics count decisions by outcome and reason, bytes, without tenant labels', async () => {
     // Tunnel bytes are counted when a tunnel closes, which follows the TLS close asynchronously.
     await vi.waitFor(async () => expect(await registry.metrics()).toMatch(/berth_egress_bytes_total\{kind="connect",direction="downstream"\} [1-9]/));

@@ -274,6 +274,18 @@ describe('egress model reverse proxy', () => {
     expect(upstream.seen.length).toBe(calls);
   });
 
+  test('dot segments in any spelling are refused, never resolved into another upstream path', async () => {
+    const calls = upstream.seen.length;
+    for (const path of ['/v1/models/..', '/v1/models/%2e%2E', '/v1/models/./claude', '/v1/models/..%2fmessages', '/v1/models/..?x=1']) {
+      const answer = await call(port, { method: 'GET', path, headers: { 'x-api-key': tokens.bob! } });
+      expect(answer.status, path).toBe(404);
+    }
+    // The same route with a plain model id still goes through (the refusal above is the dots).
+    expect((await call(port, { method: 'GET', path: '/v1/models/claude-x', headers: { 'x-api-key': tokens.bob! } })).status).not.toBe(404);
+    expect(upstream.seen.length).toBe(calls + 1);
+    expect(upstream.seen.at(-1)!.path).toBe('/v1/models/claude-x');
+  });
+
   test('a model call sent through the proxy to the gateway itself (NO_PROXY missed it) is served as a model call', async () => {
     const answer = await call(port, {
       path: 'http://egress.test.internal:8081/v1/messages?beta=true',
