@@ -91,7 +91,7 @@ describe('probes from inside a sandbox (in-process gateway)', () => {
 
     const out = await bash(s, s.tokens.alice, 'iso-alice',
       `cat ${hostFile}; echo cat-rc=$?; ls ${stateDir}; echo ls-rc=$?; grep -rs 'bob-secret-4[2]' /sandbox /tmp /run /opt; echo grep-rc=$?; ` +
-      `kill -0 ${owner.jailPid}; echo kill-rc=$?; echo ps-count=$(ps -e -o pid= | wc -l)`);
+      `kill -0 ${owner.jailPid}; echo kill-rc=$?; echo ps-count=$(ps -e -o pid= | wc -l); echo proxy=$HTTPS_PROXY`);
     // The prompts never spell the secret out, so any occurrence would be bob's file.
     expect(out).not.toContain('bob-secret-42');
     expect(out).toMatch(/cat-rc=1/);
@@ -102,6 +102,25 @@ describe('probes from inside a sandbox (in-process gateway)', () => {
     const processCount = Number(/ps-count=(\d+)/.exec(out)?.[1]);
     expect(processCount).toBeGreaterThan(0);
     expect(processCount).toBeLessThan(15);
+
+    // alice's session credential, replayed from outside her sandbox (here: the host), is refused:
+    // the egress gateway honours it only from her sandbox's own source address.
+    const credential = decodeURIComponent(new URL(/proxy=(\S+?)(?:\\n|"|$)/.exec(out)![1]!).password);
+    expect(credential.split('.')).toHaveLength(3);
+    const mismatches = async (): Promise<number> => {
+      const metric = s.stack.registry.getSingleMetric('berth_egress_decisions_total');
+      const { values } = await metric!.get();
+      return values.find((v) => v.labels.kind === 'model' && v.labels.reason === 'source_mismatch')?.value ?? 0;
+    };
+    const before = await mismatches();
+    const replay = await fetch(`${s.stack.egressUrl}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': credential, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-x', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(replay.status).toBe(401);
+    await replay.body?.cancel();
+    expect(await mismatches()).toBe(before + 1);
   }, TURNS_TIMEOUT_MS);
 
   test("bob's agent, Redis, the ingress and a loopback service are unreachable, proxy or not", async () => {

@@ -8,6 +8,9 @@
 // streaming one.
 
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { SseFrame } from '@berth/protocol';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
@@ -44,13 +47,18 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promi
   }
 }
 
-/** The pid listening on the sandbox's loopback port (the agent server process). */
-function pidListeningOn(url: string): number {
+/**
+ * The sandbox's own process: the one listening on its loopback port (the agent server), or, for
+ * an isolated sandbox, whose port is the gateway's own bridge, its jail (from the state dir).
+ */
+function pidListeningOn(url: string, sandboxId: string): number {
   const port = new URL(url).port;
   const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
   const pid = /pid=(\d+)/.exec(out)?.[1];
   if (!pid) throw new Error(`no process listens on port ${port}: ${out}`);
-  return Number(pid);
+  if (Number(pid) !== process.pid) return Number(pid);
+  const owner = JSON.parse(readFileSync(path.join(os.tmpdir(), 'berth-sandboxes', sandboxId, 'owner.json'), 'utf8')) as { jailPid: number };
+  return owner.jailPid;
 }
 
 /** Ids must be `<turn>:1 … <turn>:N` with no gap or repeat, and end with exactly one terminal frame. */
@@ -67,7 +75,7 @@ describe('durable conversations', () => {
     expect(terminalFrames(first).map((f) => f.event)).toEqual(['done']);
     const before = (await s.stack.store.sessions.getSession(id))!;
     expect(before.sdkSessionId).not.toBeNull();
-    const pid = pidListeningOn(before.sandbox!.url);
+    const pid = pidListeningOn(before.sandbox!.url, before.sandbox!.sandboxId);
 
     s.model.script({ kind: 'slow', delayMs: 1000 });
     let killedAt = 0;
