@@ -81,7 +81,7 @@ describe('probes from inside a sandbox (in-process gateway)', () => {
 
   test("bob's files and processes are invisible to alice's sandbox", async () => {
     const bobSaid = await bash(s, s.tokens.bob, 'iso-bob', 'echo bob-secret-$((40+2)) > bob-secret.txt; pwd');
-    const bob = await s.stack.store.getSession('iso-bob');
+    const bob = await s.stack.store.sessions.getSession('iso-bob');
     const bobFolder = path.join(stateDir, bob!.sandbox!.sandboxId);
     // bob's file exists on the host, so its absence from alice's view is isolation, not a typo.
     const bobCwd = /\/sandbox[^\s"\\]*/.exec(bobSaid)![0];
@@ -125,7 +125,7 @@ describe('probes from inside a sandbox (in-process gateway)', () => {
 
   test("bob's agent, Redis, the ingress and a loopback service are unreachable, proxy or not", async () => {
     await bash(s, s.tokens.bob, 'iso-bob2', 'echo up');
-    const bob = await s.stack.store.getSession('iso-bob2');
+    const bob = await s.stack.store.sessions.getSession('iso-bob2');
     const bobAgent = new URL(bob!.sandbox!.url);
     const ingress = new URL(s.url);
     const loopbackPort = (loopback.address() as AddressInfo).port;
@@ -150,7 +150,7 @@ describe('probes from inside a sandbox (in-process gateway)', () => {
     }
     expect(loopbackHits).toBe(hitsBefore);
     // Nothing reached Redis either: bob's session record still names bob.
-    expect((await s.stack.store.getSession('iso-bob2'))?.tenant).toBe('bob');
+    expect((await s.stack.store.sessions.getSession('iso-bob2'))?.tenant).toBe('bob');
   }, TURNS_TIMEOUT_MS);
 
   test('a setsid process started through Bash does not outlive DELETE', async () => {

@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { SandboxBackend } from '@berth/orchestrator';
 import { startGateway, type RunningGateway } from '@berth/gateway/gateway';
 import { directModelAccess } from '@berth/gateway/sessions/sandbox-access';
-import { MemoryRouteStore } from '@berth/gateway/store/memory-route-store';
+import { createMemoryStore, type Store } from '@berth/gateway';
 import { hashToken, parseTenants } from '@berth/gateway/tenants/tenants-file';
 
 const TOKEN = 'berth_bounds_alice';
 let gateway: RunningGateway;
 let capped: RunningGateway;
-let store: MemoryRouteStore;
+let store: Store;
 let port: number;
 
 /** A backend nothing here reaches: every probe is refused before a sandbox is needed. */
@@ -47,7 +47,7 @@ function start(limits: Parameters<typeof startGateway>[0]['limits']): Promise<Ru
 }
 
 beforeAll(async () => {
-  store = new MemoryRouteStore();
+  store = createMemoryStore();
   gateway = await start({ headersTimeoutMs: 300, requestTimeoutMs: 600, idleSocketTimeoutMs: 5_000 });
   capped = await start({ maxStreamsPerTenant: 0 });
   port = Number(new URL(gateway.url).port);
@@ -125,6 +125,6 @@ describe('ingress connection bounds', () => {
     });
     expect(res.status).toBe(429);
     expect(await res.json()).toMatchObject({ code: 'quota_exceeded' });
-    expect(await store.getSession('capped')).toBeNull();
+    expect(await store.sessions.getSession('capped')).toBeNull();
   });
 });
