@@ -7,9 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
+import { answerApproval, interruptTurn } from '@berth/orchestrator/agent-client';
 import type { AgentProfile, ApprovalRequestData } from '@berth/protocol';
 import {
-  bootstrap, health, messages, postJson, readFrames, resultText, startRig, startTurn, stopRig, terminal, type ParsedFrame, type Rig,
+  TOKEN, bootstrap, health, messages, postJson, readFrames, resultText, startRig, startTurn, stopRig, terminal, type ParsedFrame, type Rig,
 } from '../fixtures/offline-model-agent.js';
 
 let model: OfflineModel;
@@ -82,10 +83,12 @@ describe('approvals answered by the caller', () => {
     expect(existsSync(path.join(workdir(frames), 'denied.txt'))).toBe(false);
   });
 
-  test('allow with updatedInput: the edited command is the one that ran', async () => {
+  test('allow with updatedInput (through the gateway\'s agent client): the edited command is the one that ran', async () => {
+    const endpoint = { url: rig().agent.url, authToken: TOKEN };
     const frames = await turnWithApproval(rig(), 3, 'go [[bash: echo original > original.txt]]', async (request) => {
       const updatedInput = { ...request.input, command: 'echo edited > edited.txt && cat edited.txt' };
-      expect((await answerWith(rig(), request.requestId, { decision: 'allow', updatedInput })).status).toBe(200);
+      expect(await answerApproval(endpoint, 'sess-1', request.requestId, { decision: 'allow', updatedInput })).toEqual({ kind: 'resolved' });
+      expect(await answerApproval(endpoint, 'sess-1', request.requestId, { decision: 'allow' })).toEqual({ kind: 'approval_not_found' });
     });
     expect(resultText(frames)).toBe('offline model: the command printed "edited"');
     expect(readFileSync(path.join(workdir(frames), 'edited.txt'), 'utf8')).toBe('edited\n');
@@ -93,9 +96,11 @@ describe('approvals answered by the caller', () => {
   });
 
   test('interrupt while waiting: the request is denied by policy and the turn ends interrupted', async () => {
+    const endpoint = { url: rig().agent.url, authToken: TOKEN };
     const frames = await turnWithApproval(rig(), 4, 'go [[bash: echo never > never.txt]]', async () => {
-      expect(await (await postJson(rig(), '/sessions/sess-1/interrupt', {})).json()).toEqual({ interrupted: true });
+      expect(await interruptTurn(endpoint, 'sess-1')).toEqual({ interrupted: true });
     });
+    expect(await interruptTurn(endpoint, 'sess-1')).toEqual({ interrupted: false });
     expect(resolved(frames)).toEqual([{ requestId: expect.any(String), decision: 'deny', by: 'policy' }]);
     expect(terminal(frames)).toHaveLength(1);
     expect(frames.at(-1)).toMatchObject({ event: 'done', json: { stopReason: 'interrupted' } });

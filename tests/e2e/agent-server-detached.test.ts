@@ -4,10 +4,12 @@
 // the profile's limits (turnTimeoutS, maxFramesPerTurn, maxTurns) each end a turn with their
 // stop reason. The approvals live in agent-server-approvals.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type http from 'node:http';
 import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
-import type { AgentProfile } from '@berth/protocol';
+import { openTurnStream } from '@berth/orchestrator/agent-client';
+import { SseParser, type AgentProfile } from '@berth/protocol';
 import {
-  alive, bootstrap, cliPids, descendants, health, postJson, readFrames, reattach, resultText, startRig, startTurn, stopRig,
+  TOKEN, alive, bootstrap, cliPids, descendants, health, postJson, readFrames, reattach, resultText, startRig, startTurn, stopRig,
   terminal, waitFor, type ParsedFrame, type Rig,
 } from '../fixtures/offline-model-agent.js';
 
@@ -32,6 +34,14 @@ function useRig(profile: AgentProfile): () => Rig {
   return () => rig!;
 }
 
+/** Reads a node:http SSE response (what the gateway's agent client hands back) to its end. */
+async function readIncoming(response: http.IncomingMessage): Promise<ParsedFrame[]> {
+  const parser = new SseParser();
+  const frames: ParsedFrame[] = [];
+  for await (const chunk of response) for (const frame of parser.push(String(chunk))) frames.push({ ...frame, json: JSON.parse(frame.data) as Record<string, unknown> });
+  return frames;
+}
+
 const triple = (frames: ParsedFrame[]): Array<[string | undefined, string | undefined, string]> => frames.map((f) => [f.id, f.event, f.data]);
 
 describe('detached turns', () => {
@@ -46,7 +56,10 @@ describe('detached turns', () => {
     expect(terminal(cut)).toHaveLength(0);
     const lastHeld = Number(cut.at(-1)!.id);
 
-    const rest = await readFrames(await reattach(rig(), 1, lastHeld));
+    // Re-attached the way the gateway does it: the orchestrator's agent client.
+    const opened = await openTurnStream({ url: rig().agent.url, authToken: TOKEN }, 'sess-1', 1, { afterSeq: lastHeld });
+    expect(opened.kind).toBe('stream');
+    const rest = opened.kind === 'stream' ? await readIncoming(opened.response) : [];
     const whole = await readFrames(await reattach(rig(), 1));
     expect(triple([...cut, ...rest])).toEqual(triple(whole));
     expect(whole.map((f) => Number(f.id))).toEqual(whole.map((_, i) => i + 1));
@@ -100,6 +113,7 @@ describe('detached turns', () => {
       expect(res.status).toBe(404);
       expect(((await res.json()) as { code: string }).code).toBe('turn_not_found');
     }
+    expect(await openTurnStream({ url: rig().agent.url, authToken: TOKEN }, 'sess-1', 99)).toEqual({ kind: 'turn_not_found' });
     const bad = await fetch(`${rig().agent.url}/sessions/sess-1/turns/4/stream?after=abc`, { headers: { 'x-berth-agent-token': 'test-agent-token-0123456789' } });
     expect(bad.status).toBe(400);
     const kept = await readFrames(await reattach(rig(), 4));
