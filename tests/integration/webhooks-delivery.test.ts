@@ -6,6 +6,7 @@
 // BERTH_WEBHOOK_ALLOW_PRIVATE, whether written as literals or reached through a name.
 
 import { afterEach, describe, expect, test } from 'vitest';
+import { pino } from 'pino';
 import { MemoryWebhookQueue } from '@berth/gateway/store/memory-webhook-queue';
 import { SECRET, sessionEvent, startReplica, tenantWith, type TestReplica } from '../fixtures/webhooks.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../fixtures/webhook-receiver.js';
@@ -155,6 +156,33 @@ describe('webhook delivery', () => {
     await cut;
     await until('the delivery to count', async () => (await node.deliveries('delivered')) === 1);
     expect(bytesWritten).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  test('the signing secret never reaches a log line, at debug level, through retry, refusal and delivery', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const r = await receiver((_, index) => (index === 0 ? 500 : 200));
+    const strict = replica({
+      queue: new MemoryWebhookQueue(),
+      log,
+      settings: { allowPrivate: false },
+      resolver: async () => [{ address: '127.0.0.1', family: 4 }],
+      tenants: [tenantWith('alice', [{ url: `http://hooks.example.test:${r.port}/x`, secret: SECRET }])],
+    });
+    strict.sink.publish(sessionEvent());
+    await until('the refusal', async () => (await strict.deliveries('refused')) === 1);
+    const open = replica({ queue: new MemoryWebhookQueue(), log, tenants: [tenantWith('alice', [{ url: `${r.url}/y?token=abc`, secret: SECRET }])] });
+    open.sink.publish(sessionEvent());
+    await until('the delivery', async () => (await open.deliveries('delivered')) === 1);
+    await strict.stop();
+    await open.stop();
+    const text = lines.join('');
+    expect(text).toContain('webhook attempt failed; will retry');
+    expect(text).toContain('webhook refused by the address rules');
+    expect(text).not.toContain(SECRET.slice('whsec_'.length));
+    expect(text).not.toContain('whsec_');
+    // Only the origin of an endpoint is logged: a path or query may hold the receiver's own token.
+    expect(text).not.toContain('token=abc');
   });
 
   test('an endpoint removed from the tenants file is dropped as unconfigured, never sent', async () => {

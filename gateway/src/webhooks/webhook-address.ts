@@ -11,7 +11,6 @@
 // the sender connects to the vetted answer, so a rebinding resolver cannot swap it afterwards.
 
 import { classifyBytes } from '../policy/address-class.js';
-import { compileAllowlist, vetAnswer } from '../policy/allowlist.js';
 import { parseHost } from '../policy/host-parse.js';
 import type { Resolver } from '../egress/egress-types.js';
 
@@ -28,9 +27,6 @@ export interface AddressOptions {
   /** Upper bound on one resolution, in ms. */
   timeoutMs: number;
 }
-
-/** An allowlist with no entries: every special-purpose address is refused, none is named. */
-const NOTHING_NAMED = compileAllowlist([]);
 
 export async function resolveWebhookTarget(rawUrl: string, options: AddressOptions): Promise<WebhookTarget> {
   let url: URL;
@@ -59,11 +55,18 @@ export async function resolveWebhookTarget(rawUrl: string, options: AddressOptio
     if (!first) return { kind: 'unresolved', detail: `${host.name} has no addresses` };
     return { kind: 'dial', url, address: first.address, family: first.family, port, servername: host.name };
   }
-  const verdict = vetAnswer(NOTHING_NAMED, answers.map((a) => a.address), port);
-  if (!verdict.allow) {
-    return verdict.reason === 'special_address' ? { kind: 'refused', detail: verdict.detail } : { kind: 'unresolved', detail: verdict.detail };
+  // Every answer is vetted, not just the one dialled: an answer mixing public and special
+  // addresses is refused whole, as the egress gateway does.
+  let first: { address: string; family: 4 | 6 } | undefined;
+  for (const answer of answers) {
+    const parsed = parseHost(answer.address);
+    if (!parsed || parsed.kind === 'name') return { kind: 'unresolved', detail: `the resolver returned a non-address for ${host.name}` };
+    const cls = classifyBytes(parsed.bytes);
+    if (cls.special) return { kind: 'refused', detail: `${host.name} resolves to a ${cls.range} address` };
+    first ??= { address: parsed.address, family: parsed.kind === 'ipv4' ? 4 : 6 };
   }
-  return { kind: 'dial', url, address: verdict.address, family: verdict.family, port, servername: host.name };
+  if (!first) return { kind: 'unresolved', detail: `${host.name} has no addresses` };
+  return { kind: 'dial', url, address: first.address, family: first.family, port, servername: host.name };
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
