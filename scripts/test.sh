@@ -22,6 +22,7 @@ need_apt curl curl                   # e2e: the agent's Bash tool curls through 
 need_apt ps procps                   # process-tree checks (no process outlives a test)
 need_apt ss iproute2                 # finding an agent process by its port
 need_apt bwrap bubblewrap             # e2e: each local sandbox in its own namespaces (isolation.test.ts)
+need_apt kubectl kubectl             # kubernetes: stock kubectl against the fake API server
 
 [ -d node_modules ] || npm ci
 node scripts/setup-helm.mjs
