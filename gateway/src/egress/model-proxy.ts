@@ -87,7 +87,7 @@ export async function handleModel(ctx: EgressContext, options: ModelProxyOptions
   // Re-checked after URL resolution: what goes upstream is exactly the base plus the vetted path.
   if (target.pathname !== options.upstream.pathname.replace(/\/$/, '') + path) {
     ctx.metrics.decision('model', 'deny', 'not_found');
-    return sendProblem(res, 'not_found', { detail: 'the egress gateway proxies only the Messages API' });
+    return sendModelError(res, 'not_found', { message: 'only the Messages API is proxied (POST /v1/messages, /v1/messages/count_tokens, GET /v1/models)' });
   }
   const headers = forwardHeaders(req.headers, DROP);
   headers['x-api-key'] = realKey;
