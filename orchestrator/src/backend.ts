@@ -43,6 +43,8 @@ export interface ClaimedSandbox extends SandboxBinding {
 
 export interface PoolStatus {
   profile: string;
+  /** Ids of the ready standbys, where the backend tracks them itself (local); absent elsewhere. */
+  standbyIds?: string[];
   /** Standbys the pool aims to keep. */
   target: number;
   /** Standbys healthy and unclaimed. */

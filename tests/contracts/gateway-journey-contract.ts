@@ -132,7 +132,7 @@ export function runGatewayJourney(options: GatewayJourneyOptions): void {
       expect(await w.sandboxRunning(sandboxId)).toBe(true);
       const del = await fetch(`${s.url}/sessions/doomed`, { method: 'DELETE', headers: alice() });
       expect(del.status).toBe(200);
-      expect(await del.json()).toEqual({ id: 'doomed', deleted: true });
+      expect(await del.json()).toEqual({ id: 'doomed', deleted: true, status: 'deleted' });
       expect((await fetch(`${s.url}/sessions/doomed`, { headers: alice() })).status).toBe(404);
       await waitFor(`sandbox ${sandboxId} to be gone`, async () => !(await w.sandboxRunning(sandboxId)));
     }, testTimeoutMs);

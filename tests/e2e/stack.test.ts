@@ -136,12 +136,12 @@ describe('problems', () => {
     await sendMessage(s.url, 'doomed', 'hi', { token: s.tokens.alice });
     const del = await fetch(`${s.url}/sessions/doomed`, { method: 'DELETE', headers: authHeaders(s.tokens.alice) });
     expect(del.status).toBe(200);
-    expect(await del.json()).toEqual({ id: 'doomed', deleted: true });
+    expect(await del.json()).toEqual({ id: 'doomed', deleted: true, status: 'deleted' });
     const get = await fetch(`${s.url}/sessions/doomed`, { headers: authHeaders(s.tokens.alice) });
     expect(get.status).toBe(404);
     const again = await fetch(`${s.url}/sessions/never-was`, { method: 'DELETE', headers: authHeaders(s.tokens.alice) });
     expect(again.status).toBe(200);
-    expect(await again.json()).toEqual({ id: 'never-was', deleted: false });
+    expect(await again.json()).toEqual({ id: 'never-was', deleted: false, status: 'deleted' });
   });
 
   test('unknown routes answer problem+json 404', async () => {

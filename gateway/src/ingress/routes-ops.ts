@@ -1,6 +1,8 @@
 // Operational routes: probes, metrics, pool status and the tenant's own usage. /healthz says
 // the process runs; /readyz says it can serve (store reachable, not draining), so a load
-// balancer stops sending traffic before a replica stops.
+// balancer stops sending traffic before a replica stops. GET /health and the snake_case fields of
+// /api/pool answer what a client or probe written for the cookbook's hosting gateway expects,
+// to the letter, beside berth's own shape.
 
 import { Router } from 'express';
 import { BerthError } from '@berth/protocol';
@@ -11,6 +13,9 @@ export function probeRoutes(ctx: IngressContext): Router {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'healthy' });
   });
   router.get('/readyz', async (_req, res) => {
     if (ctx.draining()) throw new BerthError('draining', 'the gateway is shutting down');
@@ -29,7 +34,16 @@ export function probeRoutes(ctx: IngressContext): Router {
 export function poolRoutes(ctx: IngressContext): Router {
   const router = Router();
   router.get('/api/pool', authenticate(ctx.authenticator), async (_req, res) => {
-    res.json({ backend: ctx.backend.kind, pools: await ctx.backend.pool() });
+    const pools = await ctx.backend.pool();
+    res.json({
+      backend: ctx.backend.kind,
+      pools: pools.map(({ standbyIds: _ids, ...pool }) => pool),
+      // The cookbook's one pool is berth's pools summed; standby_pods lists ready standbys by id
+      // where the backend knows them (local), else it is empty while ready_count still counts.
+      target_size: pools.reduce((n, p) => n + p.target, 0),
+      ready_count: pools.reduce((n, p) => n + p.ready, 0),
+      standby_pods: pools.flatMap((p) => p.standbyIds ?? []),
+    });
   });
   router.get('/api/usage', authenticate(ctx.authenticator), async (_req, res) => {
     const tenant = tenantOf(res, ctx.tenants());

@@ -68,7 +68,7 @@ export function sessionRoutes(ctx: IngressContext): Router {
     const sessionId = sessionIdParam(req.params.id);
     const deleted = await ctx.sessions.delete(tenant.name, sessionId);
     if (deleted) await ctx.quotas.sessionReleased(tenant, sessionId);
-    res.json({ id: sessionId, deleted });
+    res.json({ id: sessionId, deleted, status: 'deleted' }); // status: the cookbook gateway's field, for its clients
   });
 
   router.get('/sessions', async (_req, res) => {

@@ -239,7 +239,7 @@ export class LocalProcessBackend implements SandboxBackend {
     return [...this.#pools.values()].map((pool) => {
       let claimed = 0;
       for (const { claimed: c } of this.#sessions.values()) if (c.profile === pool.profile.name) claimed += 1;
-      return pool.status(claimed);
+      return { ...pool.status(claimed), standbyIds: pool.readyStandbys().map((s) => s.id) };
     });
   }
 
