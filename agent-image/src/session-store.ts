@@ -50,6 +50,8 @@ export class BerthSessionStore implements SessionStore {
   }
 
   async append(key: SessionKey, entries: SessionStoreEntry[]): Promise<void> {
+    // An empty batch creates nothing: load() of a never-written session stays null (SDK conformance).
+    if (entries.length === 0) return;
     const subpath = key.subpath ?? '';
     this.keep(key.sessionId, subpath, entries);
     const batch: TranscriptBatch = { sdkSessionId: key.sessionId, subpath, entries };
