@@ -73,6 +73,16 @@ export interface GatewayConfig {
   drainGraceS: number;
   /** Largest request body. Default 256 KiB: prompts are text; bigger is a mistake or an attack. */
   maxBodyBytes: number;
+  /**
+   * Most bytes of transcript stored per session. Default 32 MiB (store/store.ts StoreLimits says
+   * why); beyond it a turn's transcript is refused and the session takes no new history.
+   */
+  maxTranscriptBytes: number;
+  /**
+   * Lifetime of a session record that never got a sandbox, in seconds. Default 900: above the
+   * longest first claim (120 s), so only records whose first turn never ran expire.
+   */
+  unboundSessionTtlS: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Callers with JWTs (beside static tokens); undefined when no key source is set. */
   jwt: JwtConfig | undefined;
@@ -241,6 +251,8 @@ export function loadConfig(env: Env): Readonly<GatewayConfig> {
     idleTimeoutS: r.int('BERTH_IDLE_TIMEOUT_S', 900, 10, 7 * 24 * 3600),
     drainGraceS: r.int('BERTH_DRAIN_GRACE_S', 30, 0, 3600),
     maxBodyBytes: r.int('BERTH_MAX_BODY_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
+    maxTranscriptBytes: r.int('BERTH_MAX_TRANSCRIPT_BYTES', 32 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+    unboundSessionTtlS: r.int('BERTH_UNBOUND_SESSION_TTL_S', 900, 300, 7 * 24 * 3600),
     logLevel: r.oneOf('BERTH_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     jwt: undefined,
     webhooks: {

@@ -18,6 +18,7 @@ import { IdleReaper } from './sessions/reaper.js';
 import type { SandboxAccess } from './sessions/sandbox-access.js';
 import { SessionService } from './sessions/session-service.js';
 import { TurnRunner, type ActiveTurn } from './sessions/turn-runner.js';
+import { countRefusals } from './store/counted-transcript-log.js';
 import type { Store } from './store/store.js';
 import type { TenantDirectory } from './tenants/tenant.js';
 
@@ -77,7 +78,9 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
   // A session lease outlives the sandbox's idle life by one reaper pass plus 5 s (see IngressQuotas).
   const quotas = new IngressQuotas({ store: parts.store, metrics, now, sessionLeaseTtlMs: idleTimeoutMs + reaperIntervalMs + 5_000 });
   const streams = new Set<ActiveTurn>();
-  const turns = new TurnRunner({ store: parts.store, sessions, quotas, log: parts.log, metrics, now, draining: () => draining, active: streams });
+  // Turns are the only transcript writers: a refusal at the byte cap is counted where they write.
+  const transcripts = countRefusals(parts.store.transcripts, () => metrics.transcriptRefusals.inc());
+  const turns = new TurnRunner({ store: { sessions: parts.store.sessions, replay: parts.store.replay, transcripts }, sessions, quotas, log: parts.log, metrics, now, draining: () => draining, active: streams });
   const context: IngressContext = {
     store: parts.store,
     backend: parts.backend,

@@ -14,6 +14,8 @@ export interface GatewayMetrics {
   sandboxesLost: Counter<'reason'>;
   sessionsReaped: Counter;
   quotaRefusals: Counter<'kind'>;
+  /** Transcript batches refused because the session's stored transcript reached its byte cap. */
+  transcriptRefusals: Counter;
   /** Sessions with a sandbox bound, over the whole deployment (every replica reports the same). */
   sessionsWithSandbox: Gauge;
   /** Sets the sessions gauge's source; startGateway passes the store's bounded count (SandboxBindings). */
@@ -84,6 +86,11 @@ export function createGatewayMetrics(registry = new Registry()): GatewayMetrics 
     sandboxesLost: new Counter({ name: 'berth_gateway_sandboxes_lost_total', help: 'Sandboxes found gone and replaced.', labelNames: ['reason'], registers: [registry] }),
     sessionsReaped: new Counter({ name: 'berth_gateway_sessions_reaped_total', help: 'Idle sessions whose sandbox was released.', registers: [registry] }),
     quotaRefusals: new Counter({ name: 'berth_gateway_quota_refusals_total', help: 'Requests refused by a tenant quota.', labelNames: ['kind'], registers: [registry] }),
+    transcriptRefusals: new Counter({
+      name: 'berth_gateway_transcript_refusals_total',
+      help: "Transcript batches not stored because the session's transcript reached BERTH_MAX_TRANSCRIPT_BYTES.",
+      registers: [registry],
+    }),
   };
 }
 

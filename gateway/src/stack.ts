@@ -84,7 +84,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     stops.push(async () => tenants.close());
     const redis = redisConnectionFromConfig(config);
     // Built once, with one technology; each consumer below takes only the ports it uses.
-    const store: Store = redis ? createRedisStore({ ...redis, keyPrefix: config.redisPrefix }) : createMemoryStore();
+    const limits = { maxTranscriptBytes: config.maxTranscriptBytes, unboundTtlS: config.unboundSessionTtlS };
+    const store: Store = redis ? createRedisStore({ ...redis, keyPrefix: config.redisPrefix, limits }) : createMemoryStore({ limits });
     stops.push(() => store.close());
     if (!(roles.ingress && roles.egress) && !config.credentialKeys) {
       throw new Error('BERTH_CREDENTIAL_KEYS is required when ingress and egress run as separate processes (both must share the signing keys)');

@@ -25,11 +25,11 @@ beforeAll(async () => {
   // Record what the agents emitted: every append the relay attempts, before the store sees it.
   const store = s.stack.store.transcripts;
   const append = store.appendTranscript.bind(store);
-  store.appendTranscript = (sessionId: string, entries: StoredTranscriptEntry[]) => {
+  store.appendTranscript = (sessionId: string, entries: StoredTranscriptEntry[], keys?: ReadonlyArray<string | undefined>) => {
     const list = emitted.get(sessionId) ?? [];
     for (const e of entries) if (typeof e.entry.uuid === 'string') list.push(e.entry.uuid);
     emitted.set(sessionId, list);
-    return append(sessionId, entries).catch((error: unknown) => {
+    return append(sessionId, entries, keys).catch((error: unknown) => {
       failedAppends++;
       throw error;
     });

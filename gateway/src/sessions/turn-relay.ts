@@ -88,7 +88,7 @@ export async function relayTurn(options: RelayOptions): Promise<RelayEnd> {
             const sdkSessionId = (knownSdkSessionId = batch.sdkSessionId);
             writer.run(() => store.sessions.updateSession(sessionId, { sdkSessionId }));
           }
-          writer.transcript(batch.entries.map((entry) => ({ sdkSessionId: batch.sdkSessionId, subpath: batch.subpath ?? '', entry })));
+          writer.transcript(batch.entries.map((entry) => ({ sdkSessionId: batch.sdkSessionId, subpath: batch.subpath ?? '', entry })), Array.isArray(batch.keys) ? batch.keys : undefined);
         }
         break;
       }

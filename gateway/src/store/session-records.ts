@@ -9,6 +9,10 @@
 // - createSession is set-if-absent: of N concurrent creators of one id, exactly one gets
 //   'created'; the rest see the record (and 'forbidden' if another tenant owns it).
 // - Activity stamps never move backwards.
+// - A record created without a sandbox expires StoreLimits.unboundTtlS after its creation unless a
+//   sandbox is bound first (binding makes it permanent; unbinding later does not re-arm expiry):
+//   records of sessions whose first turn never ran do not pile up. An expired record is absent
+//   to every method, and its id is free again.
 // Errors: expected outcomes are return values; an unreachable store throws StoreUnavailableError.
 
 import type { SandboxBinding } from '@berth/orchestrator';
@@ -46,7 +50,10 @@ export interface SessionPatch {
 export interface SessionRecords {
   /** Ownership check plus activity stamp, atomically. Does not create. */
   checkAndTouch(sessionId: string, tenant: string, now: number): Promise<Ownership>;
-  /** Set-if-absent. Indexes the session under its tenant and, when it has a sandbox, as active. */
+  /**
+   * Set-if-absent. Indexes the session under its tenant and, when it has a sandbox, as active;
+   * without a sandbox, the record expires unboundTtlS from now unless one is bound first.
+   */
   createSession(record: SessionRecord): Promise<CreateResult>;
   getSession(sessionId: string): Promise<SessionRecord | null>;
   /** True when a record exists for the id (sweeps ask this for every sandbox they see). */

@@ -37,6 +37,33 @@ export interface StoreLimits {
   replayMaxFrames: number;
   /** Replay buffer lifetime after its last frame, in seconds. Default 3600. */
   replayTtlS: number;
+  /**
+   * Most bytes of transcript stored per session (entries' JSON, UTF-8). Default 32 MiB: hundreds
+   * of long turns with tool output, and every byte of it is handed to a fresh sandbox on resume.
+   * Beyond it an append is refused (TranscriptLog `over_limit`), so one session cannot grow the
+   * store without bound. Lowering it strands sessions already larger (they take no new entries).
+   */
+  maxTranscriptBytes: number;
+  /**
+   * Lifetime of a session record that never got a sandbox, in seconds from its creation. Default
+   * 900: far above the longest first claim (the provisioning lock and wait are 120 s), so a record
+   * never expires under its own first claim, yet records whose first turn never ran (claim failed,
+   * caller gone) do not pile up. Binding a sandbox makes the record permanent; 0 disables expiry.
+   */
+  unboundTtlS: number;
 }
 
-export const DEFAULT_STORE_LIMITS: StoreLimits = { replayMaxFrames: 2000, replayTtlS: 3600 };
+export const DEFAULT_STORE_LIMITS: StoreLimits = {
+  replayMaxFrames: 2000,
+  replayTtlS: 3600,
+  maxTranscriptBytes: 32 * 1024 * 1024,
+  unboundTtlS: 900,
+};
+
+/** Refuses limits no store can honour (a RangeError naming the field). */
+export function checkStoreLimits(limits: StoreLimits): void {
+  if (!(limits.replayMaxFrames >= 1)) throw new RangeError('replayMaxFrames must be at least 1');
+  if (!(limits.replayTtlS > 0)) throw new RangeError('replayTtlS must be positive');
+  if (!(limits.maxTranscriptBytes >= 1)) throw new RangeError('maxTranscriptBytes must be at least 1');
+  if (!(limits.unboundTtlS >= 0)) throw new RangeError('unboundTtlS must be 0 (never) or positive');
+}

@@ -1,13 +1,14 @@
 // The SessionRecords contract (gateway/src/store/session-records.ts): set-if-absent create and
-// its race, check+stamp, patch, touch, and delete of everything stored under a session.
+// its race, check+stamp, patch, touch, delete of everything stored under a session, and the
+// expiry of records that never got a sandbox.
 // Run per implementation through runStoreContracts (index.ts); harness: store-contract-kit.ts.
 
 import { describe, expect } from 'vitest';
-import { contractKit, T0, record, sandbox, entry, usage, type StoreContractOptions } from './store-contract-kit.js';
+import { bind, contractKit, T0, record, sandbox, entry, usage, type StoreContractOptions } from './store-contract-kit.js';
 
 export function runSessionRecordsContract(options: StoreContractOptions): void {
   describe(`SessionRecords contract: ${options.name}`, () => {
-    const { newStore, it } = contractKit(options);
+    const { newStore, advance, it } = contractKit(options);
 
     it('createSession is set-if-absent: created, then owned for the owner and forbidden for others', async () => {
       const store = await newStore();
@@ -93,7 +94,31 @@ export function runSessionRecordsContract(options: StoreContractOptions): void {
       expect(await store.sessions.deleteSession('s1')).toBeNull();
       // A deleted id is free again, for any tenant, with an empty transcript.
       expect((await store.sessions.createSession(record('s1', 'bob'))).kind).toBe('created');
-      expect(await store.transcripts.appendTranscript('s1', [entry('u1')])).toBe(1);
+      expect(await store.transcripts.appendTranscript('s1', [entry('u1')])).toMatchObject({ kind: 'appended', appended: 1 });
     });
+
+    it('a record that never got a sandbox expires unboundTtlS after creation; a bound one (even unbound since) stays', async () => {
+      // TTL 1.5 s, checked after 2 s: past it whatever the delays (they only add); each binding
+      // follows its creation at once, with the 1.5 s to spare on a loaded machine.
+      const store = await newStore({ unboundTtlS: 1.5 });
+      await store.sessions.createSession(record('never', 'alice'));
+      await store.sessions.createSession(record('bound', 'alice'));
+      await bind(store.bindings, 'bound', 'sb-1');
+      await store.sessions.createSession(record('released', 'alice'));
+      await bind(store.bindings, 'released', 'sb-2');
+      expect(await store.bindings.clearSandbox('released', 'sb-2')).toBe(true);
+      await store.sessions.createSession({ ...record('born-bound', 'bob'), sandbox: sandbox('sb-3') });
+      expect(await store.sessions.hasSession('never')).toBe(true);
+      await advance(2000);
+      expect(await store.sessions.getSession('never')).toBeNull();
+      expect(await store.sessions.hasSession('never')).toBe(false);
+      expect(await store.sessions.checkAndTouch('never', 'alice', T0 + 2000)).toEqual({ kind: 'absent' });
+      expect((await store.listing.listSessions('alice')).map((s) => s.id).sort()).toEqual(['bound', 'released']);
+      expect((await store.listing.listAllSessions({ cursor: null, limit: 10 })).sessions.map((s) => s.id)).toEqual(['born-bound', 'bound', 'released']);
+      expect((await store.sessions.getSession('released'))!.sandbox).toBeNull();
+      expect((await store.sessions.getSession('born-bound'))!.sandbox).toEqual(sandbox('sb-3'));
+      // The expired id is free again, for any tenant.
+      expect((await store.sessions.createSession(record('never', 'bob'))).kind).toBe('created');
+    }, 15_000);
   });
 }

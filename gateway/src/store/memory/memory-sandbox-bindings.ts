@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SandboxBindings } from '../sandbox-bindings.js';
 import type { SandboxBinding } from '../session-records.js';
-import type { MemorySessionTable } from './memory-session-table.js';
+import { live, type MemorySessionTable } from './memory-session-table.js';
 
 export class MemorySandboxBindings implements SandboxBindings {
   constructor(private readonly table: MemorySessionTable) {}
@@ -25,20 +25,23 @@ export class MemorySandboxBindings implements SandboxBindings {
 
   async setSandbox(sessionId: string, sandbox: SandboxBinding | null, token: string): Promise<boolean> {
     const lock = this.table.locks.get(sessionId);
-    const session = this.table.records.get(sessionId);
+    const session = live(this.table, sessionId);
     if (!session || !lock || lock.token !== token || lock.expiresAt <= this.table.now()) return false;
     session.sandbox = sandbox ? { ...sandbox } : null;
+    // A record that got a sandbox is permanent (see SessionRecords).
+    if (sandbox) this.table.unboundExpiry.delete(sessionId);
     return true;
   }
 
   async clearSandbox(sessionId: string, sandboxId: string): Promise<boolean> {
-    const session = this.table.records.get(sessionId);
+    const session = live(this.table, sessionId);
     if (!session || session.sandbox?.sandboxId !== sandboxId) return false;
     session.sandbox = null;
     return true;
   }
 
   async idleSessions(cutoff: number, limit: number): Promise<string[]> {
+    // Only bound records are counted here, and a bound record never expires: no sweep needed.
     return [...this.table.records.values()]
       .filter((s) => s.sandbox !== null && s.lastActivityAt <= cutoff)
       .sort((a, b) => a.lastActivityAt - b.lastActivityAt)

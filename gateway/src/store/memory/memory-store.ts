@@ -2,7 +2,7 @@
 // every method completes synchronously inside its promise, so each is atomic with respect to the
 // others. Several replicas need the Redis store (redis/redis-store.ts).
 
-import { DEFAULT_STORE_LIMITS, type Store, type StoreLimits } from '../store.js';
+import { DEFAULT_STORE_LIMITS, checkStoreLimits, type Store, type StoreLimits } from '../store.js';
 import { MemoryQuotaCounters } from './memory-quota-counters.js';
 import { MemoryReplayBuffer } from './memory-replay-buffer.js';
 import { MemorySandboxBindings } from './memory-sandbox-bindings.js';
@@ -17,15 +17,16 @@ export { MemoryStandbyRegistry } from './memory-standby-registry.js';
 
 export interface MemoryStoreOptions {
   limits?: Partial<StoreLimits>;
-  /** The store's clock (lock, replay and lease expiry). Default Date.now. */
+  /** The store's clock (lock, replay, lease and unbound-record expiry). Default Date.now. */
   now?: () => number;
 }
 
 export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const limits = { ...DEFAULT_STORE_LIMITS, ...options.limits };
+  checkStoreLimits(limits);
   const now = options.now ?? Date.now;
-  const table = newSessionTable(now);
-  const transcripts = new MemoryTranscriptLog();
+  const table = newSessionTable(now, Math.ceil(limits.unboundTtlS * 1000));
+  const transcripts = new MemoryTranscriptLog(limits.maxTranscriptBytes);
   const replay = new MemoryReplayBuffer(limits, now);
   table.forget.push((id) => transcripts.forget(id), (id) => replay.forget(id));
   return {

@@ -29,6 +29,8 @@ export interface SessionKeys {
   lock: string;
   transcript: string;
   transcriptUuids: string;
+  /** Bytes of transcript stored (a counter string), for the per-session cap. */
+  transcriptBytes: string;
   replay: string;
   /** The activity-index shard this session belongs to (shared with other sessions of the shard). */
   activity: string;
@@ -50,6 +52,7 @@ export class RedisKeys {
       lock: `${base}:lock:${id}`,
       transcript: `${base}:transcript:${id}`,
       transcriptUuids: `${base}:transcript-uuids:${id}`,
+      transcriptBytes: `${base}:transcript-bytes:${id}`,
       replay: `${base}:replay:${id}`,
       activity: `${base}:activity`,
       ids: `${base}:ids`,

@@ -28,18 +28,22 @@ end
 return redis.call('HGETALL', KEYS[1])`;
 
 const createSession = `
--- KEYS: record, activity, ids  ARGV: sessionId, tenant, lastActivityAt, field, value, ...
+-- KEYS: record, activity, ids  ARGV: sessionId, tenant, lastActivityAt, unboundTtlMs, field, value, ...
 -- Set-if-absent: of concurrent creators exactly one writes; the others read the winner's record.
 -- The shard's id index is written in the same step, so a listing never misses a created session.
+-- A record without a sandbox expires unboundTtlMs after creation (0 = never) unless a binding
+-- makes it permanent first (setSandbox PERSISTs it).
 local owner = redis.call('HGET', KEYS[1], 'tenant')
 if owner then
   if owner ~= ARGV[2] then return 1 end
   return redis.call('HGETALL', KEYS[1])
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('ZADD', KEYS[3], 0, ARGV[1])
 if redis.call('HEXISTS', KEYS[1], 'sandboxId') == 1 then
   redis.call('ZADD', KEYS[2], tonumber(ARGV[3]), ARGV[1])
+elseif tonumber(ARGV[4]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
 end
 return 0`;
 
@@ -60,9 +64,9 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`;
 
 const deleteSession = `
--- KEYS: record, activity, lock, transcript, transcriptUuids, replay, ids  ARGV: sessionId
+-- KEYS: record, activity, lock, transcript, transcriptUuids, replay, ids, transcriptBytes  ARGV: sessionId
 local record = redis.call('HGETALL', KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[8])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[7], ARGV[1])
 return record`;
@@ -82,6 +86,8 @@ local last = redis.call('HGET', KEYS[2], 'lastActivityAt')
 if not last then return 0 end
 if ARGV[2] == 'bind' then
   redis.call('HSET', KEYS[2], 'sandbox', ARGV[4], 'sandboxId', ARGV[3])
+  -- A record that got a sandbox is permanent (a never-bound one carries a TTL from creation).
+  redis.call('PERSIST', KEYS[2])
   redis.call('ZADD', KEYS[3], tonumber(last), ARGV[5])
 else
   redis.call('HDEL', KEYS[2], 'sandbox', 'sandboxId')
@@ -98,17 +104,29 @@ redis.call('ZREM', KEYS[2], ARGV[2])
 return 1`;
 
 const appendTranscript = `
--- KEYS: transcript, transcriptUuids  ARGV: marker, json, marker, json, ...
--- marker is 'u:<uuid>' (append only when SADD says the uuid is new) or '-' (always append).
-local appended = 0
-for i = 1, #ARGV, 2 do
-  local marker = ARGV[i]
-  if marker == '-' or redis.call('SADD', KEYS[2], string.sub(marker, 3)) == 1 then
-    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
-    appended = appended + 1
+-- KEYS: transcript, transcriptUuids, transcriptBytes  ARGV: maxBytes, key, json, key, json, ...
+-- key is the entry's idempotency key as kept in the set (a bare uuid, or 'k:<batch key>'), or ''
+-- (always append). Two passes: the new entries are found and sized first, so a batch that would
+-- take the log past maxBytes stores nothing. Returns {1, appended, bytes} or {0, bytes, batchBytes}.
+local stored = tonumber(redis.call('GET', KEYS[3]) or '0')
+local fresh = {}
+local seen = {}
+local batchBytes = 0
+for i = 2, #ARGV, 2 do
+  local key = ARGV[i]
+  if key == '' or (not seen[key] and redis.call('SISMEMBER', KEYS[2], key) == 0) then
+    if key ~= '' then seen[key] = true end
+    fresh[#fresh + 1] = i
+    batchBytes = batchBytes + #ARGV[i + 1]
   end
 end
-return appended`;
+if #fresh > 0 and stored + batchBytes > tonumber(ARGV[1]) then return {0, stored, batchBytes} end
+for _, i in ipairs(fresh) do
+  if ARGV[i] ~= '' then redis.call('SADD', KEYS[2], ARGV[i]) end
+  redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+end
+if batchBytes > 0 then stored = redis.call('INCRBY', KEYS[3], batchBytes) end
+return {1, #fresh, stored}`;
 
 const appendReplay = `
 -- KEYS: replay  ARGV: element, maxFrames, ttlMs. Append, bound, and re-arm the TTL together,
@@ -222,11 +240,11 @@ export const STORE_SCRIPTS = {
   berthCreateSession: { numberOfKeys: 3, lua: createSession },
   berthTouch: { numberOfKeys: 2, lua: touch },
   berthUpdateSession: { numberOfKeys: 1, lua: updateSession },
-  berthDeleteSession: { numberOfKeys: 7, lua: deleteSession },
+  berthDeleteSession: { numberOfKeys: 8, lua: deleteSession },
   berthReleaseLock: { numberOfKeys: 1, lua: releaseLock },
   berthSetSandbox: { numberOfKeys: 3, lua: setSandbox },
   berthClearSandbox: { numberOfKeys: 2, lua: clearSandbox },
-  berthAppendTranscript: { numberOfKeys: 2, lua: appendTranscript },
+  berthAppendTranscript: { numberOfKeys: 3, lua: appendTranscript },
   berthAppendReplay: { numberOfKeys: 1, lua: appendReplay },
   berthReplaySince: { numberOfKeys: 1, lua: replaySince },
   berthAddStandby: { numberOfKeys: 2, lua: addStandby },

@@ -36,6 +36,10 @@ export class RedisSessionListing implements SessionListing {
     const ids = replies.flat().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const pageIds = ids.slice(0, limit);
     const records = await Promise.all(pageIds.map((id) => readRecord(this.redis, id)));
+    // Ids whose record is gone (a never-bound record's TTL ran out) leave their shard's index
+    // here, so the index does not keep what expired.
+    const stale = pageIds.filter((_, i) => records[i] === null);
+    await Promise.all(stale.map((id) => this.redis.run(() => client.zrem(keys.session(id).ids, id))));
     return {
       // A record deleted between the two reads is left out; the cursor still moves past it.
       sessions: records.filter((r): r is SessionRecord => r !== null),

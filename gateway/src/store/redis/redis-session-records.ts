@@ -1,13 +1,18 @@
 // SessionRecords on Redis. A record is a hash in its route shard's slot, next to the shard's
 // activity index and id index, so check+stamp, create and delete are each one script. The
-// tenant's index lives in the tenant's slot: a second command, repaired on read (listing).
+// tenant's index lives in the tenant's slot: a second command, repaired on read (listing). A
+// never-bound record carries a Redis TTL from creation; binding a sandbox PERSISTs it.
 
 import type { CreateResult, Ownership, SessionPatch, SessionRecord, SessionRecords } from '../session-records.js';
 import { decodeRecord, encodeRecord } from './redis-codec.js';
 import type { RedisCommands } from './redis-commands.js';
 
 export class RedisSessionRecords implements SessionRecords {
-  constructor(private readonly redis: RedisCommands) {}
+  constructor(
+    private readonly redis: RedisCommands,
+    /** Lifetime of a never-bound record (StoreLimits.unboundTtlS), in ms; 0 = never expires. */
+    private readonly unboundTtlMs: number,
+  ) {}
 
   async checkAndTouch(sessionId: string, tenant: string, now: number): Promise<Ownership> {
     const k = this.redis.keys.session(sessionId);
@@ -20,7 +25,7 @@ export class RedisSessionRecords implements SessionRecords {
   async createSession(record: SessionRecord): Promise<CreateResult> {
     const { keys, client } = this.redis;
     const k = keys.session(record.id);
-    const reply = await this.redis.script('berthCreateSession', k.record, k.activity, k.ids, record.id, record.tenant, record.lastActivityAt, ...encodeRecord(record));
+    const reply = await this.redis.script('berthCreateSession', k.record, k.activity, k.ids, record.id, record.tenant, record.lastActivityAt, this.unboundTtlMs, ...encodeRecord(record));
     if (reply === 1) return { kind: 'forbidden' };
     // The tenant index lives in the tenant's slot, so it is a second command. It is also written
     // on 'owned', which repairs an index entry lost when a creator failed between the two.
@@ -53,7 +58,7 @@ export class RedisSessionRecords implements SessionRecords {
     const { keys, client } = this.redis;
     const k = keys.session(sessionId);
     const record = decodeRecord(
-      await this.redis.script('berthDeleteSession', k.record, k.activity, k.lock, k.transcript, k.transcriptUuids, k.replay, k.ids, sessionId),
+      await this.redis.script('berthDeleteSession', k.record, k.activity, k.lock, k.transcript, k.transcriptUuids, k.replay, k.ids, k.transcriptBytes, sessionId),
     );
     if (record) await this.redis.run(() => client.zrem(keys.tenantSessions(record.tenant), sessionId));
     return record;

@@ -1,12 +1,13 @@
 // The Redis Store: the store of every multi-replica deployment. All ports share one client (or
 // one the caller passes: Cluster, a shared connection). Each operation that must be atomic is
 // one Lua script (redis-scripts.ts) over keys of one hash slot (redis-keys.ts), so it runs on a
-// single Redis, behind Sentinel, or on Redis Cluster. Expiry (locks, replay buffers, leases)
-// runs on the Redis server's clock, so replicas with skewed clocks agree; callers pass their own
-// timestamps for records and activity. Connection policy and error mapping: redis-connection.ts.
-// It does not reap or sweep; it answers the questions reapers and sweeps ask.
+// single Redis, behind Sentinel, or on Redis Cluster. Expiry (locks, replay buffers, leases,
+// never-bound records) runs on the Redis server's clock, so replicas with skewed clocks agree;
+// callers pass their own timestamps for records and activity. Connection policy and error
+// mapping: redis-connection.ts. It does not reap or sweep; it answers the questions reapers and
+// sweeps ask.
 
-import { DEFAULT_STORE_LIMITS, type Store, type StoreLimits } from '../store.js';
+import { DEFAULT_STORE_LIMITS, checkStoreLimits, type Store, type StoreLimits } from '../store.js';
 import { RedisCommands } from './redis-commands.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, createRedisClient, type RedisClient, type RedisConnectionOptions } from './redis-connection.js';
 import { DEFAULT_KEY_PREFIX, RedisKeys } from './redis-keys.js';
@@ -38,8 +39,7 @@ export interface RedisStore extends Store {
 
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const limits = { ...DEFAULT_STORE_LIMITS, ...options.limits };
-  if (!(limits.replayMaxFrames >= 1)) throw new RangeError('replayMaxFrames must be at least 1');
-  if (!(limits.replayTtlS > 0)) throw new RangeError('replayTtlS must be positive');
+  checkStoreLimits(limits);
   const keys = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const ownsClient = !options.client;
   const client = options.client ?? createRedisClient(options);
@@ -50,10 +50,10 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   return {
     technology: 'redis',
     client,
-    sessions: new RedisSessionRecords(redis),
+    sessions: new RedisSessionRecords(redis, Math.ceil(limits.unboundTtlS * 1000)),
     listing: new RedisSessionListing(redis),
     bindings: new RedisSandboxBindings(redis),
-    transcripts: new RedisTranscriptLog(redis),
+    transcripts: new RedisTranscriptLog(redis, limits.maxTranscriptBytes),
     replay: new RedisReplayBuffer(redis, limits),
     standbys: new RedisStandbyRegistry(redis),
     usage: new RedisUsageLedger(redis),
