@@ -18,12 +18,32 @@ import { IdleReaper } from './sessions/reaper.js';
 import type { SandboxAccess } from './sessions/sandbox-access.js';
 import { SessionService } from './sessions/session-service.js';
 import { TurnRunner, type ActiveTurn } from './sessions/turn-runner.js';
+import { RelayRescuer, replicaOwnerId } from './sessions/relay-rescuer.js';
+import { noSessionEvents, type SessionEventSink } from './sessions/session-events.js';
+import type { EventLog } from './store/event-log.js';
+import { MemoryEventLog } from './store/memory-event-log.js';
+import { MemoryTurnLedger } from './store/memory-turn-ledger.js';
+import type { TurnLedger } from './store/turn-ledger.js';
 import { countRefusals } from './store/counted-transcript-log.js';
 import type { Store } from './store/store.js';
 import type { TenantDirectory } from './tenants/tenant.js';
 
 export interface GatewayParts {
   store: Store;
+  /** Each session's event log. Default in process memory: pass a Redis one with a Redis store. */
+  events?: EventLog;
+  /** Turn status and relay leases. Default in process memory: pass a Redis one with a Redis store. */
+  ledger?: TurnLedger;
+  /** Told of session status changes and turn ends (webhooks). Default: nobody. */
+  sessionEvents?: SessionEventSink;
+  /**
+   * Relay lease lifetime, in ms. Default 6 000: renewed every 2 s, so two lost renewals (a store
+   * blip) never hand a live relay over, while a dead replica's turns are taken over within
+   * about this plus relayCheckMs. Shorter: faster take-over, more renewals; longer: slower.
+   */
+  relayLeaseMs?: number;
+  /** How often every replica looks for expired relay leases, in ms. Default 2 000. */
+  relayCheckMs?: number;
   backend: SandboxBackend;
   tenants: () => TenantDirectory;
   access: SandboxAccess;
@@ -46,6 +66,13 @@ export interface RunningGateway {
   server: http.Server;
   context: IngressContext;
   reaper: IdleReaper;
+  /** Takes over the relays of turns whose replica died (tests tick it instead of waiting). */
+  rescuer: RelayRescuer;
+  /**
+   * Stops as a killed process would, for fault tests: from now on this replica's relays cannot
+   * write to the store (nor hand their leases off), every connection is destroyed, nothing drains.
+   */
+  crash(): Promise<void>;
   /** Drains (grace for running streams) and closes the server. Does not stop the backend or store. */
   close(): Promise<void>;
 }
@@ -74,15 +101,34 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
   let draining = false;
   const idleTimeoutMs = (parts.idleTimeoutS ?? 900) * 1000;
   const reaperIntervalMs = parts.reaperIntervalMs ?? 15_000;
-  const sessions = new SessionService({ store: parts.store, backend: parts.backend, access: parts.access, log: parts.log, now });
+  // Fenced, so crash() can cut this replica off its stores as a dead process would be.
+  let crashed = false;
+  const events = fence(parts.events ?? new MemoryEventLog(), () => crashed);
+  const ledger = fence(parts.ledger ?? new MemoryTurnLedger(), () => crashed);
+  const sessions = new SessionService({ store: parts.store, events, ledger, backend: parts.backend, access: parts.access, log: parts.log, now });
   // A session lease outlives the sandbox's idle life by one reaper pass plus 5 s (see IngressQuotas).
   const quotas = new IngressQuotas({ store: parts.store, metrics, now, sessionLeaseTtlMs: idleTimeoutMs + reaperIntervalMs + 5_000 });
   const streams = new Set<ActiveTurn>();
   // Turns are the only transcript writers: a refusal at the byte cap is counted where they write.
   const transcripts = countRefusals(parts.store.transcripts, () => metrics.transcriptRefusals.inc());
-  const turns = new TurnRunner({ store: { sessions: parts.store.sessions, replay: parts.store.replay, transcripts }, sessions, quotas, log: parts.log, metrics, now, draining: () => draining, active: streams });
+  const turnDeps = {
+    store: { sessions: parts.store.sessions, transcripts },
+    events,
+    ledger,
+    log: parts.log,
+    metrics,
+    now,
+    owner: replicaOwnerId(),
+    leaseMs: parts.relayLeaseMs ?? 6_000,
+    sessionEvents: parts.sessionEvents ?? noSessionEvents,
+    active: streams,
+  };
+  const turns = new TurnRunner({ ...turnDeps, sessions, quotas, draining: () => draining });
+  const rescuer = new RelayRescuer({ ...turnDeps, ...(parts.relayCheckMs ? { intervalMs: parts.relayCheckMs } : {}) });
   const context: IngressContext = {
     store: parts.store,
+    events,
+    ledger,
     backend: parts.backend,
     sessions,
     turns,
@@ -116,6 +162,7 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
     intervalMs: reaperIntervalMs,
   });
   reaper.start();
+  rescuer.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -123,6 +170,7 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
   const drainAndClose = async (): Promise<void> => {
     draining = true;
     await reaper.stop();
+    await rescuer.stop();
     const graceMs = (parts.drainGraceS ?? 30) * 1000;
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && context.streams.size > 0) await sleep(100);
@@ -142,5 +190,34 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
   };
   // Idempotent: SIGTERM and the stack's stop() may both call it.
   const close = (): Promise<void> => (closing ??= drainAndClose());
-  return { url: `http://${host}:${address.port}`, server, context, reaper, close };
+  const crash = async (): Promise<void> => {
+    crashed = true;
+    closing ??= (async () => {
+      draining = true;
+      await reaper.stop();
+      await rescuer.stop();
+      for (const stream of context.streams) stream.cut('the gateway crashed');
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    })();
+    await closing;
+  };
+  return { url: `http://${host}:${address.port}`, server, context, reaper, rescuer, crash, close };
+}
+
+/** `target` whose every method throws once `dead()` holds (crash(): a dead process writes nothing). */
+function fence<T extends object>(target: T, dead: () => boolean): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value = Reflect.get(object, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (dead()) {
+          if (property === 'watch') return () => undefined;
+          return Promise.reject(new Error('this replica crashed'));
+        }
+        return (value as (...a: unknown[]) => unknown).apply(object, args);
+      };
+    },
+  });
 }

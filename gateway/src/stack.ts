@@ -28,6 +28,12 @@ import type { SandboxAccess } from './sessions/sandbox-access.js';
 import { createMemoryStore } from './store/memory/memory-store.js';
 import { createRedisStore } from './store/redis/redis-store.js';
 import type { Store } from './store/store.js';
+import type { EventLog } from './store/event-log.js';
+import { MemoryEventLog } from './store/memory-event-log.js';
+import { MemoryTurnLedger } from './store/memory-turn-ledger.js';
+import { RedisEventLog } from './store/redis-event-log.js';
+import { RedisTurnLedger } from './store/redis-turn-ledger.js';
+import type { TurnLedger } from './store/turn-ledger.js';
 import { TenantsSource } from './tenants/tenants-source.js';
 import type { Tenant } from './tenants/tenant.js';
 import { MemoryWebhookQueue } from './store/memory-webhook-queue.js';
@@ -87,6 +93,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const limits = { maxTranscriptBytes: config.maxTranscriptBytes, unboundTtlS: config.unboundSessionTtlS };
     const store: Store = redis ? createRedisStore({ ...redis, keyPrefix: config.redisPrefix, limits }) : createMemoryStore({ limits });
     stops.push(() => store.close());
+    // The event log and turn ledger share the route store's Redis (their own connections: the
+    // event log's subscriber blocks on notifications).
+    const events: EventLog = redis ? new RedisEventLog({ ...redis, keyPrefix: config.redisPrefix }) : new MemoryEventLog();
+    const ledger: TurnLedger = redis ? new RedisTurnLedger({ ...redis, keyPrefix: config.redisPrefix }) : new MemoryTurnLedger();
+    stops.push(() => events.close(), () => ledger.close());
     if (!(roles.ingress && roles.egress) && !config.credentialKeys) {
       throw new Error('BERTH_CREDENTIAL_KEYS is required when ingress and egress run as separate processes (both must share the signing keys)');
     }
@@ -161,6 +172,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       gateway = await startGateway({
         ...(authenticator ? { authenticator } : {}),
         store,
+        events,
+        ledger,
         backend,
         tenants: tenants.current,
         access,

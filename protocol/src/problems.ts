@@ -20,6 +20,7 @@ export const PROBLEMS = {
   turn_in_progress: { status: 409, title: 'A turn is already running on this session' },
   not_bootstrapped: { status: 409, title: 'Sandbox has not been bootstrapped' },
   already_bootstrapped: { status: 409, title: 'Sandbox is already bootstrapped' },
+  replay_gap: { status: 410, title: 'Requested events are no longer in the session event log' },
   payload_too_large: { status: 413, title: 'Request body is too large' },
   unsupported_media_type: { status: 415, title: 'Content type must be application/json' },
   rate_limited: { status: 429, title: 'Request rate limit reached' },

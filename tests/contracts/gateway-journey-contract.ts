@@ -3,12 +3,13 @@
 // backend's fuller version is tests/e2e/stack.test.ts). Each run brings a started stack on its
 // backend's fake plus two probes into that fake: is a sandbox still running, and kill one.
 // It pins what a caller sees, plus the sandbox side effects a backend owns: warm claims, refill,
-// release on DELETE, and resume on a fresh sandbox after a crash. It does not cover backend
+// release on DELETE, resume on a fresh sandbox after a crash, and a turn that outlives its
+// caller's connection (issue 13) with its history intact after the sandbox dies. It does not cover backend
 // faults (each backend's own fault tests do) or stream details the e2e journey already pins.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PROBLEM_TYPE_BASE } from '@berth/protocol';
-import { authHeaders, resultText, sendMessage, terminalFrames, type TestStack } from '../fixtures/stack.js';
+import { authHeaders, collect, resultText, sendMessage, terminalFrames, type TestStack } from '../fixtures/stack.js';
 
 export interface JourneyWorld {
   stack: TestStack;
@@ -135,6 +136,28 @@ export function runGatewayJourney(options: GatewayJourneyOptions): void {
       expect(await del.json()).toEqual({ id: 'doomed', deleted: true, status: 'deleted' });
       expect((await fetch(`${s.url}/sessions/doomed`, { headers: alice() })).status).toBe(404);
       await waitFor(`sandbox ${sandboxId} to be gone`, async () => !(await w.sandboxRunning(sandboxId)));
+    }, testTimeoutMs);
+
+    test('a caller cut at the first frame: the turn runs on, GET /events returns all of it, and after the sandbox dies the next turn carries every turn once', async () => {
+      await sendMessage(s.url, 'durable', 'the first word is wren', { token: s.tokens.alice });
+      s.model.script({ kind: 'slow', delayMs: 200 });
+      const abort = new AbortController();
+      const cut = await sendMessage(s.url, 'durable', 'the second word is vole', { token: s.tokens.alice, signal: abort.signal, onFrame: () => abort.abort() });
+      expect(cut.frames.map((f) => [f.id, f.event])).toEqual([['2:0', 'turn']]);
+      await waitFor('the cut turn to end', async () => {
+        const view = (await (await fetch(`${s.url}/sessions/durable`, { headers: alice() })).json()) as { status: string };
+        return view.status === 'idle';
+      });
+      const events = await collect(`${s.url}/sessions/durable/events`, { headers: alice() });
+      expect(events.frames[0]).toMatchObject({ id: '2:0', event: 'turn' });
+      expect(terminalFrames(events).map((f) => f.event)).toEqual(['done']);
+      expect(events.frames.at(-1)!.event).toBe('done');
+      expect(resultText(events)).toContain('you said "the second word is vole"');
+
+      await w.killSandbox(await sandboxOf('durable'));
+      const turn = await sendMessage(s.url, 'durable', 'which words?', { token: s.tokens.alice });
+      expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
+      expect(resultText(turn)).toContain('earlier user turns: ["the first word is wren","the second word is vole"]');
     }, testTimeoutMs);
 
     test('after its sandbox dies, the next message resumes on a fresh one with the whole history', async () => {

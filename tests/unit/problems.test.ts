@@ -21,6 +21,7 @@ describe('problem registry', () => {
       turn_in_progress: [409, 'https://berth.dev/problems/turn-in-progress'],
       not_bootstrapped: [409, 'https://berth.dev/problems/not-bootstrapped'],
       already_bootstrapped: [409, 'https://berth.dev/problems/already-bootstrapped'],
+      replay_gap: [410, 'https://berth.dev/problems/replay-gap'],
       payload_too_large: [413, 'https://berth.dev/problems/payload-too-large'],
       unsupported_media_type: [415, 'https://berth.dev/problems/unsupported-media-type'],
       rate_limited: [429, 'https://berth.dev/problems/rate-limited'],

@@ -1,6 +1,6 @@
 // The store-level bounds as the gateway wires them: BERTH_MAX_TRANSCRIPT_BYTES and
 // BERTH_UNBOUND_SESSION_TTL_S through loadConfig; a transcript append at the cap counted by
-// berth_gateway_transcript_refusals_total (countRefusals) and reported by the turn's StoreWriter
+// berth_gateway_transcript_refusals_total (countRefusals) and reported by the turn's EventWriter
 // as `transcriptFull` without retrying. The bounds themselves are pinned per implementation by
 // tests/contracts/store/ (transcript-log, session-records).
 
@@ -10,7 +10,8 @@ import { createMemoryStore } from '@berth/gateway';
 import { ConfigError, loadConfig } from '@berth/gateway/config';
 import { createLogger } from '@berth/gateway/log';
 import { createGatewayMetrics } from '@berth/gateway/metrics';
-import { StoreWriter } from '@berth/gateway/sessions/store-writer';
+import { EventWriter } from '@berth/gateway/sessions/store-writer';
+import { MemoryEventLog } from '@berth/gateway/store/memory-event-log';
 import { countRefusals } from '@berth/gateway/store/counted-transcript-log';
 
 const line = (uuid: string, text: string) => ({ sdkSessionId: 'sdk', subpath: '', entry: { type: 'user', uuid, message: text } });
@@ -38,18 +39,19 @@ describe('store bounds from config', () => {
 });
 
 describe('a transcript at its cap', () => {
-  test('is counted once per refused batch and reported by the StoreWriter as full, not lost', async () => {
+  test('is counted once per refused batch and reported by the EventWriter as full, not lost', async () => {
     const first = [line('u1', 'x'.repeat(200))];
     const store = createMemoryStore({ limits: { maxTranscriptBytes: Buffer.byteLength(JSON.stringify(first[0])) } });
     const metrics = createGatewayMetrics();
     const transcripts = countRefusals(store.transcripts, () => metrics.transcriptRefusals.inc());
     const logged: string[] = [];
     const log = createLogger('warn', new Writable({ write: (chunk, _enc, done) => (logged.push(String(chunk)), done()) }));
-    const writer = new StoreWriter({ sessions: store.sessions, replay: store.replay, transcripts }, 's1', log, { transcriptRetryMs: 60_000 });
-    writer.transcript(first);
-    writer.transcript([line('u2', 'y')]);
-    writer.transcript([line('u3', 'z')]);
-    expect(await writer.flush()).toEqual({ transcriptLost: false, transcriptFull: true });
+    const writer = new EventWriter(new MemoryEventLog(), { sessions: store.sessions, transcripts }, 's1', log, { retryMs: 60_000 });
+    const batch = (entries: typeof first) => ({ sdkSessionId: 'sdk', subpath: '', entries: entries.map((e) => e.entry) });
+    writer.transcript(batch(first));
+    writer.transcript(batch([line('u2', 'y')]));
+    writer.transcript(batch([line('u3', 'z')]));
+    expect(await writer.flush()).toEqual({ transcriptLost: false, framesLost: false, transcriptFull: true });
     expect((await metrics.registry.getSingleMetricAsString('berth_gateway_transcript_refusals_total'))).toMatch(/^berth_gateway_transcript_refusals_total 2$/m);
     expect((await store.transcripts.loadTranscript('s1')).map((e) => e.entry.uuid)).toEqual(['u1']);
     // One warning per stream, naming the knob.

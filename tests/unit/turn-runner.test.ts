@@ -1,12 +1,14 @@
-// The turn runner without HTTP (issue 12, item 2): admission order (a refused first message leaves
+// The turn runner without HTTP (issues 12 and 13): admission order (a refused first message leaves
 // no session record), one read of the session record per message, the transparent re-provision
-// of a lost sandbox, and the typed outcomes the route maps to HTTP. The agent is a fake opener
-// that answers with an SSE stream from memory; the store is the in-process one.
+// of a lost sandbox, the typed outcomes the route maps to HTTP, and the detached relay into the
+// event log (the `turn` frame first, transcript stored before the terminal frame, the ledger's
+// status). The agent is a fake opener that answers with an SSE stream from memory; the stores are
+// the in-process ones.
 
 import { Readable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import { BerthError, encodeFrame, type SseFrame } from '@berth/protocol';
+import { BerthError, encodeFrame } from '@berth/protocol';
 import type { ClaimedSandbox, SandboxBackend } from '@berth/orchestrator';
 import { recordUsage } from '@berth/gateway/policy/budget';
 import { createGatewayMetrics } from '@berth/gateway/metrics';
@@ -14,9 +16,11 @@ import { IngressQuotas } from '@berth/gateway/quotas/ingress-quotas';
 import type { AgentTurn } from '@berth/gateway/sessions/agent-turn';
 import { directModelAccess } from '@berth/gateway/sessions/sandbox-access';
 import { SessionService } from '@berth/gateway/sessions/session-service';
-import type { FrameSink } from '@berth/gateway/sessions/turn-relay';
+import { noSessionEvents } from '@berth/gateway/sessions/session-events';
 import { TurnRunner, type ActiveTurn, type TurnOutcome } from '@berth/gateway/sessions/turn-runner';
+import { MemoryEventLog } from '@berth/gateway/store/memory-event-log';
 import { createMemoryStore, type Store } from '@berth/gateway';
+import { MemoryTurnLedger } from '@berth/gateway/store/memory-turn-ledger';
 import type { Tenant, TenantLimits } from '@berth/gateway/tenants/tenant';
 
 function tenant(name: string, limits: TenantLimits = {}): Tenant {
@@ -61,20 +65,6 @@ function agentStream(text: string): Readable {
   return Readable.from(frames);
 }
 
-class CollectingSink implements FrameSink {
-  frames: SseFrame[] = [];
-  ended = false;
-  send(frame: SseFrame): void {
-    this.frames.push(frame);
-  }
-  finish(frame: SseFrame & { event: 'done' | 'error' }): boolean {
-    if (this.ended) return false;
-    this.frames.push(frame);
-    this.ended = true;
-    return true;
-  }
-}
-
 interface World {
   store: Store;
   backend: ReturnType<typeof fakeBackend>;
@@ -83,7 +73,10 @@ interface World {
   reads: { checkAndTouch: number; getSession: number };
   draining: { value: boolean };
   opened: string[];
-  run(t: Tenant, sessionId: string, prompt?: string): Promise<{ outcome: TurnOutcome; sink: CollectingSink | undefined }>;
+  events: MemoryEventLog;
+  ledger: MemoryTurnLedger;
+  /** Starts a turn and waits for its detached relay to end. */
+  run(t: Tenant, sessionId: string, prompt?: string): Promise<{ outcome: TurnOutcome; frames: Array<[string, string]> }>;
 }
 
 function world(answer: (sandboxUrl: string, prompt: string) => AgentTurn = (_url, prompt) => ({ kind: 'stream', response: agentStream(prompt) })): World {
@@ -102,8 +95,16 @@ function world(answer: (sandboxUrl: string, prompt: string) => AgentTurn = (_url
   const active = new Set<ActiveTurn>();
   const draining = { value: false };
   const opened: string[] = [];
+  const events = new MemoryEventLog();
+  const ledger = new MemoryTurnLedger();
   const runner = new TurnRunner({
     store,
+    events,
+    ledger,
+    owner: 'replica-1',
+    leaseMs: 60_000,
+    sessionEvents: noSessionEvents,
+    reattach: async () => ({ kind: 'lost', reason: 'ECONNREFUSED' }),
     sessions,
     quotas,
     log,
@@ -124,15 +125,14 @@ function world(answer: (sandboxUrl: string, prompt: string) => AgentTurn = (_url
     reads,
     draining,
     opened,
+    events,
+    ledger,
     async run(t, sessionId, prompt = 'hello') {
-      let sink: CollectingSink | undefined;
-      const outcome = await runner.run({
-        tenant: t,
-        sessionId,
-        prompt,
-        caller: { signal: new AbortController().signal, open: () => (sink = new CollectingSink()) },
-      });
-      return { outcome, sink };
+      const outcome = await runner.start({ tenant: t, sessionId, prompt });
+      await runner.settled();
+      const read = await events.read(sessionId, outcome.kind === 'started' ? { at: `${outcome.turn}:0` } : null, 100);
+      const frames = read.kind === 'frames' && outcome.kind === 'started' ? read.frames.map((f): [string, string] => [f.id, f.event]) : [];
+      return { outcome, frames };
     },
   };
 }
@@ -142,14 +142,17 @@ function refusalCode(outcome: TurnOutcome): string | undefined {
 }
 
 describe('turn runner', () => {
-  test('a first message streams its turn: ids <turn>:<seq>, one terminal frame, transcript and sdk session stored', async () => {
+  test('a first message starts its turn: the log holds the turn frame, messages as <turn>:<seq>, one terminal frame; transcript, sdk session and status stored', async () => {
     const w = world();
-    const { outcome, sink } = await w.run(tenant('alice'), 's1', 'hi there');
-    expect(outcome).toEqual({ kind: 'streamed', turn: 1, end: 'done' });
-    expect(sink!.frames.map((f) => [f.id, f.event])).toEqual([
+    const { outcome, frames } = await w.run(tenant('alice'), 's1', 'hi there');
+    expect(outcome).toEqual({ kind: 'started', turn: 1 });
+    // seq is the agent's own frame number (the transcript frame, seq 2, never reaches the log).
+    expect(frames).toEqual([
+      ['1:0', 'turn'],
       ['1:1', 'message'],
-      ['1:2', 'done'],
+      ['1:3', 'done'],
     ]);
+    expect(await w.ledger.get('s1')).toEqual({ status: 'idle', currentTurn: null, lastStopReason: 'end_turn' });
     const session = (await w.store.sessions.getSession('s1'))!;
     expect(session).toMatchObject({ tenant: 'alice', turns: 1, sdkSessionId: 'sdk-1' });
     expect(session.sandbox).toMatchObject({ sandboxId: 'sb-1', profile: 'default' });
@@ -165,7 +168,7 @@ describe('turn runner', () => {
     w.reads.checkAndTouch = 0;
     w.reads.getSession = 0;
     const { outcome } = await w.run(tenant('alice'), 's1', 'again');
-    expect(outcome).toEqual({ kind: 'streamed', turn: 2, end: 'done' });
+    expect(outcome).toEqual({ kind: 'started', turn: 2 });
     expect(w.reads).toEqual({ checkAndTouch: 1, getSession: 0 });
   });
 
@@ -174,7 +177,7 @@ describe('turn runner', () => {
     w.draining.value = true;
     const drained = await w.run(tenant('alice'), 'new-1');
     expect(refusalCode(drained.outcome)).toBe('draining');
-    expect(drained.sink).toBeUndefined();
+    expect(await w.events.last('new-1')).toBeNull();
     w.draining.value = false;
 
     const spent = tenant('carol', { tokenBudget: { tokens: 10, periodS: 3600 } });
@@ -182,7 +185,7 @@ describe('turn runner', () => {
     expect(refusalCode((await w.run(spent, 'new-2')).outcome)).toBe('budget_exhausted');
 
     const oneSession = tenant('dave', { maxConcurrentSessions: 1 });
-    expect((await w.run(oneSession, 'first')).outcome.kind).toBe('streamed');
+    expect((await w.run(oneSession, 'first')).outcome.kind).toBe('started');
     expect(refusalCode((await w.run(oneSession, 'new-3')).outcome)).toBe('quota_exceeded');
 
     for (const id of ['new-1', 'new-2', 'new-3']) expect(await w.store.sessions.getSession(id)).toBeNull();
@@ -201,7 +204,7 @@ describe('turn runner', () => {
     const w = world((url, prompt) => (url === 'http://sandbox-1.test' ? { kind: 'lost', reason: 'ECONNREFUSED' } : { kind: 'stream', response: agentStream(prompt) }));
     await w.store.sessions.createSession({ id: 's1', tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
     const { outcome } = await w.run(tenant('alice'), 's1');
-    expect(outcome).toEqual({ kind: 'streamed', turn: 1, end: 'done' });
+    expect(outcome).toEqual({ kind: 'started', turn: 1 });
     expect(w.opened).toEqual(['http://sandbox-1.test', 'http://sandbox-2.test']);
     expect(w.backend.released).toEqual(['s1']);
     expect((await w.store.sessions.getSession('s1'))!.sandbox!.sandboxId).toBe('sb-2');
@@ -218,11 +221,16 @@ describe('turn runner', () => {
     expect(busy.active.size).toBe(0);
   });
 
-  test('a stream that breaks without a terminal frame ends with one error frame and drops the sandbox', async () => {
+  test('a stream that breaks without a terminal frame and cannot be re-attached ends with one sandbox_lost frame and drops the sandbox', async () => {
     const w = world(() => ({ kind: 'stream', response: Readable.from([encodeFrame({ id: '1', event: 'message', data: '{"type":"assistant"}' })]) }));
-    const { outcome, sink } = await w.run(tenant('alice'), 's1');
-    expect(outcome).toEqual({ kind: 'streamed', turn: 1, end: 'broken' });
-    expect(sink!.frames.map((f) => f.event)).toEqual(['message', 'error']);
+    const { outcome, frames } = await w.run(tenant('alice'), 's1');
+    expect(outcome).toEqual({ kind: 'started', turn: 1 });
+    expect(frames).toEqual([
+      ['1:0', 'turn'],
+      ['1:1', 'message'],
+      ['1:2', 'error'],
+    ]);
+    expect(await w.ledger.get('s1')).toMatchObject({ status: 'idle', lastStopReason: 'error:sandbox_lost' });
     expect((await w.store.sessions.getSession('s1'))!.sandbox).toBeNull();
   });
 });

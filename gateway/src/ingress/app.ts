@@ -7,6 +7,7 @@ import type { IngressContext } from './context.js';
 import { authenticate } from './auth-middleware.js';
 import { poolRoutes, probeRoutes } from './routes-ops.js';
 import { adminRoutes, requireAdmin } from './routes-admin.js';
+import { sessionControlRoutes } from './routes-session-control.js';
 import { sessionRoutes } from './routes-sessions.js';
 import { DEFAULT_INGRESS_LIMITS, methodNotAllowed, streamCap, type IngressLimits } from './connection-limits.js';
 
@@ -22,6 +23,7 @@ export function createIngressApp(ctx: IngressContext, limits: Pick<IngressLimits
   app.use(adminRoutes(ctx));
   app.use('/sessions', authenticate(ctx.authenticator), streamCap(limits));
   app.use(sessionRoutes(ctx));
+  app.use(sessionControlRoutes(ctx));
   app.use(methodNotAllowed(app));
   app.use(errorMiddleware(ctx.log));
   return app;

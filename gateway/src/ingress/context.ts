@@ -8,11 +8,17 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { ActiveTurn, TurnRunner } from '../sessions/turn-runner.js';
 import type { IngressQuotas } from '../quotas/ingress-quotas.js';
+import type { EventLog } from '../store/event-log.js';
 import type { Store } from '../store/store.js';
+import type { TurnLedger } from '../store/turn-ledger.js';
 import type { TenantDirectory } from '../tenants/tenant.js';
 
 export interface IngressContext {
   store: Store;
+  /** Each session's event log: every caller stream reads it. */
+  events: EventLog;
+  /** Turn status and relay leases. */
+  ledger: TurnLedger;
   backend: SandboxBackend;
   sessions: SessionService;
   /** Runs a caller's message as a turn; the message route maps its outcome to HTTP. */

@@ -4,7 +4,7 @@
 
 import http from 'node:http';
 import type { Readable } from 'node:stream';
-import { AGENT_AUTH_HEADER } from '@berth/protocol';
+import { AGENT_AUTH_HEADER, type MessageRequest } from '@berth/protocol';
 import type { SandboxBinding } from '../store/session-records.js';
 
 export type AgentTurn =
@@ -19,13 +19,16 @@ export type AgentTurn =
 const agentHttp = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 export interface OpenTurnOptions {
+  /** The gateway's turn number (agent API v2): it names the turn for a later re-attach. */
+  turn: number;
   /** Time to the response head, in ms. Default 30 000: the agent answers headers at once, but a CLI start-up may precede it. */
   headTimeoutMs?: number;
+  /** Aborts opening the turn (a drain before the turn started); once open, the turn runs on regardless. */
   signal: AbortSignal;
 }
 
 export function openAgentTurn(binding: SandboxBinding, sessionId: string, prompt: string, options: OpenTurnOptions): Promise<AgentTurn> {
-  const body = JSON.stringify({ prompt });
+  const body = JSON.stringify({ prompt, turn: options.turn } satisfies MessageRequest);
   const url = new URL(`/sessions/${encodeURIComponent(sessionId)}/messages`, binding.url);
   return new Promise<AgentTurn>((resolve) => {
     const req = http.request(url, {

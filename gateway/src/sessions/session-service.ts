@@ -9,6 +9,8 @@ import { bootstrapSandbox, type SandboxBackend } from '@berth/orchestrator';
 import type { Logger } from '../log.js';
 import type { SandboxBinding, SessionRecord } from '../store/session-records.js';
 import type { Store } from '../store/store.js';
+import type { EventLog } from '../store/event-log.js';
+import type { TurnLedger } from '../store/turn-ledger.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { SandboxAccess } from './sandbox-access.js';
 
@@ -27,6 +29,9 @@ export interface SessionServiceOptions {
   lockTtlMs?: number;
   /** How long a request waits for another replica's provisioning, in ms. Default 120 000. */
   provisionWaitMs?: number;
+  /** The session's event log and turn state, removed with the session. */
+  events?: Pick<EventLog, 'remove'>;
+  ledger?: Pick<TurnLedger, 'remove'>;
   /** Sends the claim-time bootstrap. Default: bootstrapSandbox over HTTP (tests drive it without a sandbox). */
   bootstrap?: typeof bootstrapSandbox;
 }
@@ -143,6 +148,7 @@ export class SessionService {
     if (!session) return false;
     if (session.tenant !== tenant) throw forbidden();
     await store.sessions.deleteSession(sessionId);
+    await Promise.all([this.options.events?.remove(sessionId), this.options.ledger?.remove(sessionId)]).catch(() => undefined);
     await backend.release(sessionId);
     return true;
   }

@@ -1,0 +1,98 @@
+// Serves a caller's stream from a session's event log: the frames from a cursor, then the live
+// tail, until the turn's terminal frame (or, with `follow`, across turns until the caller leaves).
+// The POST's own stream, a resume with Last-Event-ID, GET /sessions/{id}/stream and
+// GET /sessions/{id}/events all read this way, so what a caller sees never depends on the
+// connection or the replica that started the turn. Waiting costs no store round trip: the log's
+// watch() wakes the tail when frames may have arrived (one subscription per replica on Redis).
+// A cursor the log does not retain gets one `replay_gap` error frame and the stream ends.
+
+import type { EventCursor, EventLog, LoggedFrame } from '../store/event-log.js';
+import { isTerminalEvent } from '../store/event-log.js';
+import type { ActiveTurn } from '../sessions/turn-runner.js';
+import type { FrameSink } from '../sessions/turn-relay.js';
+
+/** Frames per log read while catching up. Default 200: one read per ~200 frames of backlog. */
+const PAGE = 200;
+
+export interface TailOptions {
+  events: EventLog;
+  sessionId: string;
+  /** Where to start; null: the oldest frame the log retains. */
+  cursor: EventCursor | null;
+  sink: FrameSink;
+  /** Keep tailing after a terminal frame (across turns). */
+  follow: boolean;
+  /** Resolves when the caller went away. */
+  closed: Promise<void>;
+  /** The drain cuts tails too (they end with one `draining` error frame; the caller resumes elsewhere). */
+  active: Set<ActiveTurn>;
+}
+
+export async function tailEvents(options: TailOptions): Promise<void> {
+  const { events, sessionId, sink, follow } = options;
+  let cursor = options.cursor;
+  let dirty = true;
+  let wake: (() => void) | undefined;
+  let lastSent: string | undefined;
+  let gone = false;
+  const stop = (): void => {
+    gone = true;
+    wake?.();
+  };
+  void options.closed.then(stop);
+  const active: ActiveTurn = {
+    cut: (reason) => {
+      sink.finish({ ...(lastSent ? { id: lastSent } : {}), event: 'error', data: JSON.stringify({ message: reason, code: 'draining' }) });
+      stop();
+    },
+  };
+  options.active.add(active);
+  // Watch before the first read: an append between the read and the wait still wakes us.
+  const unwatch = events.watch(sessionId, () => {
+    dirty = true;
+    wake?.();
+  });
+  try {
+    while (!gone && !sink.ended) {
+      if (!dirty) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        continue;
+      }
+      dirty = false;
+      for (;;) {
+        const read = await events.read(sessionId, cursor, PAGE);
+        if (read.kind === 'gap') {
+          sink.finish({
+            ...(lastSent ? { id: lastSent } : {}),
+            event: 'error',
+            data: JSON.stringify({ message: 'the requested event id is not in the session event log (unknown, or older than its retention); fetch the session and start a new turn', code: 'replay_gap' }),
+          });
+          return;
+        }
+        for (const frame of read.frames) {
+          if (send(sink, frame, follow)) return;
+          lastSent = frame.id;
+          cursor = { after: frame.id };
+        }
+        if (read.frames.length < PAGE || gone || sink.ended) break;
+      }
+    }
+  } catch (error) {
+    sink.finish({ ...(lastSent ? { id: lastSent } : {}), event: 'error', data: JSON.stringify({ message: 'the session event log is unreachable; reconnect with Last-Event-ID', code: 'store_unavailable' }) });
+    void error;
+  } finally {
+    unwatch();
+    options.active.delete(active);
+  }
+}
+
+/** Sends one frame; true when it ended the stream. */
+function send(sink: FrameSink, frame: LoggedFrame, follow: boolean): boolean {
+  if (isTerminalEvent(frame.event) && !follow) {
+    sink.finish(frame as LoggedFrame & { event: 'done' | 'error' });
+    return true;
+  }
+  sink.send(frame);
+  return false;
+}
