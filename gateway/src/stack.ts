@@ -175,6 +175,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         events,
         ledger,
         backend,
+        // Status changes and turn ends become webhook deliveries (queued in the store).
+        ...(webhooks ? { sessionEvents: webhooks.sink } : {}),
         tenants: tenants.current,
         access,
         log,

@@ -1,0 +1,49 @@
+// Webhooks through the whole stack (real Agent SDK, offline model): a tenant with an endpoint in
+// the tenants file gets its session's status changes and the turn's end, each verified with the
+// `standardwebhooks` package; a tenant without one causes no request. Loopback receivers need
+// BERTH_WEBHOOK_ALLOW_PRIVATE=1, as in development.
+
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { sendMessage, startTestStack, terminalFrames, type TestStack } from '../fixtures/stack.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../fixtures/webhook-receiver.js';
+import { SECRET } from '../fixtures/webhooks.js';
+
+interface Delivered {
+  type: string;
+  data: { tenant: string; sessionId: string; status: string; turn: number | null; stopReason: string | null };
+}
+
+let s: TestStack;
+let r: WebhookReceiver;
+
+beforeAll(async () => {
+  r = await startWebhookReceiver();
+  s = await startTestStack({
+    poolSize: 1,
+    env: { BERTH_WEBHOOK_ALLOW_PRIVATE: '1' },
+    tenantExtra: { alice: `    webhooks: [{ url: "${r.url}/berth", secret: "${SECRET}" }]\n` },
+  });
+});
+afterAll(async () => {
+  await s?.stop();
+  await r?.close();
+});
+
+test("a turn's status changes and its end reach the tenant's endpoint, signed; another tenant's turn sends nothing", async () => {
+  const turn = await sendMessage(s.url, 'hooked-1', 'hello hooks', { token: s.tokens.alice });
+  expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
+  const bobs = await sendMessage(s.url, 'bob-quiet-1', 'no hooks here', { token: s.tokens.bob });
+  expect(terminalFrames(bobs).map((f) => f.event)).toEqual(['done']);
+
+  const typeOf = (body: string): string => (JSON.parse(body) as { type: string }).type;
+  await r.waitUntil('a session.turn_ended delivery', (requests) => requests.some((q) => typeOf(q.body) === 'session.turn_ended'));
+  const delivered = r.requests.map((q) => r.verify(q, SECRET) as Delivered);
+  expect(delivered.every((d) => d.data.tenant === 'alice' && d.data.sessionId === 'hooked-1')).toBe(true);
+  expect(delivered).toContainEqual({ type: 'session.status_changed', timestamp: expect.any(String), data: expect.objectContaining({ status: 'running', turn: 1 }) });
+  expect(delivered).toContainEqual({
+    type: 'session.turn_ended',
+    timestamp: expect.any(String),
+    data: { tenant: 'alice', sessionId: 'hooked-1', status: 'idle', turn: 1, stopReason: 'end_turn' },
+  });
+  expect(new Set(r.requests.map((q) => q.headers['webhook-id'])).size).toBe(r.requests.length);
+});
