@@ -156,7 +156,9 @@ describe.skipIf(!hasOpenssl())('forward proxy (skipped only without the openssl 
     expect(result.candidate.samples).toBe(10 * ROUNDS);
     // Every sample of both arms really reached the TLS server.
     expect(tls!.requests.length - before).toBe(20 * ROUNDS);
-    expect(Number.isFinite(result.ratioP50)).toBe(true);
+    // One extra loopback hop plus a CONNECT exchange on a fresh TLS connection: a small multiple
+    // at most (≈1.5–2 idle). Loose for a busy machine; a proxy that buffered or waited breaks it.
+    expect(result.ratioP50).toBeLessThan(5);
   });
 });
 
@@ -179,5 +181,7 @@ test('streamed model response through the reverse proxy vs direct to the upstrea
     note: 'whole SSE Messages response (fresh connection each); proxy arm adds credential check, key swap, usage metering',
   });
   expect(result.candidate.samples).toBe(10 * ROUNDS);
-  expect(Number.isFinite(result.ratioP50)).toBe(true);
+  // Streamed unbuffered through one extra hop: a small multiple of direct at most. A proxy that
+  // buffered the response or metered synchronously per event would break this loose bound.
+  expect(result.ratioP50).toBeLessThan(5);
 });

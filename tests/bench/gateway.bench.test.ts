@@ -14,6 +14,7 @@ import { startAgentProcess, type AgentProcess } from '@berth/orchestrator/backen
 import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
 import { SseParser } from '@berth/protocol';
 import { authHeaders, startTestStack, type TestStack } from '../fixtures/stack.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { compare } from './measure.js';
 
 let model: OfflineModel;
@@ -60,12 +61,11 @@ async function timeTo(url: string, headers: Record<string, string>, prompt: stri
 }
 
 async function poolReady(stack: TestStack): Promise<void> {
-  for (;;) {
+  await waitFor('the pool at its target', async () => {
     const res = await fetch(`${stack.url}/api/pool`, { headers: authHeaders(stack.tokens.alice) });
     const pool = ((await res.json()) as { pools: Array<{ ready: number; target: number }> }).pools[0]!;
-    if (pool.ready >= pool.target) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return pool.ready >= pool.target;
+  }, { timeoutMs: 60_000 });
 }
 
 /** One new session's first message; deletes the session after, so sandboxes do not pile up. */
@@ -86,7 +86,9 @@ const terminal = (event: string): boolean => event === 'done' || event === 'erro
 test('first SSE frame: warm claim vs cold start', async () => {
   const result = await compare('first_frame_warm_vs_cold', firstMessage(warm, anyFrame), firstMessage(cold, anyFrame), 1);
   expect(result.candidate.samples).toBe(result.baseline.samples);
-  expect(Number.isFinite(result.ratioP50)).toBe(true);
+  // Each warm sample waits for a ready standby first, so it is a real warm claim: it must beat
+  // booting an agent process. Loose (≈0.2 on an idle machine), and noise hits both arms alike.
+  expect(result.ratioP50).toBeLessThan(1);
 });
 
 test('turn through the gateway vs straight to the agent server', async () => {
@@ -95,6 +97,9 @@ test('turn through the gateway vs straight to the agent server', async () => {
   const straight = () => timeTo(`${direct.url}/sessions/direct-1/messages`, { 'x-berth-agent-token': 'bench-token' }, 'again', terminal);
   const result = await compare('turn_gateway_vs_direct_agent', viaGateway, straight, 2, { note: 'the gateway arm also crosses the egress gateway for each model call' });
   expect(result.candidate.samples).toBeGreaterThanOrEqual(10);
+  // Two extra loopback hops on a turn the agent's CLI dominates: a small fraction on top, never
+  // a multiple. The bound is loose for a busy machine; a relay that buffered or polled breaks it.
+  expect(result.ratioP50).toBeLessThan(3);
 });
 
 test('first assistant message: berth warm pre-started standby vs a cold SDK query()', async () => {
@@ -115,5 +120,7 @@ test('first assistant message: berth warm pre-started standby vs a cold SDK quer
     return at!;
   };
   const result = await compare('first_assistant_berth_warm_vs_cold_query', firstMessage(warm, assistant), coldQuery, 1);
-  expect(Number.isFinite(result.ratioP50)).toBe(true);
+  // The point of a pre-started standby: its first answer comes before a cold query()'s CLI has
+  // even started (≈0.25 on an idle machine; a standby that did not pre-start makes it ≈1 or more).
+  expect(result.ratioP50).toBeLessThan(1);
 });

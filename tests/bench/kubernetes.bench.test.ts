@@ -10,7 +10,8 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { KubernetesBackend } from '@berth/orchestrator/backends/kubernetes/kubernetes-backend';
 import { LABEL_PROFILE, LABEL_STATE } from '@berth/orchestrator/backends/kubernetes/pod-labels';
 import type { Pod } from '../fixtures/fake-kube/index.js';
-import { openKubeWorld, until, type KubeWorld } from '../kubernetes/kube-test-world.js';
+import { waitFor } from '../fixtures/wait-for.js';
+import { openKubeWorld, type KubeWorld } from '../kubernetes/kube-test-world.js';
 import { compare, ROUNDS, type Sample, claimSample } from './measure.js';
 
 const WRITE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
@@ -35,7 +36,7 @@ afterAll(async () => {
 });
 
 async function warmReady(): Promise<void> {
-  await until('a ready warm standby', async () => (await backend.pool()).find((p) => p.profile === 'warm')!.ready >= 1, 60_000);
+  await waitFor('a ready warm standby', async () => (await backend.pool()).find((p) => p.profile === 'warm')!.ready >= 1, { timeoutMs: 60_000 });
 }
 
 /** Write requests the fake served so far, by `METHOD kind`. */
@@ -60,7 +61,9 @@ test('warm claim → agent healthy vs cold create', async () => {
   coldP50Ms = result.baseline.p50Ms;
   expect(result.candidate.samples).toBe(ROUNDS);
   expect(result.baseline.samples).toBe(ROUNDS);
-  expect(Number.isFinite(result.ratioP50)).toBe(true);
+  // claimSample refuses a warm sample that was not warm, so this compares a PATCH + health check
+  // with a pod create + an agent process boot: the warm claim must be the faster one.
+  expect(result.ratioP50).toBeLessThan(1);
 });
 
 test('Kubernetes API writes per claim', async () => {
@@ -79,7 +82,7 @@ test('Kubernetes API writes per claim', async () => {
   world.kube.store.watchers.add(watcher);
   let before = writes();
   const warm = await backend.claim('bench-writes-warm', 'warm');
-  await until('the warm standby replaced', async () => added.length >= 1);
+  await waitFor('the warm standby replaced', async () => added.length >= 1);
   await warmReady();
   const warmWindow = delta(before, writes());
   const warmAdded = added.splice(0);
@@ -122,7 +125,7 @@ test(`empty pool of ${REFILL_POOL_SIZE} refilling vs one cold create`, async () 
   const started = world.kube.kubelet.processesStarted;
   const start = performance.now();
   await refill.start();
-  await until(`${REFILL_POOL_SIZE} ready standbys`, async () => (await refill.pool())[0]!.ready === REFILL_POOL_SIZE, 240_000);
+  await waitFor(`${REFILL_POOL_SIZE} ready standbys`, async () => (await refill.pool())[0]!.ready === REFILL_POOL_SIZE, { timeoutMs: 240_000 });
   const refillMs = performance.now() - start;
   const processes = world.kube.kubelet.processesStarted - started;
   console.log(JSON.stringify({
@@ -134,6 +137,7 @@ test(`empty pool of ${REFILL_POOL_SIZE} refilling vs one cold create`, async () 
     agentProcessesStarted: processes,
     note: 'a fresh pool (own pool label) of 20 filled from empty = a fully drained pool; baseline = cold-create p50 of kube_warm_claim_vs_cold_create in this run',
   }));
+  // The count is what this checks (a refill starts exactly the missing standbys, no extra
+  // processes); the time is reported only: twenty agent boots on two cores is CPU-bound.
   expect(processes).toBe(REFILL_POOL_SIZE);
-  expect(Number.isFinite(refillMs / coldP50Ms)).toBe(true);
 }, 300_000);

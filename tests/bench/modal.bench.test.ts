@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { MemoryStandbyRegistry } from '@berth/gateway';
 import type { ModalBackend } from '@berth/orchestrator/backends/modal/modal-backend';
-import { waitFor } from '../contracts/sandbox-backend-contract.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { applyFakeModalEnv, countRpcs, startFakeModal, type FakeModal } from '../fixtures/fake-modal/index.js';
 import { newModalBackend } from '../fixtures/fake-modal/modal-backend-harness.js';
 import { compare, ROUNDS, type Sample, claimSample } from './measure.js';
@@ -40,7 +40,7 @@ async function warmSettled(): Promise<void> {
   await waitFor('one idle warm standby', async () => {
     const pool = (await backend.pool()).find((p) => p.profile === 'warm')!;
     return pool.ready === 1 && pool.starting === 0;
-  }, 60_000);
+  }, { timeoutMs: 60_000 });
 }
 
 const claimOf = (profile: 'warm' | 'cold'): Sample => claimSample(() => backend, profile, warmSettled);
@@ -51,7 +51,9 @@ test('warm claim vs cold create through the fake Modal', async () => {
   });
   expect(result.candidate.samples).toBe(ROUNDS);
   expect(result.baseline.samples).toBe(ROUNDS);
-  expect(Number.isFinite(result.ratioP50)).toBe(true);
+  // claimSample refuses a warm sample that was not warm, so this compares a tag update + health
+  // check with a sandbox create + an agent process boot: the warm claim must be the faster one.
+  expect(result.ratioP50).toBeLessThan(1);
 });
 
 test('Modal RPCs per claim', async () => {
@@ -93,5 +95,5 @@ function newStandbys(known: Set<string>): number {
 
 async function registryRefilled(): Promise<void> {
   const key = backend.standbyRegistryKey('warm')!;
-  await waitFor('the warm standby replaced', async () => (await registry.listStandbys(key)).length === 1, 60_000);
+  await waitFor('the warm standby replaced', async () => (await registry.listStandbys(key)).length === 1, { timeoutMs: 60_000 });
 }

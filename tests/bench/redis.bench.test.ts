@@ -127,5 +127,7 @@ test('added latency of the Redis store vs a bare ioredis GET round trip', async 
   });
   expect(result.candidate.samples).toBe(20 * ROUNDS);
   expect(result.baseline.samples).toBe(20 * ROUNDS);
-  expect(Number.isFinite(result.ratioP50)).toBe(true);
+  // One EVALSHA per request (counted by the test above) costs about one bare GET (≈1–3× idle).
+  // The bound is loose for a busy machine; a retry loop or a timer in the store path breaks it.
+  expect(result.ratioP50).toBeLessThan(10);
 });

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PROBLEM_TYPE_BASE } from '@berth/protocol';
 import { authHeaders, collect, resultText, sendMessage, terminalFrames, type TestStack } from '../fixtures/stack.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 export interface JourneyWorld {
   stack: TestStack;
@@ -34,14 +35,6 @@ interface PoolView {
   target: number;
 }
 
-/** Polls until `check` holds; a bound for slow machines, not a timing assertion. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 45_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export function runGatewayJourney(options: GatewayJourneyOptions): void {
   // Two standbys: enough to see a warm claim and a refill, small enough for two shared cores.
@@ -68,7 +61,7 @@ export function runGatewayJourney(options: GatewayJourneyOptions): void {
     beforeAll(async () => {
       w = await options.open(poolSize);
       s = w.stack;
-      await waitFor(`${poolSize} ready standbys`, async () => (await pool()).ready === poolSize, 90_000);
+      await waitFor(`${poolSize} ready standbys`, async () => (await pool()).ready === poolSize, { timeoutMs: 90_000 });
     }, 120_000);
     afterAll(async () => w?.close());
 

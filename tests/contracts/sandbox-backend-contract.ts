@@ -18,6 +18,7 @@
 import { AGENT_AUTH_HEADER } from '@berth/protocol';
 import { isSandboxError, type ClaimedSandbox, type PoolStatus, type SandboxBackend, type SandboxProfile } from '@berth/orchestrator';
 import { describe, expect, test } from 'vitest';
+import { waitFor } from '../fixtures/wait-for.js';
 
 export type SandboxBackendContractCase =
   | 'fills_pool_on_start'
@@ -62,14 +63,6 @@ export async function healthStatus(url: string, token?: string): Promise<number 
   }
 }
 
-/** Polls `check` every 50 ms until it holds; fails naming `what` after `timeoutMs`. Not a timing assertion: a bound. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 export async function poolStatus(backend: SandboxBackend, profile = CONTRACT_PROFILE): Promise<PoolStatus> {
   const status = (await backend.pool()).find((s) => s.profile === profile);
@@ -96,10 +89,12 @@ export function runSandboxBackendContract(options: SandboxBackendContractOptions
     },
   });
 
-  const filled = (backend: SandboxBackend, ready: number): Promise<void> =>
-    waitFor(`${ready} ready standbys`, async () => (await poolStatus(backend)).ready >= ready, waitMs);
-  const stopsServing = (sandbox: ClaimedSandbox): Promise<void> =>
-    waitFor(`${sandbox.sandboxId} to stop serving`, async () => (await healthStatus(sandbox.url, sandbox.authToken)) !== 200, waitMs);
+  const filled = async (backend: SandboxBackend, ready: number): Promise<void> => {
+    await waitFor(`${ready} ready standbys`, async () => (await poolStatus(backend)).ready >= ready, { timeoutMs: waitMs });
+  };
+  const stopsServing = async (sandbox: ClaimedSandbox): Promise<void> => {
+    await waitFor(`${sandbox.sandboxId} to stop serving`, async () => (await healthStatus(sandbox.url, sandbox.authToken)) !== 200, { timeoutMs: waitMs });
+  };
 
   function contractCase(id: SandboxBackendContractCase, title: string, body: (ctx: { open: (poolSize: number) => Promise<SandboxBackend> }) => Promise<void>, factor = 1): void {
     const reason = options.skip?.[id];
@@ -167,9 +162,9 @@ export function runSandboxBackendContract(options: SandboxBackendContractOptions
       expect(new Set(claims.map((c) => c.url)).size).toBe(20);
       expect(new Set(claims.map((c) => c.authToken)).size).toBe(20);
       const warm = claims.filter((c) => c.outcome === 'warm').length;
-      // Five standbys were ready: some claims were served warm, never more than five.
+      // Five standbys were ready: some claims were served warm. Not "at most five": a standby the
+      // pool refills while the burst is still claiming is legitimately warm too.
       expect(warm).toBeGreaterThanOrEqual(1);
-      expect(warm).toBeLessThanOrEqual(5);
       expect(await poolStatus(backend)).toMatchObject({ warmClaims: warm, coldStarts: 20 - warm, claimed: 20 });
       // Each endpoint is its own server: it answers its own token and refuses its neighbour's.
       const statuses = await Promise.all(claims.map(async (c, i) => [

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hashToken } from '@berth/gateway/tenants/tenants-file';
 import { authHeaders, sendMessage, startTestStack, terminalFrames, type TestStack } from '../fixtures/stack.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 /** Per test: several CLI spawns (each a node start) on a shared, loaded machine. Not a timing assertion. */
@@ -44,14 +45,6 @@ async function json<T>(args: string[], env: Record<string, string> = {}): Promis
   return JSON.parse(run.stdout) as T;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Sessions without a sandbox, written straight into the store: listing and paging need no turns. */
 const EXTRA = ['adm-x1', 'adm-x2', 'adm-x3'];
 
@@ -63,7 +56,7 @@ beforeAll(async () => {
     expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
   }
   // Metering is written by the egress gateway as each model response ends; usage tests read it.
-  await waitFor(async () => (await s.stack.store.usage.getUsage('alice')).tenant.outputTokens > 0 && (await s.stack.store.usage.getUsage('bob')).tenant.outputTokens > 0);
+  await waitFor('usage metered for alice and bob', async () => (await s.stack.store.usage.getUsage('alice')).tenant.outputTokens > 0 && (await s.stack.store.usage.getUsage('bob')).tenant.outputTokens > 0);
   const now = Date.now();
   for (const id of EXTRA) {
     await s.stack.store.sessions.createSession({ id, tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: now, lastActivityAt: now, turns: 0 });

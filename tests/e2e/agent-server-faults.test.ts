@@ -3,7 +3,8 @@
 // BERTH_AGENT_MAX_RETRIES), so a fault either heals on the one retry or fails the turn quickly.
 // Also: SIGTERM mid-turn exits 0 and leaves no CLI process.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { alive, bootstrap, cliPids, mainRequests, postTurn, readFrames, resultText, startRig, stopRig, terminal, turn, waitFor, type ParsedFrame, type Rig } from '../fixtures/offline-model-agent.js';
+import { alive, bootstrap, cliPids, mainRequests, postTurn, readFrames, resultText, startRig, stopRig, terminal, turn, type ParsedFrame, type Rig } from '../fixtures/offline-model-agent.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 let rig: Rig;
 beforeAll(async () => {
@@ -65,7 +66,7 @@ test('SIGTERM mid-turn: the server exits 0 and no CLI process is left', async ()
   const before = mainRequests(rig.model).length;
   const reading = readFrames(res, (frame) => {
     if (frame.event === 'message' && frame.json.type === 'system' && pids.length === 0) {
-      void waitFor(() => mainRequests(rig.model).length > before).then(() => {
+      void waitFor('the model to be asked', () => mainRequests(rig.model).length > before).then(() => {
         pids = cliPids(rig.agent.child.pid!);
         // Only the server process, not its group: the server itself must clean up.
         process.kill(rig.agent.child.pid!, 'SIGTERM');
@@ -76,6 +77,6 @@ test('SIGTERM mid-turn: the server exits 0 and no CLI process is left', async ()
   await rig.agent.exited;
   expect(rig.agent.child.exitCode).toBe(0);
   expect(pids.length).toBeGreaterThan(0);
-  expect(await waitFor(() => pids.every((pid) => !alive(pid)), 5000)).toBe(true);
+  await waitFor('every CLI of the turn to exit', () => pids.every((pid) => !alive(pid)));
   expect(terminal(frames).length).toBeLessThanOrEqual(1);
 });

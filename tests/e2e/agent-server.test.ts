@@ -8,8 +8,9 @@ import { userPrompts } from '@berth/cli/offline-model/index';
 import { startAgentProcess } from '@berth/orchestrator/backends/local/agent-process';
 import {
   alive, bootstrap, bootstrapBody, cliPids, environOf, headers, mainRequests, messages, postTurn, readFrames,
-  resultText, startRig, stopRig, terminal, turn, waitFor, type ParsedFrame, type Rig,
+  resultText, startRig, stopRig, terminal, turn, type ParsedFrame, type Rig,
 } from '../fixtures/offline-model-agent.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 let rig: Rig;
 beforeAll(async () => {
@@ -97,7 +98,7 @@ describe('turns', () => {
 
   test('the CLI runs with its own environment: no AGENT_AUTH_TOKEN, session credential, own dirs', async () => {
     // After a turn the server pre-starts the next turn's CLI; that process is the one to inspect.
-    const pids = (await waitFor(() => { const found = cliPids(rig.agent.child.pid!); return found.length > 0 ? found : null; }, 10_000)) ?? [];
+    const pids = await waitFor('a pre-started CLI', () => { const found = cliPids(rig.agent.child.pid!); return found.length > 0 ? found : null; });
     expect(pids.length).toBeGreaterThan(0);
     const env = environOf(pids[0]!);
     expect(env.AGENT_AUTH_TOKEN).toBeUndefined();
@@ -127,7 +128,7 @@ describe('turns', () => {
     rig.model.script({ kind: 'slow', delayMs: 150 });
     const res = await postTurn(rig, 'slow one');
     const reading = readFrames(res);
-    await waitFor(async () => ((await (await fetch(`${rig.agent.url}/health`, { headers: headers() })).json()) as { busy: boolean }).busy);
+    await waitFor('the agent to report busy', async () => ((await (await fetch(`${rig.agent.url}/health`, { headers: headers() })).json()) as { busy: boolean }).busy);
     const second = await postTurn(rig, 'concurrent');
     expect(second.status).toBe(409);
     expect(((await second.json()) as { code: string }).code).toBe('turn_in_progress');
@@ -153,15 +154,15 @@ describe('turns', () => {
     await readFrames(res, (frame) => {
       // Once the model is answering, the CLI running this turn is the agent's only CLI child.
       if (frame.event === 'message' && frame.json.type === 'system' && turnPids.length === 0) {
-        void waitFor(() => mainRequests(rig.model).length > requestsBefore).then(() => {
+        void waitFor('the model to be asked', () => mainRequests(rig.model).length > requestsBefore).then(() => {
           turnPids = cliPids(rig.agent.child.pid!);
           controller.abort();
         });
       }
     });
     expect(turnPids.length).toBeGreaterThan(0);
-    expect(await waitFor(() => turnPids.every((pid) => !alive(pid)), 10_000)).toBe(true);
-    await waitFor(async () => !((await (await fetch(`${rig.agent.url}/health`, { headers: headers() })).json()) as { busy: boolean }).busy);
+    await waitFor('every CLI of the turn to exit', () => turnPids.every((pid) => !alive(pid)));
+    await waitFor('the agent to report idle', async () => !((await (await fetch(`${rig.agent.url}/health`, { headers: headers() })).json()) as { busy: boolean }).busy);
     const next = await turn(rig, 'after the abort');
     expect(terminal(next).map((f) => f.event)).toEqual(['done']);
     expect(resultText(next)).toContain('you said "after the abort"');
@@ -179,7 +180,7 @@ describe('profile and egress', () => {
       expect(terminal(frames).map((f) => f.event)).toEqual(['done']);
       expect(resultText(frames)).toBe('offline model: the command printed "bypassed"');
       expect(messages(frames)[0]?.json).toMatchObject({ permissionMode: 'bypassPermissions' });
-      const pids = (await waitFor(() => { const found = cliPids(other.agent.child.pid!); return found.length > 0 ? found : null; }, 10_000)) ?? [];
+      const pids = await waitFor('a pre-started CLI', () => { const found = cliPids(other.agent.child.pid!); return found.length > 0 ? found : null; });
       const env = environOf(pids[0]!);
       expect(env.IS_SANDBOX).toBe('1');
       for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) expect(env[name]).toBe(egress.proxyUrl);

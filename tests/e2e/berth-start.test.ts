@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { resultText, sendMessage, terminalFrames } from '../fixtures/stack.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 let dir: string | undefined;
@@ -42,10 +43,7 @@ test('berth start --offline-model prints working tokens and stops with no proces
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
   child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
-  // Bounded wait on output (the pool warms a real agent process first), failing with what it saw.
-  const deadline = Date.now() + 90_000;
-  while (!out.includes('Ctrl-C stops everything') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  expect(out, 'waited for "Ctrl-C stops everything"').toContain('Ctrl-C stops everything');
+  await waitFor('berth start to print its banner', () => out.includes('Ctrl-C stops everything'), { timeoutMs: 90_000 });
   expect(out).toContain('OFFLINE MODEL');
   // Progress while the pool warms, and "running" only after the first standby is ready.
   const starting = out.indexOf('starting berth');
@@ -70,6 +68,9 @@ test('berth start --offline-model prints working tokens and stops with no proces
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   expect(code).toBe(0);
   expect(out).toContain('stopped.');
-  await new Promise((r) => setTimeout(r, 200));
-  expect(tree.filter(alive)).toEqual([]);
+  // Processes killed on the way out may still be exiting when `stopped.` prints; a survivor
+  // fails this wait, naming the pids it saw.
+  await waitFor('no process of the tree left', () => tree.filter(alive).length === 0, { timeoutMs: 10_000 }).catch((error: Error) => {
+    throw new Error(`${error.message}; still alive: ${tree.filter(alive).join(', ')}`);
+  });
 }, 120_000);

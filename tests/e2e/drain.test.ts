@@ -6,7 +6,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { authHeaders, sendMessage, startTestStack, terminalFrames, type TestStack } from '../fixtures/stack.js';
-import { startTurn, waitFor } from '../fixtures/quota-client.js';
+import { startTurn } from '../fixtures/quota-client.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 let s: TestStack;
 
@@ -26,10 +27,10 @@ describe('graceful drain', () => {
     // the previous one took its reply. short: ~8 events × 100 ms; long: 2 s per event (≫ grace).
     s.model.script({ kind: 'slow', delayMs: 100 });
     const short = startTurn(s.url, 'short', 'quick one', alice);
-    await waitFor(async () => s.model.pending() === 0);
+    await waitFor('the model to take the scripted reply', async () => s.model.pending() === 0);
     s.model.script({ kind: 'slow', delayMs: 2_000 });
     const long = startTurn(s.url, 'long', 'slow one', alice);
-    await waitFor(async () => s.model.pending() === 0);
+    await waitFor('the model to take the scripted reply', async () => s.model.pending() === 0);
     await Promise.all([short.started, long.started]);
 
     expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
@@ -76,7 +77,7 @@ describe('graceful drain', () => {
       cold.model.script({ kind: 'slow', delayMs: 2_000 });
       const late = startTurn(cold.url, 'late', 'slow one', cold.tokens.alice);
       // The record exists once the request passed the draining check and its admission.
-      await waitFor(async () => (await cold.stack.store.sessions.getSession('late')) !== null, 30_000);
+      await waitFor('the late session record', async () => (await cold.stack.store.sessions.getSession('late')) !== null);
       await cold.stack.gateway!.close();
       const turn = await late.done;
       // Never a whole reply: a drained gateway does not run a turn past its grace.

@@ -23,6 +23,7 @@ import { childPids, pidListeningOn, readEnviron, readEnvironRaw } from '../fixtu
 import { REAL_KEY, TEST_TOKENS, authHeaders, resultText, sendMessage, startTestStack, terminalFrames, type TestStack, type Turn } from '../fixtures/stack.js';
 import { TLS_SERVER_BODY, makeSelfSignedCert } from '../fixtures/tls-server.js';
 import { startUsageTap, sumUsage, type UsageTap } from '../fixtures/usage-tap.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 /** `.example` is reserved (RFC 2606): neither name can ever resolve to a real host. */
 const ALLOWED_HOST = 'tls.berth-e2e.example';
@@ -115,7 +116,12 @@ describe('model calls through the egress reverse proxy', () => {
     // The 529 carries none and adds 0; the retry is a separate answer and adds its own usage
     // once. Counting the retried request twice, or the failed attempt at all, breaks equality.
     const expected = sumUsage(mine.map((r) => r.usage));
-    const metered = await eventually(async () => (await usageReport()).sessions[id], (u) => sameUsage(u, expected));
+    // The egress gateway records usage just after a response ends, so the caller's `done` can
+    // come first: wait for the expected figures; a timeout names the last ones seen.
+    const metered = await waitFor('the metered usage to equal the reported usage', async () => {
+      const usage = (await usageReport()).sessions[id];
+      return sameUsage(usage, expected) ? usage : null;
+    });
     expect(metered).toEqual(expected);
   });
 });
@@ -124,7 +130,6 @@ describe('what the sandbox holds', () => {
   test('neither the agent server nor its CLI has the real key; the CLI has the session credential and the egress proxy', async () => {
     const id = 'egress-env';
     const seen = await duringSlowTurn(id);
-    expect(seen.capturedMidTurn).toBe(true);
     expect(terminalFrames(seen.turn).map((f) => f.event)).toEqual(['done']);
 
     expect(seen.serverEnvRaw).not.toContain(REAL_KEY);
@@ -214,8 +219,6 @@ describe('revocation', () => {
 
 interface SlowTurnView {
   turn: Turn;
-  /** True when the CLI was found before the turn's answer ended. */
-  capturedMidTurn: boolean;
   serverEnvRaw: string;
   cliEnvRaws: string[];
   cliEnv: Record<string, string>;
@@ -231,18 +234,13 @@ async function duringSlowTurn(id: string): Promise<SlowTurnView> {
   model.script({ kind: 'slow', delayMs: 300 });
   let done = false;
   const running = sendMessage(s.url, id, 'take your time', { token: s.tokens.alice }).finally(() => (done = true));
-  let found: Omit<SlowTurnView, 'turn' | 'capturedMidTurn'> | undefined;
-  while (!done && !found) {
-    found = await findSandboxProcesses(id);
-    if (!found) await new Promise((r) => setTimeout(r, 50));
-  }
-  const capturedMidTurn = found !== undefined;
+  const found = await waitFor('the sandbox processes while the turn runs, or its end', async () => (done ? 'ended' : await findSandboxProcesses(id)), { timeoutMs: 60_000 });
   const turn = await running;
-  if (!found) throw new Error('the CLI was not seen while the turn ran');
-  return { turn, capturedMidTurn, ...found };
+  if (found === 'ended') throw new Error('the CLI was not seen while the turn ran');
+  return { turn, ...found };
 }
 
-async function findSandboxProcesses(id: string): Promise<Omit<SlowTurnView, 'turn' | 'capturedMidTurn'> | undefined> {
+async function findSandboxProcesses(id: string): Promise<Omit<SlowTurnView, 'turn'> | undefined> {
   const session = await s.stack.store.sessions.getSession(id);
   if (!session?.sandbox) return undefined;
   const port = Number(new URL(session.sandbox.url).port);
@@ -287,19 +285,6 @@ function sameUsage(a: UsageFields | undefined, b: UsageFields): boolean {
     && a.cacheCreationInputTokens === b.cacheCreationInputTokens && a.cacheReadInputTokens === b.cacheReadInputTokens;
 }
 
-/**
- * The egress gateway records usage just after a response ends, so the caller's `done` can come
- * first: poll until `ok` (bounded), then return the last value for the real assertion.
- */
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!ok(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    value = await read();
-  }
-  return value;
-}
 
 async function modelCall(egressUrl: string, credential: string): Promise<{ status: number; contentType: string | null; body: Record<string, unknown> }> {
   const res = await fetch(`${egressUrl}/v1/messages`, {

@@ -5,26 +5,19 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PROBLEM_TYPE_BASE } from '@berth/protocol';
 import { authHeaders, resultText, sendMessage, startTestStack, terminalFrames, type TestStack } from '../fixtures/stack.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 let s: TestStack;
 
 beforeAll(async () => {
   s = await startTestStack({ poolSize: 2 });
-  await waitFor(async () => (await pool()).ready === 2);
+  await waitFor('two ready standbys', async () => (await pool()).ready === 2);
 });
 afterAll(async () => s?.stop());
 
 async function pool(): Promise<{ ready: number; warmClaims: number; coldStarts: number; target: number }> {
   const res = await fetch(`${s.url}/api/pool`, { headers: authHeaders(s.tokens.alice) });
   return ((await res.json()) as { pools: Array<{ ready: number; warmClaims: number; coldStarts: number; target: number }> }).pools[0]!;
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('caller journey', () => {
@@ -197,6 +190,6 @@ describe('warm pool', () => {
     const after = await pool();
     expect(after.warmClaims).toBe(before.warmClaims + 1);
     expect(after.coldStarts).toBe(before.coldStarts);
-    await waitFor(async () => (await pool()).ready === after.target);
+    await waitFor('the pool back at its target', async () => (await pool()).ready === after.target);
   });
 });

@@ -12,7 +12,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createMemoryStore, type Store } from '@berth/gateway';
@@ -21,6 +21,7 @@ import { compileAllowlist } from '@berth/gateway/policy/allowlist';
 import { createEgressServer, type EgressServer } from '@berth/gateway/egress/egress-server';
 import type { Resolver, TenantEgressPolicy } from '@berth/gateway/egress/egress-types';
 import { TLS_SERVER_BODY, hasOpenssl, startTlsServer, type TlsServer } from '../fixtures/tls-server.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const keys = [{ kid: 'k1', secret: new Uint8Array(32).fill(3) }] as const;
 const credentials = createSessionCredentials({ keys });
@@ -357,7 +358,10 @@ describe.skipIf(!hasOpenssl())('egress forward proxy (real sockets; skipped only
 
   test('metrics count decisions by outcome and reason, bytes, without tenant labels', async () => {
     // Tunnel bytes are counted when a tunnel closes, which follows the TLS close asynchronously.
-    await vi.waitFor(async () => expect(await registry.metrics()).toMatch(/berth_egress_bytes_total\{kind="connect",direction="downstream"\} [1-9]/));
+    await waitFor("the tunnel's bytes counted", async () => {
+      expect(await registry.metrics()).toMatch(/berth_egress_bytes_total\{kind="connect",direction="downstream"\} [1-9]/);
+      return true;
+    }, { retryErrors: true });
     const text = await registry.metrics();
     expect(text).toMatch(/berth_egress_decisions_total\{kind="connect",outcome="allow",reason="ok"\} [1-9]/);
     expect(text).toMatch(/berth_egress_decisions_total\{kind="connect",outcome="deny",reason="credential_missing"\} 1/);

@@ -8,7 +8,7 @@
 import { createServer, request, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createMemoryStore, type Store } from '@berth/gateway';
@@ -16,6 +16,7 @@ import { createSessionCredentials } from '@berth/gateway/credentials/credentials
 import { compileAllowlist } from '@berth/gateway/policy/allowlist';
 import { createEgressServer, type EgressServer } from '@berth/gateway/egress/egress-server';
 import type { TenantEgressPolicy } from '@berth/gateway/egress/egress-types';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const credentials = createSessionCredentials({ keys: [{ kid: 'k1', secret: new Uint8Array(32).fill(5) }] });
 const USAGE = { input_tokens: 120, output_tokens: 1, cache_creation_input_tokens: 30, cache_read_input_tokens: 400 };
@@ -144,9 +145,10 @@ describe('egress model reverse proxy', () => {
     expect(seen.headers['accept-encoding']).toBe('identity');
     expect(seen.headers['x-hop']).toBeUndefined();
     expect(JSON.stringify(seen.headers)).not.toContain(tokens.alice!);
-    await vi.waitFor(async () =>
-      expect((await store.usage.getUsage('alice')).sessions['s-alice']).toEqual({ inputTokens: 120, outputTokens: FINAL_OUTPUT, cacheCreationInputTokens: 30, cacheReadInputTokens: 400 }),
-    );
+    await waitFor("alice's usage metered", async () => {
+      expect((await store.usage.getUsage('alice')).sessions['s-alice']).toEqual({ inputTokens: 120, outputTokens: FINAL_OUTPUT, cacheCreationInputTokens: 30, cacheReadInputTokens: 400 });
+      return true;
+    }, { retryErrors: true });
   });
 
   test('Authorization: Bearer works too, and a tenant with its own key gets it upstream', async () => {
@@ -154,7 +156,10 @@ describe('egress model reverse proxy', () => {
     expect(answer.status).toBe(200);
     expect(upstream.seen.at(-1)!.headers['x-api-key']).toBe('sk-real-bob');
     expect(upstream.seen.at(-1)!.headers.authorization).toBeUndefined();
-    await vi.waitFor(async () => expect((await store.usage.getUsage('bob')).tenant).toMatchObject({ inputTokens: 7, outputTokens: 3 }));
+    await waitFor("bob's usage metered", async () => {
+      expect((await store.usage.getUsage('bob')).tenant).toMatchObject({ inputTokens: 7, outputTokens: 3 });
+      return true;
+    }, { retryErrors: true });
   });
 
   test('the stream is relayed unbuffered: the first event arrives while the upstream still holds the rest', async () => {
@@ -184,14 +189,15 @@ describe('egress model reverse proxy', () => {
     const retry = await call(port, { headers: { 'x-api-key': tokens.bob! }, body: { stream: true } });
     expect(retry.body).toContain('message_stop');
     // The cut response reported input/cache and 1 output token; the retry reported all of it again.
-    await vi.waitFor(async () =>
+    await waitFor("bob's cut and retried responses metered", async () => {
       expect((await store.usage.getUsage('bob')).tenant).toEqual({
         inputTokens: before.inputTokens + 240,
         outputTokens: before.outputTokens + 1 + FINAL_OUTPUT,
         cacheCreationInputTokens: before.cacheCreationInputTokens + 60,
         cacheReadInputTokens: before.cacheReadInputTokens + 800,
-      }),
-    );
+      });
+      return true;
+    }, { retryErrors: true });
   });
 
   test('a caller that goes away stops the upstream stream', async () => {
@@ -208,17 +214,26 @@ describe('egress model reverse proxy', () => {
       req.end(JSON.stringify({ stream: true }));
       setTimeout(() => reject(new Error('no first chunk')), 5000).unref();
     });
-    await vi.waitFor(() => expect(upstream.state.closed).toBe(closedBefore + 1));
+    await waitFor('the upstream stream closed', () => {
+      expect(upstream.state.closed).toBe(closedBefore + 1);
+      return true;
+    }, { retryErrors: true });
     upstream.state.mode = 'stream';
   });
 
   test('an over-budget tenant gets a 429 Messages API rate_limit_error with x-should-retry: false and no Retry-After, and the upstream is not called', async () => {
     const first = await call(port, { headers: { 'x-api-key': tokens.carol! }, body: { stream: true } });
     expect(first.status).toBe(200); // 120 + 42 + 30 + 400 = 592 of 1000
-    await vi.waitFor(async () => expect((await store.usage.getUsage('carol')).tenant.outputTokens).toBe(FINAL_OUTPUT));
+    await waitFor("carol's first response metered", async () => {
+      expect((await store.usage.getUsage('carol')).tenant.outputTokens).toBe(FINAL_OUTPUT);
+      return true;
+    }, { retryErrors: true });
     const second = await call(port, { headers: { 'x-api-key': tokens.carol! }, body: { stream: true } });
     expect(second.status).toBe(200); // 592 < 1000 before it; 1184 after
-    await vi.waitFor(async () => expect((await store.usage.getUsage('carol')).tenant.outputTokens).toBe(2 * FINAL_OUTPUT));
+    await waitFor("carol's second response metered", async () => {
+      expect((await store.usage.getUsage('carol')).tenant.outputTokens).toBe(2 * FINAL_OUTPUT);
+      return true;
+    }, { retryErrors: true });
     const calls = upstream.seen.length;
     const refused = await call(port, { headers: { 'x-api-key': tokens.carol! }, body: { stream: true } });
     expect(refused.status).toBe(429);

@@ -17,6 +17,7 @@ import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js'
 // The offline model's `slow` reply waits delayMs after each of its ~8 stream events, so a reply
 // lasts about 8 × delayMs.
 import { authHeaders, collect, resultText, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 let redis: RedisServer;
 let s: TestStack;
@@ -26,7 +27,7 @@ beforeAll(async () => {
   redis = await startRedisServer();
   // 10 s is the smallest idle timeout config accepts; the reaper test waits it out once.
   s = await startTestStack({ redisUrl: redis.url, poolSize: 2, env: { BERTH_IDLE_TIMEOUT_S: '10' } });
-  await waitFor(async () => (await pool()).ready === 2);
+  await waitFor('two ready standbys', async () => (await pool()).ready === 2);
 });
 
 afterAll(async () => {
@@ -37,14 +38,6 @@ afterAll(async () => {
 async function pool(): Promise<{ ready: number; claimed: number }> {
   const res = await fetch(`${s.url}/api/pool`, { headers: authHeaders(alice) });
   return ((await res.json()) as { pools: Array<{ ready: number; claimed: number }> }).pools[0]!;
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /**
@@ -104,15 +97,14 @@ describe('durable conversations', () => {
     expect(turn.status).toBe(200);
     expect(terminalFrames(turn).map((f) => f.event)).toEqual(['error']);
     expect(turn.frames.at(-1)!.event).toBe('error');
-    expect(JSON.parse(turn.frames.at(-1)!.data)).toHaveProperty('message');
+    // It is the connection reset, not a timeout, that ends the stream: the relay reports a
+    // sandbox that stopped answering mid-turn. (How soon is measured, never asserted.)
+    expect(JSON.parse(turn.frames.at(-1)!.data).message).toMatch(/sandbox stopped answering mid-turn/);
     const errorAfterMs = Math.round(terminalAt - killedAt);
     console.log(JSON.stringify({ metric: 'sigkill_to_error_frame_ms', value: errorAfterMs }));
-    // Generous bound (the brief asks for ~1 s; shared 2-core machines are noisy): it is the
-    // connection reset, not a timeout, that ends the stream.
-    expect(errorAfterMs).toBeLessThan(5000);
     // The lost sandbox is forgotten (just after the error frame went out), so the next message
     // re-provisions.
-    await waitFor(async () => (await s.stack.store.sessions.getSession(id))!.sandbox === null, 5000);
+    await waitFor('the lost sandbox to be forgotten', async () => (await s.stack.store.sessions.getSession(id))!.sandbox === null);
 
     const requestsBefore = s.model.requests.length;
     const next = await sendMessage(s.url, id, 'what was the word?', { token: alice });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { StoredTranscriptEntry } from '@berth/protocol';
 import { startDurableRedisServer, type DurableRedisServer } from '../fixtures/redis-durable-server.js';
 import { sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const SESSIONS = 20;
 let redis: DurableRedisServer;
@@ -18,6 +19,8 @@ const alice = TEST_TOKENS.alice;
 const emitted = new Map<string, string[]>();
 /** Appends the store refused (Redis down): the relay's retries must make up for each. */
 let failedAppends = 0;
+/** Sessions that had an append refused. */
+const refusedSessions = new Set<string>();
 
 beforeAll(async () => {
   redis = await startDurableRedisServer();
@@ -31,6 +34,7 @@ beforeAll(async () => {
     emitted.set(sessionId, list);
     return append(sessionId, entries, keys).catch((error: unknown) => {
       failedAppends++;
+      refusedSessions.add(sessionId);
       throw error;
     });
   };
@@ -41,13 +45,6 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const ids = Array.from({ length: SESSIONS }, (_, i) => `outage-${i}`);
 
@@ -77,7 +74,7 @@ test('Redis killed and restarted mid-turn under 20 streams: one terminal frame e
   // Kill Redis once every turn's model request is in flight: a model request that STARTS while
   // Redis is down is refused by the egress gateway (it checks the credential and the budget in
   // the store), which would end that turn with an error for a reason this test is not about.
-  await eventually(async () => s.model.requests.filter((r) => r.kind === 'main' && JSON.stringify(r.body).includes('second turn of')).length >= SESSIONS);
+  await waitFor('every second-turn model request in flight', async () => s.model.requests.filter((r) => r.kind === 'main' && JSON.stringify(r.body).includes('second turn of')).length >= SESSIONS);
   await redis.kill();
 
   // While Redis is down: new work is refused with 503 problem+json, readiness says so, the
@@ -90,9 +87,9 @@ test('Redis killed and restarted mid-turn under 20 streams: one terminal frame e
   expect(follow.status).toBe(503);
   expect((await fetch(`${s.url}/readyz`)).status).toBe(503);
   expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
-  // Down for longer than the rest of the replies (~3 s), so the turns' transcript entries arrive
-  // while Redis is down and are stored by the relay's retries after the restart.
-  await new Promise((r) => setTimeout(r, 4000));
+  // Down until every turn's transcript entries have arrived while Redis is down (an append
+  // refused on every session), so they are stored by the relay's retries after the restart.
+  await waitFor('a refused transcript append on every session', () => refusedSessions.size === SESSIONS);
   await redis.restart();
 
   const turns = await Promise.all(running);
@@ -109,7 +106,7 @@ test('Redis killed and restarted mid-turn under 20 streams: one terminal frame e
   // Redis down for ~4 s costs no turn: the relay streams without the store and retries transcript writes.
   expect(ends.done).toBe(SESSIONS);
 
-  await eventually(async () => (await fetch(`${s.url}/readyz`)).status === 200);
+  await waitFor('/readyz 200 after the restart', async () => (await fetch(`${s.url}/readyz`)).status === 200);
   console.log(JSON.stringify({ metric: 'outage_failed_transcript_appends', value: failedAppends }));
   expect(failedAppends).toBeGreaterThan(0);
 

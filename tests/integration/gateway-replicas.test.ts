@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { OfflineModel } from '@berth/cli/offline-model/index';
 import { startReplicaPair, type ReplicaPair } from '../fixtures/replicas.js';
 import { authHeaders, resultText, sendMessage, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 let replicas: ReplicaPair;
 let model: OfflineModel;
@@ -17,7 +18,7 @@ let b: TestStack;
 beforeAll(async () => {
   replicas = await startReplicaPair({ poolSize: 1 });
   ({ a, b, model } = replicas);
-  await waitFor(async () => (await pool(a)).ready === 1 && (await pool(b)).ready === 1);
+  await waitFor('a ready standby seen by both replicas', async () => (await pool(a)).ready === 1 && (await pool(b)).ready === 1);
 });
 
 afterAll(async () => replicas?.stop());
@@ -27,14 +28,6 @@ interface Pool { ready: number; claimed: number; warmClaims: number; coldStarts:
 async function pool(s: TestStack): Promise<Pool> {
   const res = await fetch(`${s.url}/api/pool`, { headers: authHeaders(TEST_TOKENS.alice) });
   return ((await res.json()) as { pools: Pool[] }).pools[0]!;
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Prompts of the user turns in one model request body, in order. */

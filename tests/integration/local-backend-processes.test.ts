@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { LocalProcessBackend } from '@berth/orchestrator/backends/local/local-process-backend';
 import type { LogFields, Logger } from '@berth/orchestrator/pool/logger';
 import { describe, expect, test } from 'vitest';
-import { healthStatus, poolStatus, waitFor } from '../contracts/sandbox-backend-contract.js';
+import { healthStatus, poolStatus } from '../contracts/sandbox-backend-contract.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 interface ProcessRow { pid: number; ppid: number; pgid: number; args: string }
 

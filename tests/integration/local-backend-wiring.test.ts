@@ -12,7 +12,8 @@ import { createBackendMetrics } from '@berth/orchestrator/metrics';
 import type { LogFields, Logger } from '@berth/orchestrator/pool/logger';
 import { Registry, register as globalRegistry } from 'prom-client';
 import { afterEach, describe, expect, test } from 'vitest';
-import { poolStatus, waitFor } from '../contracts/sandbox-backend-contract.js';
+import { poolStatus } from '../contracts/sandbox-backend-contract.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const agentEnv = { BERTH_AGENT_PRESTART: '0' };
 const opened: LocalProcessBackend[] = [];

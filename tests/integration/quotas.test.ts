@@ -6,7 +6,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { authHeaders, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
-import { metricValue, startTurn, waitFor } from '../fixtures/quota-client.js';
+import { metricValue, startTurn } from '../fixtures/quota-client.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 let s: TestStack;
 
@@ -62,7 +63,7 @@ describe('quotas on one gateway', () => {
     // The disconnect aborts the turn; its `finally` gives the slot back (no decrement lost), so
     // another session's turn is admitted once the abort has run through.
     let admitted: Turn | undefined;
-    await waitFor(async () => {
+    await waitFor('a turn admitted once the slot is back', async () => {
       const turn = await sendMessage(s.url, 'a2', 'free now?', { token: alice });
       if (turn.status === 200) admitted = turn;
       else expect(turn.problem?.code).toBe('quota_exceeded');

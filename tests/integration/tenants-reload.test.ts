@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { hashToken } from '@berth/gateway/tenants/tenants-file';
 import type { ReloadOutcome } from '@berth/gateway/tenants/tenants-source';
 import { authHeaders, startTestStack, type TestStack } from '../fixtures/stack.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 let s: TestStack;
 const outcomes: ReloadOutcome[] = [];
@@ -30,11 +31,7 @@ async function replaceFile(text: string): Promise<void> {
 }
 
 async function nextOutcome(count: number): Promise<ReloadOutcome> {
-  const deadline = Date.now() + 20_000;
-  while (outcomes.length < count) {
-    if (Date.now() > deadline) throw new Error('the gateway did not notice the file change');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(`the gateway to notice file change ${count}`, () => outcomes.length >= count);
   return outcomes[count - 1]!;
 }
 

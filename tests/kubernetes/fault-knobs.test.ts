@@ -5,7 +5,8 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { KubernetesBackend } from '@berth/orchestrator/backends/kubernetes/kubernetes-backend';
-import { openKubeWorld, until, type KubeWorld } from './kube-test-world.js';
+import { waitFor } from '../fixtures/wait-for.js';
+import { openKubeWorld, type KubeWorld } from './kube-test-world.js';
 
 const TARGET = 2;
 let world: KubeWorld;
@@ -28,7 +29,25 @@ afterAll(async () => {
 const liveStandbys = () => world.kube.pods().filter((p) => !p.metadata.deletionTimestamp && p.metadata.labels?.['berth.dev/state'] === 'standby' && p.status?.phase !== 'Failed');
 
 async function converged(): Promise<void> {
-  await until('the pool back at its target', async () => liveStandbys().length === TARGET && (await backend.pool())[0]!.ready === TARGET, 30_000);
+  await waitFor('the pool back at its target', async () => liveStandbys().length === TARGET && (await backend.pool())[0]!.ready === TARGET, { timeoutMs: 30_000 });
+}
+
+/** A watch of the test's own on the fake API server, counting the BOOKMARK events it receives. */
+async function openBookmarkWatch(): Promise<{ bookmarks: () => number; close: () => void }> {
+  const abort = new AbortController();
+  const res = await fetch(`${world.kube.url}/api/v1/pods?watch=true&allowWatchBookmarks=true`, { signal: abort.signal });
+  let count = 0;
+  let buffered = '';
+  const decoder = new TextDecoder();
+  void (async () => {
+    for await (const chunk of res.body!) {
+      buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      count += lines.filter((line) => line.includes('"type":"BOOKMARK"')).length;
+    }
+  })().catch(() => undefined);
+  return { bookmarks: () => count, close: () => abort.abort() };
 }
 
 /** Claim and release one session; the claim triggers a refill that must get through. */
@@ -74,7 +93,7 @@ describe('KubernetesBackend under API faults', () => {
   test('dropped watch: resumed from the last version, without a relist', async () => {
     const { watchStarts, lists } = backend.watchStats()!;
     expect(world.kube.faults.dropWatches()).toBeGreaterThanOrEqual(1);
-    await until('a new watch', () => backend.watchStats()!.watchStarts > watchStarts);
+    await waitFor('a new watch', () => backend.watchStats()!.watchStarts > watchStarts);
     await claimOnce();
     await converged();
     expect(backend.watchStats()!.lists).toBe(lists);
@@ -83,7 +102,7 @@ describe('KubernetesBackend under API faults', () => {
   test('410 Gone on the watch: relists, then watches again', async () => {
     const { gones, lists } = backend.watchStats()!;
     world.kube.faults.goneWatches();
-    await until('a relist after 410', () => backend.watchStats()!.lists > lists);
+    await waitFor('a relist after 410', () => backend.watchStats()!.lists > lists);
     expect(backend.watchStats()!.gones).toBeGreaterThan(gones);
     await claimOnce();
     await converged();
@@ -94,22 +113,29 @@ describe('KubernetesBackend under API faults', () => {
     expect(world.kube.faults.stallWatches()).toBeGreaterThanOrEqual(1);
     // Changes made while the watch is stalled reach the mirror only through the restarted watch.
     await claimOnce();
-    await until('the stalled watch restarted', () => backend.watchStats()!.stalls > stalls);
+    await waitFor('the stalled watch restarted', () => backend.watchStats()!.stalls > stalls);
     await converged();
   });
 
   test('a standby whose process dies fails, is deleted and replaced', async () => {
     const victim = liveStandbys()[0]!.metadata.name;
     expect(await world.kube.killPod(victim)).toBe(true);
-    await until('the failed standby deleted', () => !world.kube.pods().some((p) => p.metadata.name === victim && !p.metadata.deletionTimestamp));
+    await waitFor('the failed standby deleted', () => !world.kube.pods().some((p) => p.metadata.name === victim && !p.metadata.deletionTimestamp));
     await converged();
     expect(liveStandbys().map((p) => p.metadata.name)).not.toContain(victim);
   });
 
   test('the pool loop does not poll: an idle pool makes no API requests', async () => {
     await converged();
-    const snapshot = new Map(world.kube.requestCounts);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(world.kube.requestCounts).toEqual(snapshot);
+    // The idle span is measured in the server's own bookmarks (every 200 ms on every watch,
+    // the backend's included), not in the test's clock: five of them, however slow the machine.
+    const span = await openBookmarkWatch();
+    try {
+      const snapshot = new Map(world.kube.requestCounts);
+      await waitFor('five bookmarks on a watch of our own', () => span.bookmarks() >= 5);
+      expect(world.kube.requestCounts).toEqual(snapshot);
+    } finally {
+      span.close();
+    }
   });
 });

@@ -6,6 +6,7 @@
 import { runGatewayJourney } from '../contracts/gateway-journey-contract.js';
 import { startFakeKube } from '../fixtures/fake-kube/index.js';
 import { startTestStack } from '../fixtures/stack.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 runGatewayJourney({
   backend: 'kubernetes',
@@ -31,7 +32,7 @@ runGatewayJourney({
         async killSandbox(name) {
           if (!(await kube.killPod(name))) throw new Error(`pod ${name} has no process to kill`);
           // The kubelet reports Failed once the process exits; wait for the object to say so.
-          for (let i = 0; i < 100 && live(name)?.status?.phase === 'Running'; i++) await new Promise((r) => setTimeout(r, 50));
+          await waitFor(`pod ${name} to leave Running`, () => live(name)?.status?.phase !== 'Running');
         },
         async close() {
           await stack.stop();

@@ -40,11 +40,3 @@ export async function openKubeWorld(options: FakeKubeOptions = {}): Promise<Kube
   };
 }
 
-/** Polls until `check` holds; a bound, not a timing assertion. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

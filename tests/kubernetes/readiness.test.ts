@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startFakeKube, type FakeKube } from '../fixtures/fake-kube/index.js';
 import { startTestStack, type TestStack } from '../fixtures/stack.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 let kube: FakeKube;
 let s: TestStack;
@@ -26,15 +27,13 @@ afterAll(async () => {
   await kube?.close();
 });
 
-async function until(route: string, status: number, timeoutMs = 30_000): Promise<{ code?: string }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+/** Polls `route` until it answers `status`; returns that answer's body. */
+async function until(route: string, status: number): Promise<{ code?: string }> {
+  return waitFor(`${route} to answer ${status}`, async () => {
     const res = await fetch(s.url + route);
     const body = (await res.json()) as { code?: string };
-    if (res.status === status) return body;
-    if (Date.now() > deadline) throw new Error(`${route} never answered ${status} (last ${res.status})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return res.status === status ? body : null;
+  });
 }
 
 test('readyz is 503 while the API server fails the pod list, and 200 again once it answers', async () => {

@@ -1,13 +1,17 @@
 // Two KubernetesBackend instances on one fake API server act as two gateway replicas. 50
 // sessions are claimed at once, spread over both, from a pool of 10 (most claims cold-start)
 // and of 60 (every claim can be warm). Pinned: no pod is ever bound to two sessions (checked on
-// every event the API server emits, not just the end state), no session has two pods, and
-// after one sweep no pod is left that neither the pool nor an owned session accounts for.
+// every event the API server emits, not just the end state), no session has two pods, 50
+// distinct sandboxes with warm + cold = 50, and after one sweep no pod is left that neither the
+// pool nor an owned session accounts for. How many claims are warm out of a pool of 10 is not
+// pinned: standbys the pool refills while the burst is still claiming are legitimately warm, and
+// how many land in time depends on the machine's speed.
 
 import { describe, expect, test } from 'vitest';
 import type { ClaimedSandbox } from '@berth/orchestrator';
 import type { Pod } from '../fixtures/fake-kube/index.js';
-import { openKubeWorld, until } from './kube-test-world.js';
+import { waitFor } from '../fixtures/wait-for.js';
+import { openKubeWorld } from './kube-test-world.js';
 
 const SESSION_ANNOTATION = 'berth.dev/session-id';
 
@@ -31,8 +35,8 @@ async function race(poolSize: number): Promise<void> {
     const a = world.newReplica(profiles);
     const b = world.newReplica(profiles);
     await Promise.all([a.start(), b.start()]);
-    await until(`${poolSize} ready standbys on both replicas`, async () =>
-      (await a.pool())[0]!.ready === poolSize && (await b.pool())[0]!.ready === poolSize, 120_000);
+    await waitFor(`${poolSize} ready standbys on both replicas`, async () =>
+      (await a.pool())[0]!.ready === poolSize && (await b.pool())[0]!.ready === poolSize, { timeoutMs: 120_000 });
     // Both replicas filled one pool together: exactly poolSize standbys exist, not 2 × poolSize.
     expect(world.kube.pods().filter((p) => p.metadata.labels?.['berth.dev/state'] === 'standby')).toHaveLength(poolSize);
 
@@ -49,7 +53,8 @@ async function race(poolSize: number): Promise<void> {
     const [pa, pb] = [(await a.pool())[0]!, (await b.pool())[0]!];
     const warm = pa.warmClaims + pb.warmClaims;
     expect(warm + pa.coldStarts + pb.coldStarts).toBe(50);
-    expect(warm).toBeLessThanOrEqual(poolSize);
+    // The replicas' counters agree with what each claim said it was.
+    expect(claims.filter((c) => c.outcome === 'warm')).toHaveLength(warm);
     // With more standbys than sessions a lost race moves on to the next standby, never to a cold start.
     if (poolSize >= 50) expect(warm).toBe(50);
 
@@ -61,7 +66,7 @@ async function race(poolSize: number): Promise<void> {
     expect(claimedLeft.map((p) => p.metadata.annotations?.[SESSION_ANNOTATION]).sort()).toEqual([...owned].sort());
     // Nothing else is left over: every live pod is a standby of the pool or an owned session's.
     expect(live().every((p) => p.metadata.labels?.['berth.dev/state'] === 'standby' || owned.has(p.metadata.annotations?.[SESSION_ANNOTATION] ?? ''))).toBe(true);
-    await until('the pool to settle back at its target', () => live().filter((p) => p.metadata.labels?.['berth.dev/state'] === 'standby').length === poolSize, 60_000);
+    await waitFor('the pool to settle back at its target', () => live().filter((p) => p.metadata.labels?.['berth.dev/state'] === 'standby').length === poolSize, { timeoutMs: 60_000 });
   } finally {
     await world.close();
   }

@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { MemoryStandbyRegistry } from '@berth/gateway';
 import type { SandboxBackend } from '@berth/orchestrator';
-import { waitFor } from '../contracts/sandbox-backend-contract.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { applyFakeModalEnv, startFakeModal, type FakeModal } from '../fixtures/fake-modal/index.js';
 import { newModalBackend } from '../fixtures/fake-modal/modal-backend-harness.js';
 

@@ -2,7 +2,8 @@
 // about to expire. Time is moved with an injected clock (its offset), not by waiting.
 import { expect, test } from 'vitest';
 import { MemoryStandbyRegistry } from '@berth/gateway';
-import { waitFor } from '../contracts/sandbox-backend-contract.js';
+import type { StandbyRegistry } from '@berth/orchestrator/backends/modal/standby-registry';
+import { waitFor } from '../fixtures/wait-for.js';
 import { newModalBackend, useFakeModal } from '../fixtures/fake-modal/modal-backend-harness.js';
 
 const modal = useFakeModal();
@@ -25,10 +26,29 @@ function offsetClock() {
 const LIFETIME_MS = 2 * 3600_000;
 const RECYCLE_BEFORE_MS = 3600_000;
 
+/**
+ * The registry as the backend sees it, counting the backend's listStandbys calls: each pool
+ * maintenance pass starts with one, and passes never overlap, so two calls after a moment mean
+ * one whole pass ran after it.
+ */
+function countingRegistry(registry: MemoryStandbyRegistry): { standbys: StandbyRegistry; lists: () => number } {
+  let lists = 0;
+  const standbys = new Proxy(registry, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      if (property === 'listStandbys') return (...args: unknown[]) => { lists++; return (value as (...a: unknown[]) => unknown).apply(target, args); };
+      return (value as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+  return { standbys, lists: () => lists };
+}
+
 test('maintenance recycles a standby before its lifetime runs out and replaces it', async () => {
   const registry = new MemoryStandbyRegistry();
+  const counted = countingRegistry(registry);
   const time = offsetClock();
-  const backend = await newModalBackend({ profiles: [{ name: 'default', poolSize: 1 }], standbys: registry, appName: 'recycle-1', clock: time.clock, sandboxTimeoutMs: LIFETIME_MS, recycleBeforeMs: RECYCLE_BEFORE_MS, maintenanceIntervalMs: 100 });
+  const backend = await newModalBackend({ profiles: [{ name: 'default', poolSize: 1 }], standbys: counted.standbys, appName: 'recycle-1', clock: time.clock, sandboxTimeoutMs: LIFETIME_MS, recycleBeforeMs: RECYCLE_BEFORE_MS, maintenanceIntervalMs: 100 });
   await backend.start();
   try {
     const key = backend.standbyRegistryKey('default')!;
@@ -37,7 +57,8 @@ test('maintenance recycles a standby before its lifetime runs out and replaces i
     expect(modal().controlPlane.sandboxes.get(first)?.definition.timeoutSecs).toBe(LIFETIME_MS / 1000);
     // Not yet inside the recycle window: it stays.
     time.advance(LIFETIME_MS - RECYCLE_BEFORE_MS - 60_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const listsAtAdvance = counted.lists();
+    await waitFor('a whole maintenance pass on the advanced clock', () => counted.lists() >= listsAtAdvance + 2);
     expect((await registry.listStandbys(key)).map((e) => e.sandboxId)).toEqual([first]);
     // Inside it: terminated while Modal would still run it, and replaced.
     time.advance(120_000);

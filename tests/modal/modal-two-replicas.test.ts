@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { MemoryStandbyRegistry } from '@berth/gateway';
 import type { ClaimedSandbox, SandboxBackend } from '@berth/orchestrator';
-import { waitFor } from '../contracts/sandbox-backend-contract.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { applyFakeModalEnv, countRpcs, startFakeModal, type FakeModal } from '../fixtures/fake-modal/index.js';
 import { newModalBackend } from '../fixtures/fake-modal/modal-backend-harness.js';
 
@@ -45,7 +45,7 @@ test('30 concurrent claims on two replicas from a pool of 5: no double claim, no
     return pa.starting === 0 && pb.starting === 0 && pa.ready === 5;
   };
   // Both replicas fill the shared pool; an overshoot is trimmed back to 5.
-  await waitFor('shared pool of 5 settled', settled, 60_000);
+  await waitFor('shared pool of 5 settled', settled, { timeoutMs: 60_000 });
 
   const sessions = Array.from({ length: 30 }, (_, i) => `replica-s${i}`);
   const claims = await Promise.all(sessions.map((s, i) => (i % 2 === 0 ? a : b).claim(s, 'default')));
@@ -72,16 +72,16 @@ test('30 concurrent claims on two replicas from a pool of 5: no double claim, no
   await c.start();
   const key = a.standbyRegistryKey('default')!;
   expect(c.standbyRegistryKey('default')).toBe(key); // same profile, same definition: same pool
-  await waitFor('replica C standby', async () => (await orphanRegistry.listStandbys(key)).length === 1, 30_000);
+  await waitFor('replica C standby', async () => (await orphanRegistry.listStandbys(key)).length === 1, { timeoutMs: 30_000 });
   const orphanStandby = (await orphanRegistry.listStandbys(key))[0]!.sandboxId;
   await c.stop();
-  await waitFor('pools settled again', settled, 60_000);
+  await waitFor('pools settled again', settled, { timeoutMs: 60_000 });
 
   const report = await b.sweep(async (session) => live.has(session));
   expect(report.removed).toContain(orphanStandby);
   for (const s of sessions.slice(10, 15)) expect(report.removed).toContain(bySession.get(s)!.sandboxId);
 
-  await waitFor('pools settled after the sweep', settled, 60_000);
+  await waitFor('pools settled after the sweep', settled, { timeoutMs: 60_000 });
   const expected = new Set([...[...live].map((s) => bySession.get(s)!.sandboxId), ...(await registry.listStandbys(key)).map((e) => e.sandboxId)]);
   expect(new Set(runningInApp())).toEqual(expected);
   expect(expected.size).toBe(15 + 5);

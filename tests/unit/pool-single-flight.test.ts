@@ -7,12 +7,17 @@ describe('SingleFlight', () => {
   test('concurrent runs of one key share one call; other keys run on their own', async () => {
     const flight = new SingleFlight<string, number>();
     let calls = 0;
+    // Every run stays in flight until the gate opens, so all four overlap by construction.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
     const work = async (): Promise<number> => {
       calls += 1;
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await gate;
       return calls;
     };
-    const results = await Promise.all([flight.run('a', work), flight.run('a', work), flight.run('a', work), flight.run('b', work)]);
+    const running = Promise.all([flight.run('a', work), flight.run('a', work), flight.run('a', work), flight.run('b', work)]);
+    open();
+    const results = await running;
     expect(calls).toBe(2);
     expect(results[0]).toBe(results[1]);
     expect(results[1]).toBe(results[2]);
@@ -43,13 +48,21 @@ describe('SingleFlight', () => {
   test('settled() waits for every run in flight and never rejects', async () => {
     const flight = new SingleFlight<string, number>();
     let done = false;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
     void flight.run('a', async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await gate;
       done = true;
       return 1;
     });
     void flight.run('b', async () => Promise.reject(new Error('x'))).catch(() => {});
-    await flight.settled();
+    let settledYet = false;
+    const settled = flight.settled().then(() => (settledYet = true));
+    // Every queued continuation runs before setImmediate fires: only 'a' still holds settled().
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settledYet).toBe(false);
+    open();
+    await settled;
     expect(done).toBe(true);
   });
 });
