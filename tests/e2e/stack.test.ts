@@ -1,6 +1,9 @@
 // The whole stack end to end (issue: berth on one machine): caller → gateway → local warm pool →
-// agent server → real Agent SDK + CLI → egress gateway → offline model. Pins the caller contract
-// of design.md: statuses, problem bodies, SSE frames with ids and exactly one terminal frame.
+// agent server → real Agent SDK + CLI → egress gateway → offline model. The journey every backend
+// shares (warm claim and refill, follow-ups, 403/401, Bash, DELETE, resume after a crash) runs
+// from contracts/gateway-journey-contract.ts in gateway-journey.test.ts; this file pins the rest
+// of design.md's caller contract on the local stack: frame ids, listing, 400/401/404/409/413/431
+// problems, caller disconnects and model faults.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PROBLEM_TYPE_BASE } from '@berth/protocol';
@@ -21,35 +24,17 @@ async function pool(): Promise<{ ready: number; warmClaims: number; coldStarts: 
 }
 
 describe('caller journey', () => {
-  test('the first message creates the session, streams SDK messages with ids, and ends with one done', async () => {
+  test('every frame carries a resumable id, no transcript frame reaches the caller, and the session view holds no secret', async () => {
     const turn = await sendMessage(s.url, 'journey-1', 'hello there', { token: s.tokens.alice });
     expect(turn.status).toBe(200);
-    expect(turn.contentType).toMatch(/^text\/event-stream/);
     expect(turn.frames.length).toBeGreaterThan(2);
     expect(turn.frames.every((f) => f.id !== undefined && /^1:\d+$/.test(f.id))).toBe(true);
-    expect(terminalFrames(turn)).toHaveLength(1);
-    expect(turn.frames.at(-1)!.event).toBe('done');
+    expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
     expect(turn.frames.some((f) => f.event === 'transcript')).toBe(false);
-    const types = turn.frames.filter((f) => f.event === 'message').map((f) => (JSON.parse(f.data) as { type: string }).type);
-    expect(types).toContain('assistant');
-    expect(types.at(-1)).toBe('result');
-    expect(resultText(turn)).toContain('you said "hello there"');
 
     const view = await (await fetch(`${s.url}/sessions/journey-1`, { headers: authHeaders(s.tokens.alice) })).json();
     expect(view).toMatchObject({ id: 'journey-1', tenant: 'alice', turns: 1 });
     expect(JSON.stringify(view)).not.toContain('authToken');
-  });
-
-  test("the follow-up's request to the model carries turn one", async () => {
-    await sendMessage(s.url, 'journey-2', 'remember the word kestrel', { token: s.tokens.alice });
-    const before = s.model.requests.length;
-    const turn = await sendMessage(s.url, 'journey-2', 'what was the word?', { token: s.tokens.alice });
-    expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
-    expect(resultText(turn)).toContain('earlier user turns: ["remember the word kestrel"]');
-    const request = s.model.requests.slice(before).find((r) => r.kind === 'main')!;
-    expect(JSON.stringify(request.body)).toContain('remember the word kestrel');
-    // The model saw the real key, swapped in by the egress gateway; never the session credential.
-    expect(request.headers['x-api-key']).toBe('sk-ant-real-key-for-tests');
   });
 
   test('GET /sessions lists only the caller\'s sessions', async () => {
@@ -60,32 +45,14 @@ describe('caller journey', () => {
     expect(alice.sessions.map((x) => x.id)).not.toContain('bobs-own');
     expect(bob.sessions.map((x) => x.id)).toEqual(['bobs-own']);
   });
-
-  test('a Bash tool round-trip runs the command in the sandbox and feeds the result back', async () => {
-    const turn = await sendMessage(s.url, 'journey-bash', 'please run [[bash: echo berth-$((20+22))]]', { token: s.tokens.alice });
-    expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
-    const messages = turn.frames.filter((f) => f.event === 'message').map((f) => f.data);
-    expect(messages.some((m) => m.includes('"tool_use"') && m.includes('Bash'))).toBe(true);
-    expect(messages.some((m) => m.includes('"tool_result"') && m.includes('berth-42'))).toBe(true);
-  });
 });
 
 describe('problems', () => {
-  test('another tenant gets 403 on the session, as problem+json with a stable type', async () => {
-    await sendMessage(s.url, 'alice-private', 'hi', { token: s.tokens.alice });
-    const turn = await sendMessage(s.url, 'alice-private', 'let me in', { token: s.tokens.bob });
-    expect(turn.status).toBe(403);
-    expect(turn.contentType).toMatch(/^application\/problem\+json/);
-    expect(turn.problem).toMatchObject({ code: 'forbidden', status: 403, type: `${PROBLEM_TYPE_BASE}forbidden` });
-    const get = await fetch(`${s.url}/sessions/alice-private`, { headers: authHeaders(s.tokens.bob) });
-    expect(get.status).toBe(403);
-  });
-
-  test('no token and a wrong token get 401', async () => {
-    expect((await sendMessage(s.url, 'x1', 'hi')).status).toBe(401);
+  test('a wrong token gets 401 as problem+json with a stable type', async () => {
     const wrong = await sendMessage(s.url, 'x1', 'hi', { token: 'berth_not_a_real_token' });
     expect(wrong.status).toBe(401);
-    expect(wrong.problem?.code).toBe('unauthenticated');
+    expect(wrong.contentType).toMatch(/^application\/problem\+json/);
+    expect(wrong.problem).toMatchObject({ code: 'unauthenticated', status: 401, type: `${PROBLEM_TYPE_BASE}unauthenticated` });
   });
 
   test('a bad session id gets 400', async () => {
@@ -125,13 +92,7 @@ describe('problems', () => {
     expect(terminalFrames(await running).map((f) => f.event)).toEqual(['done']);
   });
 
-  test('DELETE then GET is 404; DELETE of an absent id is a 200 no-op', async () => {
-    await sendMessage(s.url, 'doomed', 'hi', { token: s.tokens.alice });
-    const del = await fetch(`${s.url}/sessions/doomed`, { method: 'DELETE', headers: authHeaders(s.tokens.alice) });
-    expect(del.status).toBe(200);
-    expect(await del.json()).toEqual({ id: 'doomed', deleted: true, status: 'deleted' });
-    const get = await fetch(`${s.url}/sessions/doomed`, { headers: authHeaders(s.tokens.alice) });
-    expect(get.status).toBe(404);
+  test('DELETE of an absent id is a 200 no-op', async () => {
     const again = await fetch(`${s.url}/sessions/never-was`, { method: 'DELETE', headers: authHeaders(s.tokens.alice) });
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({ id: 'never-was', deleted: false, status: 'deleted' });
@@ -180,16 +141,5 @@ describe('streams', () => {
     expect(turn.frames.at(-1)).toBe(terminal[0]);
     if (terminal[0]!.event === 'error') expect(JSON.parse(terminal[0]!.data)).toHaveProperty('message');
     else expect(resultText(turn).length).toBeGreaterThan(0);
-  });
-});
-
-describe('warm pool', () => {
-  test('claims are served from the warm pool and the pool refills', async () => {
-    const before = await pool();
-    await sendMessage(s.url, 'pool-1', 'hi', { token: s.tokens.alice });
-    const after = await pool();
-    expect(after.warmClaims).toBe(before.warmClaims + 1);
-    expect(after.coldStarts).toBe(before.coldStarts);
-    await waitFor('the pool back at its target', async () => (await pool()).ready === after.target);
   });
 });
