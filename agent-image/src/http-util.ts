@@ -1,19 +1,14 @@
-// Small HTTP helpers of the agent server: problem answers, the bounded JSON body reader and the
-// constant-time token check. Neighbours: server.ts. Only codes of protocol's problem registry
-// are answered, with details that never echo secrets.
+// Small HTTP helpers of the agent server: problem answers (through protocol's one writer), the
+// bounded JSON body reader and the constant-time token check. Neighbours: server.ts. Only codes
+// of protocol's problem registry are answered, with details that never echo secrets.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PROBLEM_CONTENT_TYPE, problemBody, type ProblemCode } from '@berth/protocol';
+import { writeProblem, type ProblemCode } from '@berth/protocol';
 
+/** A problem answer; once a stream's headers went out the response is cut instead. */
 export function sendProblem(res: ServerResponse, code: ProblemCode, detail?: string): void {
-  const body = problemBody(code, detail);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.writeHead(body.status, { 'content-type': PROBLEM_CONTENT_TYPE });
-  res.end(JSON.stringify(body));
+  writeProblem(res, code, detail === undefined ? {} : { detail });
 }
 
 export function sendJson(res: ServerResponse, status: number, payload: unknown): void {

@@ -1,9 +1,10 @@
 // The gateway's one exhaustive map from domain errors to problems (RFC 9457), and the express
-// error middleware that uses it. Only this file and the SSE relay know how errors look on the
-// wire. Messages never carry secrets; unexpected errors are logged and answered as `internal`.
+// error middleware that uses it. Only this file and the SSE relay decide how errors look on the
+// wire; protocol's writeProblem writes them. Messages never carry secrets; unexpected errors are
+// logged and answered as `internal`.
 
 import type { ErrorRequestHandler, Response } from 'express';
-import { BerthError, PROBLEM_CONTENT_TYPE, problemBody, type ProblemCode } from '@berth/protocol';
+import { BerthError, writeProblem, type ProblemCode } from '@berth/protocol';
 import { isSandboxError, type SandboxErrorCode } from '@berth/orchestrator';
 import { StoreUnavailableError } from './store/store-unavailable.js';
 import type { Logger } from './log.js';
@@ -15,6 +16,8 @@ const SANDBOX_PROBLEMS: Record<SandboxErrorCode, ProblemCode> = {
   timeout: 'backend_unavailable',
   not_found: 'sandbox_failed',
   unknown_profile: 'internal',
+  // The backend cannot serve as configured; a deployment fix, not a caller's retry, mends it.
+  invalid_config: 'backend_unavailable',
   stopped: 'backend_unavailable',
 };
 
@@ -36,7 +39,9 @@ export function mapError(error: unknown): MappedProblem {
   }
   if (isSandboxError(error)) {
     const code = SANDBOX_PROBLEMS[error.code];
-    return { code, detail: error.message, retryAfterS: code === 'backend_unavailable' ? 5 : undefined, unexpected: code === 'internal' } as MappedProblem;
+    // A config error is logged like a bug and carries no Retry-After: waiting does not mend it.
+    const retryAfterS = code === 'backend_unavailable' && error.code !== 'invalid_config' ? 5 : undefined;
+    return { code, detail: error.message, retryAfterS, unexpected: code === 'internal' || error.code === 'invalid_config' } as MappedProblem;
   }
   if (error instanceof StoreUnavailableError) {
     return { code: 'store_unavailable', detail: 'the route store is unreachable; retry shortly', retryAfterS: 2, unexpected: false };
@@ -54,9 +59,11 @@ export function mapError(error: unknown): MappedProblem {
 }
 
 export function sendProblem(res: Response, mapped: Pick<MappedProblem, 'code' | 'detail' | 'retryAfterS'>, instance?: string): void {
-  const body = problemBody(mapped.code, mapped.detail, instance ? { instance } : {});
-  if (mapped.retryAfterS !== undefined) res.setHeader('retry-after', String(mapped.retryAfterS));
-  res.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  writeProblem(res, mapped.code, {
+    detail: mapped.detail,
+    ...(mapped.retryAfterS !== undefined ? { retryAfterS: mapped.retryAfterS } : {}),
+    ...(instance ? { instance } : {}),
+  });
 }
 
 export function errorMiddleware(log: Logger): ErrorRequestHandler {

@@ -54,7 +54,11 @@ export async function waitForHealth(endpoint: Pick<SandboxEndpoint, 'url' | 'aut
   }
 }
 
-/** Sends the one claim-time bootstrap. A sandbox that refuses it is unusable: start_failed. */
+/**
+ * Sends the one claim-time bootstrap. A sandbox that refuses it, or cannot be reached for it, is
+ * unusable: start_failed (the claim failed; the session was never on this sandbox, so nothing of
+ * it is lost, which is what not_found would say).
+ */
 export async function bootstrapSandbox(endpoint: SandboxEndpoint, request: BootstrapRequest, timeoutMs = 10_000): Promise<void> {
   let res: Response;
   try {
@@ -65,7 +69,7 @@ export async function bootstrapSandbox(endpoint: SandboxEndpoint, request: Boots
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (cause) {
-    throw new SandboxError('not_found', `sandbox ${endpoint.sandboxId} did not answer its bootstrap`, { cause });
+    throw new SandboxError('start_failed', `sandbox ${endpoint.sandboxId} did not answer its bootstrap`, { cause });
   }
   if (res.status !== 200) {
     const text = await res.text().catch(() => '');

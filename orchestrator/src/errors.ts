@@ -16,6 +16,11 @@ export type SandboxErrorCode =
   | 'not_found'
   /** The profile named does not exist. */
   | 'unknown_profile'
+  /**
+   * The backend's own configuration is invalid (a pool or profile name the platform refuses, a
+   * pool size out of range). Thrown when the backend is built, so a gateway fails at boot.
+   */
+  | 'invalid_config'
   /** The backend is stopping or not started. */
   | 'stopped';
 

@@ -93,10 +93,10 @@ export class KubernetesBackend implements SandboxBackend {
     this.now = options.now ?? Date.now;
     // Every claim in flight waits on the stop signal; hundreds at once are normal, not a leak.
     setMaxListeners(0, this.stopController.signal);
-    if (!isValidPoolName(this.poolName)) throw new SandboxError('unknown_profile', `pool name '${this.poolName}' must be a DNS label of at most 20 characters`);
+    if (!isValidPoolName(this.poolName)) throw new SandboxError('invalid_config', `pool name '${this.poolName}' must be a DNS label of at most 20 characters`);
     for (const profile of options.profiles) {
-      if (!isValidLabelValue(profile.name) || profile.name === '') throw new SandboxError('unknown_profile', `profile name '${profile.name}' is not a valid Kubernetes label value`);
-      if (!Number.isInteger(profile.poolSize) || profile.poolSize < 0 || profile.poolSize > 1000) throw new SandboxError('unknown_profile', `profile '${profile.name}': poolSize must be an integer in 0..1000`);
+      if (!isValidLabelValue(profile.name) || profile.name === '') throw new SandboxError('invalid_config', `profile name '${profile.name}' is not a valid Kubernetes label value`);
+      if (!Number.isInteger(profile.poolSize) || profile.poolSize < 0 || profile.poolSize > 1000) throw new SandboxError('invalid_config', `profile '${profile.name}': poolSize must be an integer in 0..1000`);
     }
     this.profileMap = new Map(options.profiles.map((p) => [p.name, p]));
     this.keyring = options.tokenKeys && options.tokenKeys.length > 0 ? new AgentTokenKeyring(options.tokenKeys) : AgentTokenKeyring.ephemeral();
