@@ -1,6 +1,6 @@
 // startGateway: the ingress API as a running server around given parts (store, backend,
-// tenants, sandbox access). The CLI's `berth start` and the tests call it; config-driven
-// assembly of those parts lives in assemble.ts. Shutdown drains: /readyz turns 503, new turns
+// tenants, sandbox access). stack.ts calls it (for `berth start`, `berth gateway` and the
+// tests) after building those parts from config. Shutdown drains: /readyz turns 503, new turns
 // are refused, running streams get the grace period, then every stream ends with one frame.
 
 import http from 'node:http';

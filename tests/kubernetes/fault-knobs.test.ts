@@ -2,6 +2,7 @@
 // (exactly that many live standbys, all ready) and claims still work. One world for the file,
 // a pool of 2, so the process count stays small; each test leaves the pool converged.
 
+import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { KubernetesBackend } from '@berth/orchestrator/backends/kubernetes/kubernetes-backend';
@@ -35,7 +36,10 @@ async function converged(): Promise<void> {
 /** A watch of the test's own on the fake API server, counting the BOOKMARK events it receives. */
 async function openBookmarkWatch(): Promise<{ bookmarks: () => number; close: () => void }> {
   const abort = new AbortController();
-  const res = await fetch(`${world.kube.url}/api/v1/pods?watch=true&allowWatchBookmarks=true`, { signal: abort.signal });
+  // The fake's bearer token, read where every client reads it: the kubeconfig.
+  const token = /^\s*token: (\S+)$/m.exec(readFileSync(world.kube.kubeconfigPath, 'utf8'))![1]!;
+  const res = await fetch(`${world.kube.url}/api/v1/pods?watch=true&allowWatchBookmarks=true`, { signal: abort.signal, headers: { authorization: `Bearer ${token}` } });
+  if (res.status !== 200) throw new Error(`the fake API server refused our watch: ${res.status}`);
   let count = 0;
   let buffered = '';
   const decoder = new TextDecoder();

@@ -1,5 +1,7 @@
 // The Authenticator port: a bearer credential in, a principal out. Implementations:
-// StaticTokenAuthenticator (hashed tokens from the tenants file) and, later, JWTAuthenticator.
+// StaticTokenAuthenticator (hashed tokens from the tenants file), JWTAuthenticator (an identity
+// provider's JWTs) and CompositeAuthenticator (both, routed by token shape); all three pass
+// tests/contracts/authenticator-contract.ts.
 // Expected refusals are return values; only broken infrastructure throws.
 
 export type Principal = { kind: 'tenant'; tenant: string } | { kind: 'admin' };
