@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { MemoryWebhookQueue } from '@berth/gateway/store/memory-webhook-queue';
 import { SECRET, sessionEvent, startReplica, tenantWith, type TestReplica } from '../fixtures/webhooks.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../fixtures/webhook-receiver.js';
-import { waitFor } from '../fixtures/offline-model-agent.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -30,7 +30,7 @@ function replica(options: Parameters<typeof startReplica>[0]): TestReplica {
 }
 
 async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  if (!(await waitFor(check, 15_000))) throw new Error(`timed out waiting for ${what}`);
+  await waitFor(what, check, { timeoutMs: 15_000 });
 }
 
 describe('webhook delivery', () => {

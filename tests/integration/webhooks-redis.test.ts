@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestStack, writeTenantsFile, type TestStack } from '../fixtures/stack.js';
-import { waitFor } from '../fixtures/offline-model-agent.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 let redis: RedisServer;
 let prefixes = 0;
@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  if (!(await waitFor(check, 20_000))) throw new Error(`timed out waiting for ${what}`);
+  await waitFor(what, check, { timeoutMs: 20_000 });
 }
 
 function queueOn(prefix: string): RedisWebhookQueue {

@@ -1,4 +1,4 @@
-// Pins gateway/src/egress/address-class.ts: every special-purpose range (IANA IPv4 and IPv6
+// Pins gateway/src/policy/address-class.ts: every special-purpose range (IANA IPv4 and IPv6
 // registries, multicast, reserved, metadata) is special, translation prefixes are judged by the
 // IPv4 address they embed, and ordinary public addresses are global.
 import { describe, expect, test } from 'vitest';

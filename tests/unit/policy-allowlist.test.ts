@@ -1,4 +1,4 @@
-// Pins gateway/src/egress/allowlist.ts: entry syntax, exact and wildcard names, ports (no port =
+// Pins gateway/src/policy/allowlist.ts: entry syntax, exact and wildcard names, ports (no port =
 // 443 and 80), IP literals only through address entries, and answer vetting (special addresses
 // refused unless named; a mixed answer refused whole).
 import { describe, expect, test } from 'vitest';

@@ -1,4 +1,4 @@
-// Pins gateway/src/egress/budget.ts and usage-report.ts: fixed windows aligned to the epoch,
+// Pins gateway/src/policy/budget.ts and egress/usage-report.ts: fixed windows aligned to the epoch,
 // Retry-After pointing at the next window, the window ledger in the UsageLedger, and the report
 // the ingress GET /api/usage route serves.
 import { describe, expect, test } from 'vitest';

@@ -1,4 +1,4 @@
-// Pins gateway/src/egress/host-parse.ts: every spelling of an IP address that curl, a URL parser
+// Pins gateway/src/policy/host-parse.ts: every spelling of an IP address that curl, a URL parser
 // or glibc's inet_aton accepts becomes one canonical address, so the allowlist and the address
 // classifier never compare two spellings of one address as different hosts.
 import { describe, expect, test } from 'vitest';

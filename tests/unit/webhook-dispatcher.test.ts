@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { MemoryWebhookQueue } from '@berth/gateway/store/memory-webhook-queue';
 import { WebhookDispatcher, createWebhookMetrics, type SendOutcome, type WebhookQueue } from '@berth/gateway/webhooks/index';
-import { waitFor } from '../fixtures/offline-model-agent.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 3).toString('base64')}`;
 
@@ -50,10 +50,10 @@ test('no store calls while no tenant has an endpoint; claims start once one does
   const loop = dispatcher(queue, () => (consulted++, active), async () => (sent++, { kind: 'delivered', status: 200 }));
   loop.start();
   try {
-    expect(await waitFor(() => consulted >= 5), 'the loop to look at the tenants 5 times').toBe(true);
+    await waitFor('the loop to look at the tenants 5 times', () => consulted >= 5);
     expect(queue.claims).toBe(0);
     active = true;
-    expect(await waitFor(async () => (await queue.size()) === 0), 'the delivery to be sent').toBe(true);
+    await waitFor('the delivery to be sent', async () => (await queue.size()) === 0);
     expect(sent).toBe(1);
     expect(queue.claims).toBeGreaterThan(0);
   } finally {
