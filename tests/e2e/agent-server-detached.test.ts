@@ -10,8 +10,9 @@ import { openTurnStream } from '@berth/orchestrator/agent-client';
 import { SseParser, type AgentProfile } from '@berth/protocol';
 import {
   TOKEN, alive, bootstrap, cliPids, descendants, health, postJson, readFrames, reattach, resultText, startRig, startTurn, stopRig,
-  terminal, waitFor, type ParsedFrame, type Rig,
+  terminal, type ParsedFrame, type Rig,
 } from '../fixtures/offline-model-agent.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 let model: OfflineModel;
 beforeAll(async () => {
@@ -89,14 +90,14 @@ describe('detached turns', () => {
     const res = await startTurn(rig(), 3, 'wait for it [[bash: echo start && sleep 37 && echo end]]');
     const reading = readFrames(res);
     const agentPid = rig().agent.child.pid!;
-    const sleeper = await waitFor(() => descendants(agentPid).find((p) => p.cmdline.startsWith('sleep 37')) ?? null, 30_000);
+    const sleeper = await waitFor('the Bash tool\'s `sleep 37` under the agent', () => descendants(agentPid).find((p) => p.cmdline.startsWith('sleep 37')) ?? null);
     expect(sleeper, 'the Bash tool runs `sleep 37` under the agent').not.toBeNull();
     const turnProcesses = [...cliPids(agentPid), sleeper!.pid];
     expect(await (await postJson(rig(), '/sessions/sess-1/interrupt', {})).json()).toEqual({ interrupted: true });
     const frames = await reading;
     expect(terminal(frames)).toHaveLength(1);
     expect(frames.at(-1)).toMatchObject({ event: 'done', json: { stopReason: 'interrupted' } });
-    expect(await waitFor(() => turnProcesses.every((pid) => !alive(pid)), 15_000), `processes ${turnProcesses.join(', ')} still alive`).toBe(true);
+    await waitFor(`processes ${turnProcesses.join(', ')} to exit`, () => turnProcesses.every((pid) => !alive(pid)));
     expect(await (await postJson(rig(), '/sessions/sess-1/interrupt', {})).json()).toEqual({ interrupted: false });
     // The SDK's interrupt() ended the turn; the kill after the grace period was not needed.
     expect(rig().stderr.join('')).not.toMatch(/interrupt failed|did not end turn/);
@@ -136,7 +137,7 @@ describe('turn limits', () => {
       expect(frames.map((f) => f.id)).toEqual(['1', '2', '3']);
       expect(terminal(frames)).toHaveLength(1);
       expect(frames.at(-1)).toMatchObject({ event: 'error', json: { code: 'frame_limit', stopReason: 'error:frame_limit' } });
-      expect(await waitFor(async () => !(await health(rig())).busy)).toBe(true);
+      await waitFor('the agent to report idle', async () => !(await health(rig())).busy);
     });
   });
 

@@ -8,7 +8,8 @@ import { LABEL_SPEC_HASH } from '@berth/orchestrator/backends/kubernetes/pod-lab
 import { podSpecHash } from '@berth/orchestrator/backends/kubernetes/pod-manifest';
 import { waitForHealth } from '@berth/orchestrator/agent-client';
 import type { Pod } from '../fixtures/fake-kube/index.js';
-import { openKubeWorld, until } from './kube-test-world.js';
+import { waitFor } from '../fixtures/wait-for.js';
+import { openKubeWorld } from './kube-test-world.js';
 
 const POOL = 3;
 const MAX_SURGE = 1;
@@ -24,9 +25,9 @@ test('after an image upgrade, outdated standbys are replaced one slot at a time;
 
     const before = world.newReplica([profile], { agentImage: 'berth/agent:1.0.0' });
     await before.start();
-    await until(`${POOL} ready standbys of the old image`, async () => (await before.pool())[0]!.ready === POOL, 120_000);
+    await waitFor(`${POOL} ready standbys of the old image`, async () => (await before.pool())[0]!.ready === POOL, { timeoutMs: 120_000 });
     const claimed = await before.claim('kept-across-upgrade', 'upgrade');
-    await until(`the pool refilled to ${POOL}`, async () => (await before.pool())[0]!.ready === POOL, 120_000);
+    await waitFor(`the pool refilled to ${POOL}`, async () => (await before.pool())[0]!.ready === POOL, { timeoutMs: 120_000 });
     const claimedPod = world.kube.store.get(world.kube.namespace, claimed.sandboxId)!;
     expect(claimedPod.metadata.labels?.[LABEL_SPEC_HASH]).toBe(oldHash);
     expect(standbys().map((p) => p.metadata.labels?.[LABEL_SPEC_HASH])).toEqual([oldHash, oldHash, oldHash]);
@@ -47,10 +48,10 @@ test('after an image upgrade, outdated standbys are replaced one slot at a time;
 
     const after = world.newReplica([profile], { agentImage: 'berth/agent:1.1.0', recycleMaxSurge: MAX_SURGE });
     await after.start();
-    await until('every standby rebuilt from the new image and ready', async () => {
+    await waitFor('every standby rebuilt from the new image and ready', async () => {
       const pods = standbys();
       return pods.length === POOL && pods.every((p) => p.metadata.labels?.[LABEL_SPEC_HASH] === newHash) && (await after.pool())[0]!.ready === POOL;
-    }, 180_000);
+    }, { timeoutMs: 180_000 });
 
     expect(peakStandbys, 'standbys alive at once during the replacement').toBeLessThanOrEqual(POOL + MAX_SURGE);
     expect(peakStandbys, 'a replacement booted beside an outdated standby').toBe(POOL + MAX_SURGE);
