@@ -16,7 +16,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { LocalProcessBackend } from '@berth/orchestrator/backends/local/local-process-backend';
 import { childPids } from '../fixtures/proc-env.js';
 import { authHeaders, sendMessage, startTestStack, type TestStack } from '../fixtures/stack.js';
-import { waitFor } from '../fixtures/offline-model-agent.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { claimSample, compare, ROUNDS, type Sample } from './measure.js';
 
 let isolated: TestStack;
@@ -37,8 +37,7 @@ afterAll(async () => {
 });
 
 async function standbyReady(s: TestStack): Promise<void> {
-  const ready = await waitFor(async () => (await s.stack.backend!.pool())[0]!.ready >= 1, 60_000);
-  if (!ready) throw new Error('no ready standby within 60 s');
+  await waitFor('a ready standby', async () => (await s.stack.backend!.pool())[0]!.ready >= 1, { timeoutMs: 60_000 });
 }
 
 let sessions = 0;

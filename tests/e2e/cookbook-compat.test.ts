@@ -4,7 +4,7 @@
 // which stay as they were.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { authHeaders, sendMessage, startTestStack, terminalFrames, type TestStack } from '../fixtures/stack.js';
-import { waitFor } from '../fixtures/offline-model-agent.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 let s: TestStack;
 beforeAll(async () => {
@@ -34,7 +34,7 @@ test('GET /health answers {"status":"healthy"} exactly; /healthz keeps its own a
 });
 
 test("GET /api/pool carries the cookbook's target_size, ready_count and standby_pods beside berth's pools", async () => {
-  const warm = await waitFor(async () => ((await pool()).ready_count === 1 ? pool() : undefined), 60_000);
+  const warm = await waitFor('ready_count 1', async () => ((await pool()).ready_count === 1 ? pool() : undefined), { timeoutMs: 60_000 });
   expect(warm, 'waited for ready_count 1').toBeDefined();
   expect(warm).toMatchObject({ backend: 'local', target_size: 1, ready_count: 1 });
   expect(warm!.standby_pods).toEqual([expect.any(String)]);

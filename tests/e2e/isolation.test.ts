@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
-import { waitFor } from '../fixtures/offline-model-agent.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { REAL_KEY, authHeaders, resultText, sendMessage, startTestStack, terminalFrames, type TestStack } from '../fixtures/stack.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -158,10 +158,11 @@ describe('probes from inside a sandbox (in-process gateway)', () => {
     const out = await bash(s, s.tokens.alice, 'iso-setsid', `setsid ${marker} >/dev/null 2>&1 < /dev/null & echo started-bg`);
     expect(out).toContain('started-bg');
     // It is running (seen from the host), so its disappearance below is the release's doing.
-    expect((await waitFor(() => pidsRunning(marker).length > 0, 10_000))).toBe(true);
+    await waitFor('the marked process to run', () => pidsRunning(marker).length > 0);
     const del = await fetch(`${s.url}/sessions/iso-setsid`, { method: 'DELETE', headers: authHeaders(s.tokens.alice) });
     expect(del.status).toBe(200);
-    expect(await waitFor(() => pidsRunning(marker).length === 0, 15_000), `still running: ${pidsRunning(marker).join(',')}`).toBe(true);
+    const stopped = await waitFor('the marked processes to exit', () => pidsRunning(marker).length === 0).catch(() => false);
+    expect(stopped, `still running: ${pidsRunning(marker).join(',')}`).toBe(true);
   }, TURNS_TIMEOUT_MS);
 });
 
@@ -187,7 +188,7 @@ describe('a real `berth start` gateway', () => {
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
     child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
-    const ready = await waitFor(() => out.includes('Ctrl-C stops everything') || child.exitCode !== null, 60_000);
+    const ready = await waitFor('berth start to print its banner or exit', () => out.includes('Ctrl-C stops everything') || child.exitCode !== null, { timeoutMs: 60_000 });
     expect(ready && child.exitCode === null, out).toBe(true);
     const url = /berth is running: (http:\/\/[^\s]+)/.exec(out)![1]!;
     const alice = /alice\s+token: (berth_\S+)/.exec(out)![1]!;
@@ -217,7 +218,7 @@ describe('a real `berth start` gateway', () => {
 
     gateway.kill('SIGKILL');
     await new Promise((resolve) => gateway!.once('exit', resolve));
-    const gone = await waitFor(() => jailPids.every((jail) => !existsSync(`/proc/${jail}`)) && pidsRunning(stateDir).length === 0, 15_000);
+    const gone = await waitFor('every jail and sandbox process gone', () => jailPids.every((jail) => !existsSync(`/proc/${jail}`)) && pidsRunning(stateDir).length === 0).catch(() => false);
     expect(gone, `left: ${pidsRunning(stateDir).join(',')}`).toBe(true);
     // Their folders are still there: nobody was left to remove them.
     for (const id of folders) expect(existsSync(path.join(stateDir, id))).toBe(true);

@@ -345,11 +345,12 @@ describe.skipIf(!hasOpenssl())('egress forward proxy (real sockets; skipped only
       expect(await capRegistry.metrics()).toMatch(/berth_egress_decisions_total\{kind="connect",outcome="deny",reason="tunnel_cap"\} 1/);
       first.socket.destroy();
       // The slot comes back once the proxy has seen the close (bounded wait, fails loudly).
-      await vi.waitFor(async () => {
+      await waitFor('the tunnel slot back after the close', async () => {
         const again = await open();
         again.socket.destroy();
         expect(again.status).toBe(200);
-      }, { timeout: 5_000, interval: 50 });
+        return true;
+      }, { retryErrors: true });
       second.socket.destroy();
     } finally {
       await capped.close();

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startFakeKube, type FakeKube } from '../fixtures/fake-kube/index.js';
-import { until } from './kube-test-world.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const run = promisify(execFile);
 // scripts/test.sh installs it (need_apt kubectl kubectl); without it this file says why it skips.
@@ -78,7 +78,7 @@ describe.skipIf(!haveKubectl)('real kubectl against the fake API server', () => 
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     try {
-      await until(`kubectl's first watch event (stderr: ${err})`, () => /^ADDED/m.test(out), 15_000);
+      await waitFor(`kubectl's first watch event (stderr: ${err})`, () => /^ADDED/m.test(out), { timeoutMs: 15_000 });
       const token = /token: (\S+)/.exec((await import('node:fs')).readFileSync(kube.kubeconfigPath, 'utf8'))![1]!;
       const res = await fetch(`${kube.url}/api/v1/namespaces/kubectl-test/pods/gamma`, {
         method: 'PATCH',
@@ -87,7 +87,7 @@ describe.skipIf(!haveKubectl)('real kubectl against the fake API server', () => 
       });
       expect(res.status).toBe(200);
       await res.text();
-      await until(`kubectl printing the MODIFIED event (stdout: ${out}, stderr: ${err})`, () => /^MODIFIED watched$/m.test(out), 15_000);
+      await waitFor(`kubectl printing the MODIFIED event (stdout: ${out}, stderr: ${err})`, () => /^MODIFIED watched$/m.test(out), { timeoutMs: 15_000 });
       // Only gamma: the watch carried kubectl's field selector on metadata.name.
       expect(out).not.toMatch(/alpha|beta/);
     } finally {
