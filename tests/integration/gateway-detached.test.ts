@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EventSource } from 'eventsource';
 import type { SseFrame } from '@berth/protocol';
-import { waitFor } from '../contracts/gateway-journey-contract.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { startReplicaPair, type ReplicaPair } from '../fixtures/replicas.js';
 import { authHeaders, collect, resultText, sendMessage, startTestStack, TEST_TOKENS, type TestStack } from '../fixtures/stack.js';
 
@@ -144,7 +144,7 @@ describe('detached turns on the in-process store', () => {
       });
     }
     try {
-      await waitFor('the EventSource to stop after the turn ended (204)', () => es.readyState === es.CLOSED, 45_000);
+      await waitFor('the EventSource to stop after the turn ended (204)', () => es.readyState === es.CLOSED, { timeoutMs: 45_000 });
     } finally {
       es.close();
     }
