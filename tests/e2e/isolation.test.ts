@@ -188,7 +188,12 @@ describe('a real `berth start` gateway', () => {
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
     child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
-    const ready = await waitFor('berth start to print its banner or exit', () => out.includes('Ctrl-C stops everything') || child.exitCode !== null, { timeoutMs: 60_000 });
+    // Bounded for a busy two-core machine where the e2e files run two at a time: a first isolated
+    // standby (node, bwrap, the agent server) behind every other suite's sandboxes. The timeout
+    // names what berth printed, so a hang is diagnosable.
+    const ready = await waitFor('berth start to print its banner or exit', () => out.includes('Ctrl-C stops everything') || child.exitCode !== null, { timeoutMs: 150_000 }).catch((error: unknown) => {
+      throw new Error(`${String(error)}; berth start printed:\n${out}`);
+    });
     expect(ready && child.exitCode === null, out).toBe(true);
     const url = /berth is running: (http:\/\/[^\s]+)/.exec(out)![1]!;
     const alice = /alice\s+token: (berth_\S+)/.exec(out)![1]!;
@@ -227,5 +232,5 @@ describe('a real `berth start` gateway', () => {
     for (const id of folders) expect(existsSync(path.join(stateDir, id)), id).toBe(false);
     second.child.kill('SIGINT');
     await new Promise((resolve) => second.child.once('exit', resolve));
-  }, 150_000);
+  }, 420_000);
 });

@@ -10,6 +10,7 @@ import type { StoredTranscriptEntry } from '@berth/protocol';
 import { startDurableRedisServer, type DurableRedisServer } from '../fixtures/redis-durable-server.js';
 import { sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
 import { waitFor } from '../fixtures/wait-for.js';
+import { probeHealth } from '@berth/orchestrator';
 
 const SESSIONS = 20;
 let redis: DurableRedisServer;
@@ -55,18 +56,15 @@ test('Redis killed and restarted mid-turn under 20 streams: one terminal frame e
   // Turn two: slow replies (~8 × 400 ms), all streaming when Redis dies.
   s.model.script(...ids.map(() => ({ kind: 'slow' as const, delayMs: 400 })));
   let firstFrames = 0;
-  /** Sessions whose second turn relayed its SDK `result` message: the agent has answered in full. */
-  const answered = new Set<string>();
   let allStreaming!: () => void;
   const streaming = new Promise<void>((resolve) => (allStreaming = resolve));
   const running: Array<Promise<Turn>> = ids.map((id) => {
     let seen = false;
     return sendMessage(s.url, id, `second turn of ${id}`, {
       token: alice,
-      onFrame: (frame) => {
+      onFrame: () => {
         if (!seen && ++firstFrames === SESSIONS) allStreaming();
         seen = true;
-        if (frame.event === 'message' && (JSON.parse(frame.data) as { type?: string }).type === 'result') answered.add(id);
       },
     });
   });
@@ -75,6 +73,8 @@ test('Redis killed and restarted mid-turn under 20 streams: one terminal frame e
   // Redis is down is refused by the egress gateway (it checks the credential and the budget in
   // the store), which would end that turn with an error for a reason this test is not about.
   await waitFor('every second-turn model request in flight', async () => s.model.requests.filter((r) => r.kind === 'main' && JSON.stringify(r.body).includes('second turn of')).length >= SESSIONS);
+  // Each session's agent, read before Redis dies: the outage wait below asks the agents themselves.
+  const agents = await Promise.all(ids.map(async (id) => (await s.stack.store.sessions.getSession(id))!.sandbox!));
   await redis.kill();
 
   // While Redis is down: new work is refused with 503 problem+json, readiness says so, the
@@ -87,10 +87,15 @@ test('Redis killed and restarted mid-turn under 20 streams: one terminal frame e
   expect(follow.status).toBe(503);
   expect((await fetch(`${s.url}/readyz`)).status).toBe(503);
   expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
-  // Down until every agent has answered in full (its SDK result relayed), so the turns'
-  // transcript entries arrive while Redis is down and are stored by the relay's retries after
-  // the restart. (The streams cannot end yet: `done` waits for the transcript to be stored.)
-  await waitFor('every second turn to relay its result', () => answered.size === SESSIONS);
+  // Down until every agent has finished its second turn (turns run detached in the agent), so the
+  // turns' transcript entries and frames arrive while Redis is down and are stored by the relay's
+  // retries after the restart. Callers read the event log, so they see nothing of it until then;
+  // the agents themselves say when they are done. (The streams cannot end yet: `done` waits for
+  // the transcript to be stored.)
+  await waitFor('every agent to finish its second turn', async () => {
+    const health = await Promise.all(agents.map((agent) => probeHealth(agent)));
+    return health.every((h) => h !== null && h.lastTurn === 2 && !h.busy);
+  }, { timeoutMs: 120_000 });
   await redis.restart();
 
   const turns = await Promise.all(running);
