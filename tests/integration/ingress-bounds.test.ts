@@ -126,5 +126,8 @@ describe('ingress connection bounds', () => {
     expect(res.status).toBe(429);
     expect(await res.json()).toMatchObject({ code: 'quota_exceeded' });
     expect(await store.sessions.getSession('capped')).toBeNull();
+    // Counted like every quota refusal, under its own kind.
+    const metrics = await (await fetch(`${capped.url}/metrics`)).text();
+    expect(metrics).toMatch(/^berth_gateway_quota_refusals_total\{kind="streams"\} [1-9]/m);
   });
 });

@@ -21,7 +21,7 @@ export function createIngressApp(ctx: IngressContext, limits: Pick<IngressLimits
   // Admin routes answer only admin tokens; routes carry their full path so metric labels stay distinct.
   app.use('/admin', authenticate(ctx.authenticator), requireAdmin);
   app.use(adminRoutes(ctx));
-  app.use('/sessions', authenticate(ctx.authenticator), streamCap(limits));
+  app.use('/sessions', authenticate(ctx.authenticator), streamCap(limits, () => ctx.metrics.quotaRefusals.inc({ kind: 'streams' })));
   app.use(sessionRoutes(ctx));
   app.use(sessionControlRoutes(ctx));
   app.use(methodNotAllowed(app));

@@ -6,8 +6,8 @@
 import { BerthError, type ProblemCode } from '@berth/protocol';
 import type { GatewayMetrics } from '../metrics.js';
 
-/** The metric label: a closed set, one per limit in TenantLimits. */
-export type QuotaKind = 'rate' | 'sessions' | 'turns' | 'budget';
+/** The metric label: a closed set, one per limit in TenantLimits, plus the ingress's open-stream cap. */
+export type QuotaKind = 'rate' | 'sessions' | 'turns' | 'budget' | 'streams';
 
 export type QuotaDecision = { ok: true } | { ok: false; kind: QuotaKind; detail: string; retryAfterS: number };
 
@@ -16,6 +16,7 @@ const CODES: Record<QuotaKind, ProblemCode> = {
   sessions: 'quota_exceeded',
   turns: 'quota_exceeded',
   budget: 'budget_exhausted',
+  streams: 'quota_exceeded',
 };
 
 /** Throws the refusal as a problem (the error middleware answers 429 with Retry-After). */
