@@ -74,6 +74,12 @@ export interface GatewayConfig {
   /** Largest request body. Default 256 KiB: prompts are text; bigger is a mistake or an attack. */
   maxBodyBytes: number;
   /**
+   * Open streams (turns, resumes, event tails) per tenant per gateway process. Default 256 (the
+   * ingress's own default, connection-limits.ts): far above a tenant's turns plus a few tails each;
+   * a dashboard tailing many sessions for one tenant raises it. Past it: 429 quota_exceeded.
+   */
+  maxStreamsPerTenant: number;
+  /**
    * Most bytes of transcript stored per session. Default 32 MiB (store/store.ts StoreLimits says
    * why); beyond it a turn's transcript is refused and the session takes no new history.
    */
@@ -251,6 +257,7 @@ export function loadConfig(env: Env): Readonly<GatewayConfig> {
     idleTimeoutS: r.int('BERTH_IDLE_TIMEOUT_S', 900, 10, 7 * 24 * 3600),
     drainGraceS: r.int('BERTH_DRAIN_GRACE_S', 30, 0, 3600),
     maxBodyBytes: r.int('BERTH_MAX_BODY_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
+    maxStreamsPerTenant: r.int('BERTH_MAX_STREAMS_PER_TENANT', 256, 1, 1_000_000),
     maxTranscriptBytes: r.int('BERTH_MAX_TRANSCRIPT_BYTES', 32 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     unboundSessionTtlS: r.int('BERTH_UNBOUND_SESSION_TTL_S', 900, 300, 7 * 24 * 3600),
     logLevel: r.oneOf('BERTH_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),

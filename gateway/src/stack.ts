@@ -186,6 +186,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         idleTimeoutS: config.idleTimeoutS,
         maxBodyBytes: config.maxBodyBytes,
         drainGraceS: config.drainGraceS,
+        limits: { maxStreamsPerTenant: config.maxStreamsPerTenant },
       });
       const running = gateway;
       stops.push(() => running.close());

@@ -52,8 +52,9 @@ beforeAll(async () => {
   jwt = await signToken(key, { claims: { berth_tenant: 'alice' }, expInS: 3600 });
   s = await startTestStack({
     poolSize: 1,
-    // Drain grace 1 s: stop() does not wait out the default 30 s for the slow turn's stream.
-    env: { BERTH_JWT_PUBLIC_KEY_FILE: path.join(keyDir, 'idp.pem'), BERTH_JWT_ISSUER: 'https://idp.test', BERTH_JWT_AUDIENCE: 'berth', BERTH_DRAIN_GRACE_S: '1' },
+    // Drain grace 1 s: stop() does not wait out the default 30 s for the slow turn's stream. The
+    // per-tenant stream cap is raised: this bench holds hundreds of one tenant's streams on purpose.
+    env: { BERTH_JWT_PUBLIC_KEY_FILE: path.join(keyDir, 'idp.pem'), BERTH_JWT_ISSUER: 'https://idp.test', BERTH_JWT_AUDIENCE: 'berth', BERTH_DRAIN_GRACE_S: '1', BERTH_MAX_STREAMS_PER_TENANT: '100000' },
   });
   // The pool's agent process boots (SDK import) right after start: let it finish first, so its
   // CPU does not land on whichever arm runs first.
