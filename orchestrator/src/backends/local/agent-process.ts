@@ -4,6 +4,7 @@
 // own process group (so killing it takes its CLI children too) and reports its port on stdout.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { SandboxError } from '../../errors.js';
@@ -48,7 +49,9 @@ const require = createRequire(import.meta.url);
 
 /** Absolute path of the agent server's entry point (agent-image/dist/main.js). */
 export function agentServerEntry(): string {
-  return path.join(path.dirname(require.resolve('@berth/agent-image/package.json')), 'dist', 'main.js');
+  // realpath: require.resolve may answer with the workspace symlink (node_modules/@berth/…), seen
+  // in a gateway that vitest spawned; a jail binds real paths, where that symlink leads nowhere.
+  return path.join(path.dirname(realpathSync(require.resolve('@berth/agent-image/package.json'))), 'dist', 'main.js');
 }
 
 /** Environment every agent process inherits from its host: enough to run node and the CLI. */
