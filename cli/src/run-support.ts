@@ -1,7 +1,7 @@
 // What the long-running commands (`start`, `gateway`) share: reading the configuration with
 // every problem reported and exit code 2, and waiting for Ctrl-C or SIGTERM.
 
-import { ConfigError, loadConfig, type GatewayConfig } from '@berth/gateway/config';
+import { ConfigError, loadConfig, type GatewayConfig } from '@berth/gateway';
 
 /** A failure the command reports as one message with its own exit code (no usage text). */
 export class CommandError extends Error {

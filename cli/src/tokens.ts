@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { parseDocument, YAMLMap, YAMLSeq } from 'yaml';
-import { hashToken } from '@berth/gateway/tenants/tenants-file';
+import { hashToken } from '@berth/gateway/tenants';
 
 /** `berth_` + 32 random bytes, base64url: 256 bits, greppable in leak scanners. */
 export function newToken(): string {

@@ -5,8 +5,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { Registry } from 'prom-client';
-import { createBackend, type BackendConfig } from '@berth/orchestrator/create-backend';
-import { createBackendMetrics } from '@berth/orchestrator/metrics';
+import { createBackend, type BackendConfig } from '@berth/orchestrator';
+import { createBackendMetrics } from '@berth/orchestrator';
 import type { SandboxBackend, SandboxProfile } from '@berth/orchestrator';
 import type { Authenticator } from './auth/authenticator.js';
 import { CompositeAuthenticator } from './auth/composite-authenticator.js';
@@ -14,10 +14,10 @@ import { JWTAuthenticator } from './auth/jwt-authenticator.js';
 import { StaticTokenAuthenticator } from './auth/static-token-authenticator.js';
 import type { GatewayConfig } from './config.js';
 import { credentialKeysFromEnv, createSessionCredentials, type CredentialKeys } from './credentials/index.js';
-import { modalOptionsFromEnv } from '@berth/orchestrator/backends/modal/modal-config';
+import { modalOptionsFromEnv } from '@berth/orchestrator/modal';
 import { compileAllowlist, createEgressServer, type Resolver, type TenantEgressPolicy } from './egress/index.js';
 import { sourceMatchesBinding } from './egress/proxy-auth.js';
-import { parseIsolationSetting } from '@berth/orchestrator/backends/local/jail';
+import { parseIsolationSetting } from '@berth/orchestrator/local';
 import { sandboxEgressSettings } from './egress/sandbox-env.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 import type { Logger } from './log.js';

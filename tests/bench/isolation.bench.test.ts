@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { LocalProcessBackend } from '@berth/orchestrator/backends/local/local-process-backend';
+import { LocalProcessBackend } from '@berth/orchestrator/local';
 import { childPids } from '../fixtures/proc-env.js';
 import { authHeaders, sendMessage, startTestStack, type TestStack } from '../fixtures/stack.js';
 import { waitFor } from '../fixtures/wait-for.js';

@@ -7,8 +7,8 @@
 
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { KubernetesBackend } from '@berth/orchestrator/backends/kubernetes/kubernetes-backend';
-import { LABEL_PROFILE, LABEL_STATE } from '@berth/orchestrator/backends/kubernetes/pod-labels';
+import type { KubernetesBackend } from '@berth/orchestrator/kubernetes';
+import { LABEL_PROFILE, LABEL_STATE } from '@berth/orchestrator/kubernetes';
 import type { Pod } from '../fixtures/fake-kube/index.js';
 import { waitFor } from '../fixtures/wait-for.js';
 import { openKubeWorld, type KubeWorld } from '../kubernetes/kube-test-world.js';

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { MemoryStandbyRegistry } from '@berth/gateway';
-import type { ModalBackend } from '@berth/orchestrator/backends/modal/modal-backend';
+import type { ModalBackend } from '@berth/orchestrator/modal';
 import { waitFor } from '../fixtures/wait-for.js';
 import { applyFakeModalEnv, countRpcs, startFakeModal, type FakeModal } from '../fixtures/fake-modal/index.js';
 import { newModalBackend } from '../fixtures/fake-modal/modal-backend-harness.js';

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { SessionRecord } from '@berth/gateway';
-import { STORE_SCRIPTS } from '@berth/gateway/store/redis/redis-scripts';
+import { STORE_SCRIPTS } from '@berth/gateway/store';
 import { countCommands, luaCommandNames } from '../fixtures/redis-commandstats.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 import { authHeaders, startTestStack, type TestStack } from '../fixtures/stack.js';

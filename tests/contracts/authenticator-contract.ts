@@ -6,7 +6,7 @@
 // reason written down.
 
 import { describe, expect, test } from 'vitest';
-import type { Authenticator } from '@berth/gateway/auth/authenticator';
+import type { Authenticator } from '@berth/gateway/auth';
 
 export interface AuthenticatorWorld {
   authenticator: Authenticator;

@@ -1,11 +1,11 @@
 // What the chart renders, read by the gateway's own parsers: the tenants file (Secret) with
 // parseTenants, the profiles file (ConfigMap) with parseProfiles, and both gateways' environment
 // with loadConfig. The chart's schema is a first line; these are what the process will accept.
-import { loadConfig } from '@berth/gateway/config';
-import { redisConnectionFromConfig } from '@berth/gateway/redis-from-config';
-import { modalOptionsFromEnv } from '@berth/orchestrator/backends/modal/modal-config';
-import { parseProfiles } from '@berth/gateway/profiles-file';
-import { parseTenants } from '@berth/gateway/tenants/tenants-file';
+import { loadConfig } from '@berth/gateway/testing';
+import { redisConnectionFromConfig } from '@berth/gateway/testing';
+import { modalOptionsFromEnv } from '@berth/orchestrator/modal';
+import { parseProfiles } from '@berth/gateway/testing';
+import { parseTenants } from '@berth/gateway/tenants';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
 import { podTemplate, resolveEnv } from './pod-spec.js';

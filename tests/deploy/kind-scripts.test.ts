@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parseTenants } from '@berth/gateway/tenants/tenants-file';
+import { parseTenants } from '@berth/gateway/tenants';
 import { parse } from 'yaml';
 import { renderChart, repoRoot } from './render-chart.js';
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseTenants } from '@berth/gateway/tenants/tenants-file';
+import { parseTenants } from '@berth/gateway/tenants';
 import { describe, expect, test } from 'vitest';
 import { repoRoot } from './render-chart.js';
 

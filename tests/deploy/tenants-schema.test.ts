@@ -3,8 +3,8 @@
 // what the gateway refuses (a misspelled key anywhere, the new webhook and agent fields' shapes).
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { hashToken } from '@berth/gateway/tenants/tenants-file';
-import { TENANTS_FILE_SCHEMA } from '@berth/gateway/tenants/tenants-schema';
+import { hashToken } from '@berth/gateway/tenants';
+import { TENANTS_FILE_SCHEMA } from '@berth/gateway/tenants';
 // @ts-expect-error: plain ESM script without type declarations; shapes are asserted here.
 import { chartSchemaFile, syncedChartSchema } from '../../deploy/sync-tenants-schema.mjs';
 import { renderChart, renderError, type Values } from './render-chart.js';

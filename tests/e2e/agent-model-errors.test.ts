@@ -4,7 +4,7 @@
 // once (one model request although its default retry budget is ten) and that the turn ends with
 // the gateway's readable message, not hours of sleeping in a sandbox.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { buildModelError } from '@berth/gateway/egress/model-errors';
+import { buildModelError } from '@berth/gateway/egress';
 import { bootstrap, mainRequests, startRig, stopRig, terminal, turn, type Rig } from '../fixtures/offline-model-agent.js';
 
 let rig: Rig;

@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
-import { answerApproval, interruptTurn } from '@berth/orchestrator/agent-client';
+import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model';
+import { answerApproval, interruptTurn } from '@berth/orchestrator';
 import type { AgentProfile, ApprovalRequestData } from '@berth/protocol';
 import {
   TOKEN, bootstrap, health, messages, postJson, readFrames, resultText, startRig, startTurn, stopRig, terminal, type ParsedFrame, type Rig,

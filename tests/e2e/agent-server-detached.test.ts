@@ -5,8 +5,8 @@
 // stop reason. The approvals live in agent-server-approvals.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type http from 'node:http';
-import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
-import { openTurnStream } from '@berth/orchestrator/agent-client';
+import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model';
+import { openTurnStream } from '@berth/orchestrator';
 import { SseParser, type AgentProfile } from '@berth/protocol';
 import {
   TOKEN, alive, bootstrap, cliPids, descendants, health, postJson, readFrames, reattach, resultText, startRig, startTurn, stopRig,

@@ -3,7 +3,7 @@
 // (on, off, on, off, …) so machine noise hits both alike. Nothing here asserts on time: the
 // numbers are reported as one JSON line, medians and their ratio.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startOfflineModel } from '@berth/cli/offline-model/index';
+import { startOfflineModel } from '@berth/cli/offline-model';
 import { bootstrap, postTurn, readFrames, startRig, stopRig, terminal, type Rig } from '../fixtures/offline-model-agent.js';
 
 const ROUNDS = Number(process.env.BERTH_BENCH_ROUNDS || 4);

@@ -5,7 +5,7 @@
 // at startup() time rather than at the turn.
 import { afterAll, expect, test } from 'vitest';
 import type { StoredTranscriptEntry, TranscriptBatch } from '@berth/protocol';
-import { startOfflineModel, userPrompts } from '@berth/cli/offline-model/index';
+import { startOfflineModel, userPrompts } from '@berth/cli/offline-model';
 import { bootstrap, mainRequests, resultText, startRig, stopRig, terminal, turn, type Rig } from '../fixtures/offline-model-agent.js';
 
 const model = await startOfflineModel();

@@ -3,8 +3,8 @@
 // missing input exits 1; a bad BERTH_AGENT_* value exits 2 (config error).
 import { spawn } from 'node:child_process';
 import { afterAll, expect, test } from 'vitest';
-import { agentServerEntry } from '@berth/orchestrator/backends/local/agent-process';
-import { startOfflineModel } from '@berth/cli/offline-model/index';
+import { agentServerEntry } from '@berth/orchestrator/local';
+import { startOfflineModel } from '@berth/cli/offline-model';
 
 const model = await startOfflineModel();
 afterAll(() => model.close());

@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { userPrompts } from '@berth/cli/offline-model/index';
-import { startAgentProcess } from '@berth/orchestrator/backends/local/agent-process';
+import { userPrompts } from '@berth/cli/offline-model';
+import { startAgentProcess } from '@berth/orchestrator/local';
 import {
   alive, bootstrap, bootstrapBody, cliPids, environOf, headers, mainRequests, messages, postTurn, readFrames,
   resultText, startRig, stopRig, terminal, turn, type ParsedFrame, type Rig,

@@ -16,10 +16,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createMemoryStore, type Store } from '@berth/gateway';
-import { createSessionCredentials } from '@berth/gateway/credentials/credentials';
-import { compileAllowlist } from '@berth/gateway/policy/allowlist';
-import { createEgressServer, type EgressServer } from '@berth/gateway/egress/egress-server';
-import type { Resolver, TenantEgressPolicy } from '@berth/gateway/egress/egress-types';
+import { createSessionCredentials } from '@berth/gateway/credentials';
+import { compileAllowlist } from '@berth/gateway/policy';
+import { createEgressServer, type EgressServer } from '@berth/gateway/egress';
+import type { Resolver, TenantEgressPolicy } from '@berth/gateway/egress';
 import { TLS_SERVER_BODY, hasOpenssl, startTlsServer, type TlsServer } from '../fixtures/tls-server.js';
 import { waitFor } from '../fixtures/wait-for.js';
 

@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createMemoryStore, type Store } from '@berth/gateway';
-import { createSessionCredentials } from '@berth/gateway/credentials/credentials';
-import { compileAllowlist } from '@berth/gateway/policy/allowlist';
-import { createEgressServer, type EgressServer } from '@berth/gateway/egress/egress-server';
-import type { TenantEgressPolicy } from '@berth/gateway/egress/egress-types';
+import { createSessionCredentials } from '@berth/gateway/credentials';
+import { compileAllowlist } from '@berth/gateway/policy';
+import { createEgressServer, type EgressServer } from '@berth/gateway/egress';
+import type { TenantEgressPolicy } from '@berth/gateway/egress';
 import { waitFor } from '../fixtures/wait-for.js';
 
 const credentials = createSessionCredentials({ keys: [{ kid: 'k1', secret: new Uint8Array(32).fill(5) }] });

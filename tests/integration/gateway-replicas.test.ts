@@ -5,7 +5,7 @@
 // both replicas provisions exactly one sandbox and keeps one conversation line.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { OfflineModel } from '@berth/cli/offline-model/index';
+import type { OfflineModel } from '@berth/cli/offline-model';
 import { startReplicaPair, type ReplicaPair } from '../fixtures/replicas.js';
 import { authHeaders, resultText, sendMessage, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
 import { waitFor } from '../fixtures/wait-for.js';

@@ -2,8 +2,8 @@
 // table: a standby killed with SIGKILL is replaced, a session whose process died gets a fresh
 // one, and stop() leaves no child process (or process-group member) behind, even mid-start.
 import { execFileSync } from 'node:child_process';
-import { LocalProcessBackend } from '@berth/orchestrator/backends/local/local-process-backend';
-import type { LogFields, Logger } from '@berth/orchestrator/pool/logger';
+import { LocalProcessBackend } from '@berth/orchestrator/local';
+import type { LogFields, Logger } from '@berth/orchestrator';
 import { describe, expect, test } from 'vitest';
 import { healthStatus, poolStatus } from '../contracts/sandbox-backend-contract.js';
 import { waitFor } from '../fixtures/wait-for.js';

@@ -6,10 +6,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createBackend } from '@berth/orchestrator/create-backend';
-import { LocalProcessBackend } from '@berth/orchestrator/backends/local/local-process-backend';
-import { createBackendMetrics } from '@berth/orchestrator/metrics';
-import type { LogFields, Logger } from '@berth/orchestrator/pool/logger';
+import { createBackend } from '@berth/orchestrator';
+import { LocalProcessBackend } from '@berth/orchestrator/local';
+import { createBackendMetrics } from '@berth/orchestrator';
+import type { LogFields, Logger } from '@berth/orchestrator';
 import { Registry, register as globalRegistry } from 'prom-client';
 import { afterEach, describe, expect, test } from 'vitest';
 import { poolStatus } from '../contracts/sandbox-backend-contract.js';
@@ -97,7 +97,7 @@ describe('LocalProcessBackend wiring', () => {
     const main = [
       "import { register } from 'node:module';",
       `register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}), { data: { logPath: ${JSON.stringify(logPath)} } });`,
-      "const { createBackend } = await import('@berth/orchestrator/create-backend');",
+      "const { createBackend } = await import('@berth/orchestrator');",
       "const backend = await createBackend({ kind: 'local', options: { profiles: [] } });",
       'console.log(backend.kind);',
     ].join('\n');

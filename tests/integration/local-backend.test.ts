@@ -1,6 +1,6 @@
 // Runs the shared SandboxBackend contract against LocalProcessBackend: every sandbox a real
 // agent-image process on loopback. Pools stay small: each idle agent costs ~60 MB.
-import { LocalProcessBackend } from '@berth/orchestrator/backends/local/local-process-backend';
+import { LocalProcessBackend } from '@berth/orchestrator/local';
 import { runSandboxBackendContract } from '../contracts/sandbox-backend-contract.js';
 
 runSandboxBackendContract({

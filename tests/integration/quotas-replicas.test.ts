@@ -5,7 +5,7 @@
 // set of credential keys, as two Deployments' pods would.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { OfflineModel } from '@berth/cli/offline-model/index';
+import type { OfflineModel } from '@berth/cli/offline-model';
 import { startReplicaPair, type ReplicaPair } from '../fixtures/replicas.js';
 import { authHeaders, sendMessage, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
 import { metricValue, startTurn } from '../fixtures/quota-client.js';

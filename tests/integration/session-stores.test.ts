@@ -5,12 +5,12 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Redis } from 'ioredis';
-import { MemoryEventLog } from '@berth/gateway/store/memory-event-log';
-import { MemoryTurnLedger } from '@berth/gateway/store/memory-turn-ledger';
-import { RedisEventLog } from '@berth/gateway/store/redis-event-log';
-import { RedisTurnLedger } from '@berth/gateway/store/redis-turn-ledger';
-import type { EventLog } from '@berth/gateway/store/event-log';
-import type { TurnLedger } from '@berth/gateway/store/turn-ledger';
+import { MemoryEventLog } from '@berth/gateway/store';
+import { MemoryTurnLedger } from '@berth/gateway/store';
+import { RedisEventLog } from '@berth/gateway/store';
+import { RedisTurnLedger } from '@berth/gateway/store';
+import type { EventLog } from '@berth/gateway/store';
+import type { TurnLedger } from '@berth/gateway/store';
 import { runEventLogContract } from '../contracts/store/event-log-contract.js';
 import { runTurnLedgerContract } from '../contracts/store/turn-ledger-contract.js';
 import { countCommands } from '../fixtures/redis-commandstats.js';

@@ -8,9 +8,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
 import { createRedisStore } from '@berth/gateway';
-import { loadConfig } from '@berth/gateway/config';
-import { redisConnectionFromConfig } from '@berth/gateway/redis-from-config';
-import { RedisKeys, keySlot } from '@berth/gateway/store/redis/redis-keys';
+import { loadConfig } from '@berth/gateway/testing';
+import { redisConnectionFromConfig } from '@berth/gateway/testing';
+import { RedisKeys, keySlot } from '@berth/gateway/store';
 import { runStoreContracts } from '../contracts/store/index.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 

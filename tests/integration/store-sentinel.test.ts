@@ -6,8 +6,8 @@
 
 import { afterAll, beforeAll } from 'vitest';
 import { createRedisStore } from '@berth/gateway';
-import { loadConfig } from '@berth/gateway/config';
-import { redisConnectionFromConfig } from '@berth/gateway/redis-from-config';
+import { loadConfig } from '@berth/gateway/testing';
+import { redisConnectionFromConfig } from '@berth/gateway/testing';
 import { runStoreContracts } from '../contracts/store/index.js';
 import { startRedisSentinel, startRedisServer, type RedisSentinel, type RedisServer } from '../fixtures/redis-server.js';
 

@@ -5,8 +5,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { hashToken } from '@berth/gateway/tenants/tenants-file';
-import type { ReloadOutcome } from '@berth/gateway/tenants/tenants-source';
+import { hashToken } from '@berth/gateway/tenants';
+import type { ReloadOutcome } from '@berth/gateway/tenants';
 import { authHeaders, startTestStack, type TestStack } from '../fixtures/stack.js';
 import { waitFor } from '../fixtures/wait-for.js';
 

@@ -5,9 +5,9 @@
 
 import { afterAll, beforeAll, expect } from 'vitest';
 import { Cluster } from 'ioredis';
-import { loadConfig } from '@berth/gateway/config';
-import { redisConnectionFromConfig } from '@berth/gateway/redis-from-config';
-import { RedisWebhookQueue } from '@berth/gateway/store/redis-webhook-queue';
+import { loadConfig } from '@berth/gateway/testing';
+import { redisConnectionFromConfig } from '@berth/gateway/testing';
+import { RedisWebhookQueue } from '@berth/gateway/store';
 import { runWebhookQueueContract } from '../contracts/store/webhook-queue-contract.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 

@@ -3,7 +3,7 @@
 // the Redis queue promises: what was queued survives the process that queued it.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { RedisWebhookQueue } from '@berth/gateway/store/redis-webhook-queue';
+import { RedisWebhookQueue } from '@berth/gateway/store';
 import { delivery, runWebhookQueueContract } from '../contracts/store/webhook-queue-contract.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 

@@ -7,7 +7,7 @@
 
 import { afterEach, describe, expect, test } from 'vitest';
 import { pino } from 'pino';
-import { MemoryWebhookQueue } from '@berth/gateway/store/memory-webhook-queue';
+import { MemoryWebhookQueue } from '@berth/gateway/store';
 import { SECRET, sessionEvent, startReplica, tenantWith, type TestReplica } from '../fixtures/webhooks.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../fixtures/webhook-receiver.js';
 import { waitFor } from '../fixtures/wait-for.js';

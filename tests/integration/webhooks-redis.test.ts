@@ -5,7 +5,7 @@
 
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import type http from 'node:http';
-import { RedisWebhookQueue } from '@berth/gateway/store/redis-webhook-queue';
+import { RedisWebhookQueue } from '@berth/gateway/store';
 import { SECRET, sessionEvent, startReplica, tenantWith, type TestReplica } from '../fixtures/webhooks.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../fixtures/webhook-receiver.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { KubernetesBackend } from '@berth/orchestrator/backends/kubernetes/kubernetes-backend';
+import type { KubernetesBackend } from '@berth/orchestrator/kubernetes';
 import { waitFor } from '../fixtures/wait-for.js';
 import { openKubeWorld, type KubeWorld } from './kube-test-world.js';
 

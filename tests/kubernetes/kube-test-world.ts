@@ -1,7 +1,7 @@
 // Shared by the kubernetes project's tests: a fake API server plus KubernetesBackend instances
 // on it (several = several gateway replicas), torn down together.
 
-import { KubernetesBackend, type KubernetesBackendOptions } from '@berth/orchestrator/backends/kubernetes/kubernetes-backend';
+import { KubernetesBackend, type KubernetesBackendOptions } from '@berth/orchestrator/kubernetes';
 import type { SandboxProfile } from '@berth/orchestrator';
 import { startFakeKube, type FakeKube, type FakeKubeOptions } from '../fixtures/fake-kube/index.js';
 

@@ -4,9 +4,9 @@
 // ready, and leaves the sandbox a session had claimed before the upgrade alone.
 
 import { expect, test } from 'vitest';
-import { LABEL_SPEC_HASH } from '@berth/orchestrator/backends/kubernetes/pod-labels';
-import { podSpecHash } from '@berth/orchestrator/backends/kubernetes/pod-manifest';
-import { waitForHealth } from '@berth/orchestrator/agent-client';
+import { LABEL_SPEC_HASH } from '@berth/orchestrator/kubernetes';
+import { podSpecHash } from '@berth/orchestrator/kubernetes';
+import { waitForHealth } from '@berth/orchestrator';
 import type { Pod } from '../fixtures/fake-kube/index.js';
 import { waitFor } from '../fixtures/wait-for.js';
 import { openKubeWorld } from './kube-test-world.js';

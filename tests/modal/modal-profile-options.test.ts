@@ -78,8 +78,8 @@ describe('profile options reach the sandbox definition', () => {
   });
 
   test('default encrypted mode: an encrypted port, and the https tunnel URL Modal hands out', async () => {
-    const { ModalPlatform } = await import('@berth/orchestrator/backends/modal/modal-platform');
-    const { buildSandboxParams } = await import('@berth/orchestrator/backends/modal/sandbox-params');
+    const { ModalPlatform } = await import('@berth/orchestrator/modal');
+    const { buildSandboxParams } = await import('@berth/orchestrator/modal');
     const platform = await ModalPlatform.connect({ appName: 'options-tls', tunnel: 'encrypted' });
     const defaults = { agentImage: 'ghcr.io/berth/agent-image:test', agentCommand: ['node', 'main.js'], agentPort: 8000, timeoutMs: 3600_000, egressCidrs: ['127.0.0.1/32'], tunnel: 'encrypted' as const, agentEnv: {} };
     const spec = buildSandboxParams({ name: 'tls', poolSize: 0 }, defaults, { poolKey: 'tls-x', state: 'standby', authToken: 't'.repeat(43), createdAtMs: Date.now() });

@@ -2,7 +2,7 @@
 // about to expire. Time is moved with an injected clock (its offset), not by waiting.
 import { expect, test } from 'vitest';
 import { MemoryStandbyRegistry } from '@berth/gateway';
-import type { StandbyRegistry } from '@berth/orchestrator/backends/modal/standby-registry';
+import type { StandbyRegistry } from '@berth/orchestrator/modal';
 import { waitFor } from '../fixtures/wait-for.js';
 import { newModalBackend, useFakeModal } from '../fixtures/fake-modal/modal-backend-harness.js';
 

@@ -2,8 +2,8 @@
 // (what an operator reads when a command fails), including bodies that are not problem+json.
 
 import { expect, test } from 'vitest';
-import { problemLine } from '@berth/cli/admin-client';
-import { count, formatFields, formatTable, shortTime } from '@berth/cli/table';
+import { problemLine } from '@berth/cli/testing';
+import { count, formatFields, formatTable, shortTime } from '@berth/cli/testing';
 
 test('formatTable pads columns to the widest cell, right-aligns numbers, trims line ends', () => {
   const out = formatTable(['ID', 'TURNS', 'SANDBOX'], [['a', '3', 'sb-1'], ['longer-id', '12', '-']]);

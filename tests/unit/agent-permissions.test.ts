@@ -2,10 +2,10 @@
 // request parsing (requests.ts, bootstrap.ts): first match wins, `*` patterns, the hook's
 // answers, one approval_resolved per request whatever settles it, and bad bodies named.
 import { afterEach, expect, test, vi } from 'vitest';
-import { decideTool, permissionCallbacks } from '@berth/agent-image/permissions';
-import { Approvals } from '@berth/agent-image/approvals';
-import { parseApprovalAnswer, parseMessageRequest } from '@berth/agent-image/requests';
-import { parseBootstrap } from '@berth/agent-image/bootstrap';
+import { decideTool, permissionCallbacks } from '@berth/agent-image/testing';
+import { Approvals } from '@berth/agent-image/testing';
+import { parseApprovalAnswer, parseMessageRequest } from '@berth/agent-image/testing';
+import { parseBootstrap } from '@berth/agent-image/testing';
 
 afterEach(() => void vi.useRealTimers());
 

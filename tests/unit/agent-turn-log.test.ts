@@ -2,8 +2,8 @@
 // numbering, replay after a seq, live tail, the frame bounds (the terminal frame always fits),
 // dropping the oldest frames past the byte bound (replay_gap), and which stop reason wins.
 import { expect, test } from 'vitest';
-import { TurnLog, type LoggedFrame } from '@berth/agent-image/turn-log';
-import { decide } from '@berth/agent-image/turn';
+import { TurnLog, type LoggedFrame } from '@berth/agent-image/testing';
+import { decide } from '@berth/agent-image/testing';
 
 const limits = { maxFrames: 100, maxFrameBytes: 1024, maxBufferedBytes: 1 << 20 };
 const seqs = (frames: LoggedFrame[]): number[] => frames.map((f) => f.seq);

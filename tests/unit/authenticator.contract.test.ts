@@ -3,10 +3,10 @@
 // jwt-authenticator.test.ts.
 
 import { randomBytes } from 'node:crypto';
-import { CompositeAuthenticator } from '@berth/gateway/auth/composite-authenticator';
-import { JWTAuthenticator } from '@berth/gateway/auth/jwt-authenticator';
-import { StaticTokenAuthenticator } from '@berth/gateway/auth/static-token-authenticator';
-import { hashToken, parseTenants } from '@berth/gateway/tenants/tenants-file';
+import { CompositeAuthenticator } from '@berth/gateway/auth';
+import { JWTAuthenticator } from '@berth/gateway/auth';
+import { StaticTokenAuthenticator } from '@berth/gateway/auth';
+import { hashToken, parseTenants } from '@berth/gateway/tenants';
 import { runAuthenticatorContract, type AuthenticatorWorld } from '../contracts/authenticator-contract.js';
 import { makeKey, signToken } from '../fixtures/jwks-server.js';
 

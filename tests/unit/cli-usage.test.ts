@@ -2,8 +2,8 @@
 // parser (node:util parseArgs) and the usage/--help text, so every flag that parses is
 // documented — including start's --egress-port, --tenants-file and --log-level, once missing.
 import { describe, expect, test } from 'vitest';
-import { COMMANDS, commandHelp, commandSpec, mainHelp, usageLine } from '@berth/cli/command-specs';
-import { parseCommand, UsageError } from '@berth/cli/flags';
+import { COMMANDS, commandHelp, commandSpec, mainHelp, usageLine } from '@berth/cli/testing';
+import { parseCommand, UsageError } from '@berth/cli/testing';
 
 function usageError(run: () => unknown): string {
   try {

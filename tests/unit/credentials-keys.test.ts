@@ -1,7 +1,7 @@
 // Pins gateway/src/credentials/credential-keys.ts: BERTH_CREDENTIAL_KEYS parsing (order kept, the
 // first signs), every problem reported at once, short secrets refused, secrets never echoed.
 import { describe, expect, test } from 'vitest';
-import { credentialKeysFromEnv, generateCredentialKeys, parseCredentialKeys } from '@berth/gateway/credentials/credential-keys';
+import { credentialKeysFromEnv, generateCredentialKeys, parseCredentialKeys } from '@berth/gateway/credentials';
 
 const secret32 = Buffer.alloc(32, 7).toString('base64');
 const secret48url = Buffer.alloc(48, 0xfb).toString('base64url');

@@ -3,8 +3,8 @@
 // with another algorithm; rotation verifies old keys while the first key signs.
 import { describe, expect, test } from 'vitest';
 import { SignJWT } from 'jose';
-import { createSessionCredentials } from '@berth/gateway/credentials/credentials';
-import type { CredentialKeys } from '@berth/gateway/credentials/credential-keys';
+import { createSessionCredentials } from '@berth/gateway/credentials';
+import type { CredentialKeys } from '@berth/gateway/credentials';
 
 const keyA = { kid: 'a', secret: new Uint8Array(32).fill(1) };
 const keyB = { kid: 'b', secret: new Uint8Array(32).fill(2) };

@@ -2,9 +2,9 @@
 // destination, and the dialled address is the vetted one even when the resolver would answer
 // differently a moment later (DNS rebinding between check and connect).
 import { describe, expect, test } from 'vitest';
-import { compileAllowlist } from '@berth/gateway/policy/allowlist';
-import { resolveDestination } from '@berth/gateway/egress/destination';
-import type { Resolver } from '@berth/gateway/egress/egress-types';
+import { compileAllowlist } from '@berth/gateway/policy';
+import { resolveDestination } from '@berth/gateway/egress';
+import type { Resolver } from '@berth/gateway/egress';
 
 function scripted(answers: string[][]): Resolver & { calls: string[] } {
   const calls: string[] = [];

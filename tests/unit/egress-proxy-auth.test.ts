@@ -4,9 +4,9 @@
 // session or an unknown tenant; the optional source check.
 import { beforeEach, describe, expect, test } from 'vitest';
 import { createMemoryStore, type Store } from '@berth/gateway';
-import { createSessionCredentials } from '@berth/gateway/credentials/credentials';
-import { createAuthenticator, modelCredential, proxyCredential, sourceMatchesBinding } from '@berth/gateway/egress/proxy-auth';
-import { compileAllowlist } from '@berth/gateway/policy/allowlist';
+import { createSessionCredentials } from '@berth/gateway/credentials';
+import { createProxyAuthenticator, modelCredential, proxyCredential, sourceMatchesBinding } from '@berth/gateway/egress';
+import { compileAllowlist } from '@berth/gateway/policy';
 import type { SandboxBinding } from '@berth/gateway';
 
 const keys = [{ kid: 'k', secret: new Uint8Array(32).fill(9) }] as const;
@@ -42,15 +42,15 @@ describe('credential extraction', () => {
   });
 });
 
-describe('createAuthenticator', () => {
+describe('createProxyAuthenticator', () => {
   const credentials = createSessionCredentials({ keys });
   const policy = { allowlist: compileAllowlist(['example.com']) };
   let store: Store;
   beforeEach(() => {
     store = createMemoryStore();
   });
-  const authenticate = (extra: Partial<Parameters<typeof createAuthenticator>[0]> = {}) =>
-    createAuthenticator({ credentials, store, tenants: (name) => (name === 'alice' || name === 'bob' ? policy : undefined), ...extra });
+  const authenticate = (extra: Partial<Parameters<typeof createProxyAuthenticator>[0]> = {}) =>
+    createProxyAuthenticator({ credentials, store, tenants: (name) => (name === 'alice' || name === 'bob' ? policy : undefined), ...extra });
 
   test('a live credential authenticates on both doors', async () => {
     await bind(store, 's1', 'alice', binding('sbx-1'));

@@ -2,7 +2,7 @@
 // the session credential (never a real key), in both upper and lower case, with the gateway in
 // NO_PROXY (agent-sdk-offline.md §7 and §11).
 import { describe, expect, test } from 'vitest';
-import { sandboxEgressEnv, sandboxEgressSettings } from '@berth/gateway/egress/sandbox-env';
+import { sandboxEgressEnv, sandboxEgressSettings } from '@berth/gateway/egress';
 
 describe('sandbox egress settings', () => {
   test('bootstrap fields and environment', () => {

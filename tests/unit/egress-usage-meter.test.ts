@@ -2,7 +2,7 @@
 // (cumulative: the largest value per field, never a sum), from non-streamed JSON, across
 // arbitrary chunk boundaries (including inside a UTF-8 character), and for cut-off streams.
 import { describe, expect, test } from 'vitest';
-import { UsageMeter, meterFormatFor, totalTokens } from '@berth/gateway/egress/usage-meter';
+import { UsageMeter, meterFormatFor, totalTokens } from '@berth/gateway/egress';
 
 function sse(event: string, data: object): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, loadConfig } from '@berth/gateway/config';
-import { redisConnectionFromConfig } from '@berth/gateway/redis-from-config';
+import { ConfigError, loadConfig } from '@berth/gateway/testing';
+import { redisConnectionFromConfig } from '@berth/gateway/testing';
 
 describe('loadConfig', () => {
   test('defaults are the embedded, local ones', () => {

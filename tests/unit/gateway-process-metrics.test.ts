@@ -6,8 +6,8 @@
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
-import { createLogger } from '@berth/gateway/log';
-import { collectProcessMetrics, createGatewayMetrics, serveMetrics } from '@berth/gateway/metrics';
+import { createLogger } from '@berth/gateway/testing';
+import { collectProcessMetrics, createGatewayMetrics, serveMetrics } from '@berth/gateway/testing';
 
 describe('process metrics', () => {
   test('standard names, no berth prefix, and one set per registry however many roles ask', async () => {

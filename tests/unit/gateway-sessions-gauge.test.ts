@@ -3,7 +3,7 @@
 // many scrapes arrive, and a failing source leaves the last value instead of failing the scrape.
 
 import { describe, expect, test } from 'vitest';
-import { createGatewayMetrics, SESSIONS_SAMPLE_MIN_INTERVAL_MS } from '@berth/gateway/metrics';
+import { createGatewayMetrics, SESSIONS_SAMPLE_MIN_INTERVAL_MS } from '@berth/gateway/testing';
 
 describe('berth_gateway_sessions', () => {
   test('sampled on scrape, at most once per interval, last value kept when the store fails', async () => {

@@ -8,10 +8,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Registry } from 'prom-client';
-import { createGatewayMetrics } from '@berth/gateway/metrics';
-import { createEgressMetrics } from '@berth/gateway/egress/egress-metrics';
-import { createBackendMetrics } from '@berth/orchestrator/metrics';
-import { createWebhookMetrics } from '@berth/gateway/webhooks/webhook-metrics';
+import { createGatewayMetrics } from '@berth/gateway/testing';
+import { createEgressMetrics } from '@berth/gateway/egress';
+import { createBackendMetrics } from '@berth/orchestrator';
+import { createWebhookMetrics } from '@berth/gateway/webhooks';
 
 interface Panel { title: string; targets?: Array<{ expr: string }> }
 

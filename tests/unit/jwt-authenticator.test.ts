@@ -4,11 +4,11 @@
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { base64url, exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { JWTAuthenticator, type JWTAuthenticatorOptions, type JWTKeySource } from '@berth/gateway/auth/jwt-authenticator';
-import { CompositeAuthenticator, isJwtShaped } from '@berth/gateway/auth/composite-authenticator';
-import { StaticTokenAuthenticator } from '@berth/gateway/auth/static-token-authenticator';
-import { ConfigError, loadConfig } from '@berth/gateway/config';
-import { hashToken, parseTenants } from '@berth/gateway/tenants/tenants-file';
+import { JWTAuthenticator, type JWTAuthenticatorOptions, type JWTKeySource } from '@berth/gateway/auth';
+import { CompositeAuthenticator, isJwtShaped } from '@berth/gateway/auth';
+import { StaticTokenAuthenticator } from '@berth/gateway/auth';
+import { ConfigError, loadConfig } from '@berth/gateway/testing';
+import { hashToken, parseTenants } from '@berth/gateway/tenants';
 import { makeKey, signToken, startJwksServer, type JwksServer, type TestKey } from '../fixtures/jwks-server.js';
 
 const directory = parseTenants(`

@@ -1,7 +1,7 @@
 // modalOptionsFromEnv (orchestrator/src/backends/modal/modal-config.ts): the Modal backend's
 // environment settings, every problem reported at once.
 import { expect, test } from 'vitest';
-import { modalOptionsFromEnv } from '@berth/orchestrator/backends/modal/modal-config';
+import { modalOptionsFromEnv } from '@berth/orchestrator/modal';
 
 test('defaults: encrypted tunnels, egress locked to the default egress gateway address', () => {
   expect(modalOptionsFromEnv({})).toEqual({ options: { tunnel: 'encrypted', egressCidrs: ['127.0.0.1/32'] }, problems: [] });

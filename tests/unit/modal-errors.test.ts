@@ -5,8 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { ClientError, Status } from 'nice-grpc-common';
 import { NotFoundError, ResourceExhaustedError, SandboxTimeoutError, TimeoutError, InvalidError } from 'modal';
 import { SandboxError } from '@berth/orchestrator';
-import { isModalNotFound, toSandboxError } from '@berth/orchestrator/backends/modal/modal-errors';
-import { decodeStandbyData, encodeStandbyData } from '@berth/orchestrator/backends/modal/standby-registry';
+import { isModalNotFound, toSandboxError } from '@berth/orchestrator/modal';
+import { decodeStandbyData, encodeStandbyData } from '@berth/orchestrator/modal';
 
 describe('toSandboxError', () => {
   test.each([

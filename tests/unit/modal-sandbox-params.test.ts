@@ -4,7 +4,7 @@
 // tests/modal/modal-profile-options.test.ts.
 import { describe, expect, test } from 'vitest';
 import type { SandboxProfile } from '@berth/orchestrator';
-import { buildSandboxParams, MODAL_TAGS, poolKeyFor, type ModalSandboxDefaults, type SandboxInstance } from '@berth/orchestrator/backends/modal/sandbox-params';
+import { buildSandboxParams, MODAL_TAGS, poolKeyFor, type ModalSandboxDefaults, type SandboxInstance } from '@berth/orchestrator/modal';
 
 const defaults: ModalSandboxDefaults = {
   agentImage: 'ghcr.io/berth/agent-image:1.0',

@@ -2,7 +2,7 @@
 // SDKs obey (x-should-retry): a spent budget or a bad credential is final, a failing upstream or
 // store is worth a retry. Pinned per code, since the SDK in a sandbox acts on exactly these.
 import { expect, test } from 'vitest';
-import { buildModelError, type ModelErrorCode } from '@berth/gateway/egress/model-errors';
+import { buildModelError, type ModelErrorCode } from '@berth/gateway/egress';
 
 const cases: Array<[ModelErrorCode, number, string, 'true' | 'false']> = [
   ['not_found', 404, 'not_found_error', 'false'],

@@ -3,7 +3,7 @@
 // marker round-trip, and every scripted reply kind. The real CLI against it is covered by the
 // agent server's e2e tests.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { planReply, startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
+import { planReply, startOfflineModel, type OfflineModel } from '@berth/cli/offline-model';
 
 let model: OfflineModel;
 beforeAll(async () => {

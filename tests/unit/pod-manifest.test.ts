@@ -3,11 +3,11 @@
 
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { describe, expect, test } from 'vitest';
-import { buildPodManifest, standbyPodName, type PodManifestInput } from '@berth/orchestrator/backends/kubernetes/pod-manifest';
-import { buildClaimPatch } from '@berth/orchestrator/backends/kubernetes/pod-claim';
-import { planStandbys } from '@berth/orchestrator/backends/kubernetes/standby-pool';
-import { AgentTokenKeyring, tokenMatchesSha256, tokenSha256 } from '@berth/orchestrator/backends/kubernetes/agent-token';
-import { sessionLabelValue } from '@berth/orchestrator/backends/kubernetes/pod-labels';
+import { buildPodManifest, standbyPodName, type PodManifestInput } from '@berth/orchestrator/kubernetes';
+import { buildClaimPatch } from '@berth/orchestrator/kubernetes';
+import { planStandbys } from '@berth/orchestrator/kubernetes';
+import { AgentTokenKeyring, tokenMatchesSha256, tokenSha256 } from '@berth/orchestrator/kubernetes';
+import { sessionLabelValue } from '@berth/orchestrator/kubernetes';
 
 const keyring = new AgentTokenKeyring([{ kid: 'k1', secret: Buffer.alloc(32, 1) }, { kid: 'k0', secret: Buffer.alloc(32, 2) }]);
 const token = keyring.tokenFor('k1', 'berth-default-0-0', 'nonce-1')!;

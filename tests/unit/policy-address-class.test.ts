@@ -2,7 +2,7 @@
 // registries, multicast, reserved, metadata) is special, translation prefixes are judged by the
 // IPv4 address they embed, and ordinary public addresses are global.
 import { describe, expect, test } from 'vitest';
-import { classifyAddress } from '@berth/gateway/policy/address-class';
+import { classifyAddress } from '@berth/gateway/policy';
 
 describe('classifyAddress', () => {
   test.each([

@@ -2,7 +2,7 @@
 // 443 and 80), IP literals only through address entries, and answer vetting (special addresses
 // refused unless named; a mixed answer refused whole).
 import { describe, expect, test } from 'vitest';
-import { compileAllowlist, decide, namesAddress, parseAllowlist, vetAnswer } from '@berth/gateway/policy/allowlist';
+import { compileAllowlist, decide, namesAddress, parseAllowlist, vetAnswer } from '@berth/gateway/policy';
 
 const allowlist = compileAllowlist(['api.github.com', '*.npmjs.org:443', 'pypi.org:*', '203.0.113.10:8443']);
 

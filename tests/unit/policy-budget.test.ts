@@ -3,8 +3,8 @@
 // the ingress GET /api/usage route serves.
 import { describe, expect, test } from 'vitest';
 import { createMemoryStore } from '@berth/gateway';
-import { budgetWindow, checkBudget, judgeBudget, recordUsage } from '@berth/gateway/policy/budget';
-import { tenantUsageReport } from '@berth/gateway/egress/usage-report';
+import { budgetWindow, checkBudget, judgeBudget, recordUsage } from '@berth/gateway/policy';
+import { tenantUsageReport } from '@berth/gateway/egress';
 
 const budget = { tokens: 100, periodS: 3600 };
 const usage = (input: number, output: number) => ({ inputTokens: input, outputTokens: output, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 });

@@ -2,7 +2,7 @@
 // or glibc's inet_aton accepts becomes one canonical address, so the allowlist and the address
 // classifier never compare two spellings of one address as different hosts.
 import { describe, expect, test } from 'vitest';
-import { formatIpv6, parseAuthority, parseHost, parsePort } from '@berth/gateway/policy/host-parse';
+import { formatIpv6, parseAuthority, parseHost, parsePort } from '@berth/gateway/policy';
 
 describe('parseHost: IPv4 spellings (WHATWG / inet_aton rules)', () => {
   test.each([

@@ -2,7 +2,7 @@
 // standby is ready (or no profile keeps one), and Ctrl-C while warming ends the wait.
 import { expect, test } from 'vitest';
 import type { PoolStatus } from '@berth/orchestrator';
-import { firstStandbyReady, progressLine, waitForFirstStandby } from '@berth/cli/pool-progress';
+import { firstStandbyReady, progressLine, waitForFirstStandby } from '@berth/cli/testing';
 
 const pool = (profile: string, ready: number, target: number): PoolStatus => ({ profile, target, ready, starting: target - ready, claimed: 0, coldStarts: 0, warmClaims: 0 });
 

@@ -1,7 +1,7 @@
 // Pins the warm pool's pure decisions (orchestrator/src/pool/replenish-plan.ts): how many
 // standbys start at an instant, the concurrency bound, and the failure backoff.
 import { describe, expect, test } from 'vitest';
-import { backoffDelayMs, DEFAULT_REPLENISH_POLICY, planReplenish, type ReplenishState } from '@berth/orchestrator/pool/replenish-plan';
+import { backoffDelayMs, DEFAULT_REPLENISH_POLICY, planReplenish, type ReplenishState } from '@berth/orchestrator';
 
 const policy = DEFAULT_REPLENISH_POLICY;
 const state = (overrides: Partial<ReplenishState>): ReplenishState => ({

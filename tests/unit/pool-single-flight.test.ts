@@ -1,7 +1,7 @@
 // Pins SingleFlight (orchestrator/src/pool/single-flight.ts): concurrent runs for one key share a
 // promise, which is how concurrent claims for one session end up with one sandbox.
 import { describe, expect, test } from 'vitest';
-import { SingleFlight } from '@berth/orchestrator/pool/single-flight';
+import { SingleFlight } from '@berth/orchestrator';
 
 describe('SingleFlight', () => {
   test('concurrent runs of one key share one call; other keys run on their own', async () => {

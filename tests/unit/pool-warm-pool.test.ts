@@ -2,8 +2,8 @@
 // clock: bounded refill, ready-only-when-created, FIFO take, refill after a claim on a later
 // tick, failure backoff, replacement of dead standbys, and a stop that leaves nothing behind.
 import { describe, expect, test } from 'vitest';
-import type { Clock } from '@berth/orchestrator/pool/clock';
-import { REFILL_FALLBACK_MS, WarmPool, type StandbyFactory } from '@berth/orchestrator/pool/warm-pool';
+import type { Clock } from '@berth/orchestrator';
+import { REFILL_FALLBACK_MS, WarmPool, type StandbyFactory } from '@berth/orchestrator';
 import type { SandboxProfile } from '@berth/orchestrator';
 
 class ManualClock implements Clock {

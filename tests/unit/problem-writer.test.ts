@@ -10,7 +10,7 @@ import express from 'express';
 import { afterEach, describe, expect, test } from 'vitest';
 import { PROBLEMS, PROBLEM_TYPE_BASE, renderProblem, writeProblem, writeProblemToSocket, type ProblemCode } from '@berth/protocol';
 import { bootstrapSandbox, SandboxError } from '@berth/orchestrator';
-import { mapError, sendProblem } from '@berth/gateway/errors';
+import { mapError, sendProblem } from '@berth/gateway/testing';
 
 const servers: http.Server[] = [];
 afterEach(async () => {

@@ -2,7 +2,7 @@
 // examples/session-stores/shared/conformance.ts) that berth's agent-side store failed: append()
 // with no entries must not create a record, so load() of that key stays null, not [].
 import { expect, test } from 'vitest';
-import { BerthSessionStore } from '@berth/agent-image/session-store';
+import { BerthSessionStore } from '@berth/agent-image/testing';
 
 const key = { projectKey: 'tenant-alice', sessionId: 'sess-empty' };
 

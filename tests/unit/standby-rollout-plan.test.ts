@@ -4,9 +4,9 @@
 
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, test } from 'vitest';
-import { specHash } from '@berth/orchestrator/backends/kubernetes/pod-labels';
-import { standbyPodName } from '@berth/orchestrator/backends/kubernetes/pod-manifest';
-import { planStandbys } from '@berth/orchestrator/backends/kubernetes/standby-pool';
+import { specHash } from '@berth/orchestrator/kubernetes';
+import { standbyPodName } from '@berth/orchestrator/kubernetes';
+import { planStandbys } from '@berth/orchestrator/kubernetes';
 
 const profile = { name: 'p', poolSize: 3 };
 const NEW = 'new-hash';

@@ -7,12 +7,12 @@
 import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { createMemoryStore } from '@berth/gateway';
-import { ConfigError, loadConfig } from '@berth/gateway/config';
-import { createLogger } from '@berth/gateway/log';
-import { createGatewayMetrics } from '@berth/gateway/metrics';
-import { EventWriter } from '@berth/gateway/sessions/store-writer';
-import { MemoryEventLog } from '@berth/gateway/store/memory-event-log';
-import { countRefusals } from '@berth/gateway/store/counted-transcript-log';
+import { ConfigError, loadConfig } from '@berth/gateway/testing';
+import { createLogger } from '@berth/gateway/testing';
+import { createGatewayMetrics } from '@berth/gateway/testing';
+import { EventWriter } from '@berth/gateway/sessions';
+import { MemoryEventLog } from '@berth/gateway/store';
+import { countRefusals } from '@berth/gateway/store';
 
 const line = (uuid: string, text: string) => ({ sdkSessionId: 'sdk', subpath: '', entry: { type: 'user', uuid, message: text } });
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { StaticTokenAuthenticator } from '@berth/gateway/auth/static-token-authenticator';
-import { bearerToken } from '@berth/gateway/auth/authenticator';
-import { hashToken, parseTenants, TenantsFileError } from '@berth/gateway/tenants/tenants-file';
+import { StaticTokenAuthenticator } from '@berth/gateway/auth';
+import { bearerToken } from '@berth/gateway/auth';
+import { hashToken, parseTenants, TenantsFileError } from '@berth/gateway/tenants';
 
 const file = `
 tenants:

@@ -3,8 +3,8 @@
 // unlimited), the agent profile's v2 fields and tenant webhooks typed through, and the rules
 // beyond the schema (allowlist grammar, one token per principal, webhook secrets) kept.
 import { describe, expect, test } from 'vitest';
-import { hashToken, parseTenants, TenantsFileError } from '@berth/gateway/tenants/tenants-file';
-import { checkLocally } from '@berth/cli/commands/tenants';
+import { hashToken, parseTenants, TenantsFileError } from '@berth/gateway/tenants';
+import { checkLocally } from '@berth/cli/testing';
 
 const HASH = hashToken('alice-token');
 const SECRET = 'whsec_' + Buffer.alloc(32, 7).toString('base64');

@@ -2,9 +2,9 @@
 // path, the file refused whole), the BERTH_WEBHOOK_* variables, and the retry schedule.
 
 import { describe, expect, test } from 'vitest';
-import { loadConfig, ConfigError } from '@berth/gateway/config';
-import { parseTenants, TenantsFileError } from '@berth/gateway/tenants/tenants-file';
-import { DEFAULT_RETRY_POLICY, retryDelayMs } from '@berth/gateway/webhooks/retry-policy';
+import { loadConfig, ConfigError } from '@berth/gateway/testing';
+import { parseTenants, TenantsFileError } from '@berth/gateway/tenants';
+import { DEFAULT_RETRY_POLICY, retryDelayMs } from '@berth/gateway/webhooks';
 
 const SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
 

@@ -5,8 +5,8 @@
 import { expect, test } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { MemoryWebhookQueue } from '@berth/gateway/store/memory-webhook-queue';
-import { WebhookDispatcher, createWebhookMetrics, type SendOutcome, type WebhookQueue } from '@berth/gateway/webhooks/index';
+import { MemoryWebhookQueue } from '@berth/gateway/store';
+import { WebhookDispatcher, createWebhookMetrics, type SendOutcome, type WebhookQueue } from '@berth/gateway/webhooks';
 import { waitFor } from '../fixtures/wait-for.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 3).toString('base64')}`;

@@ -5,10 +5,10 @@
 import { expect, test } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { MemoryWebhookQueue } from '@berth/gateway/store/memory-webhook-queue';
+import { MemoryWebhookQueue } from '@berth/gateway/store';
 import { StoreUnavailableError } from '@berth/gateway';
-import { WebhookSink, createWebhookMetrics, type WebhookQueue } from '@berth/gateway/webhooks/index';
-import type { TenantDirectory } from '@berth/gateway/tenants/tenant';
+import { WebhookSink, createWebhookMetrics, type WebhookQueue } from '@berth/gateway/webhooks';
+import type { TenantDirectory } from '@berth/gateway/tenants';
 import { SECRET, sessionEvent, tenantWith } from '../fixtures/webhooks.js';
 
 const directory = (tenants = [tenantWith('alice', [{ url: 'https://a.example/', secret: SECRET }, { url: 'https://b.example/', secret: SECRET, events: ['session.status_changed'] }])]): TenantDirectory =>

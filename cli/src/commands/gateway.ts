@@ -2,7 +2,7 @@
 // ingress API, the egress gateway, or both. SIGTERM drains (readyz 503, streams get
 // BERTH_DRAIN_GRACE_S to finish, then end with one terminal frame) before exiting.
 
-import { createLogger } from '@berth/gateway/log';
+import { createLogger } from '@berth/gateway';
 import { startStack } from '@berth/gateway/stack';
 import type { Flags } from '../flags.js';
 import { readConfig, untilSignal } from '../run-support.js';

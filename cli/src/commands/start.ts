@@ -4,7 +4,7 @@
 // Prints pool progress while standbys warm, then (once one is ready) the URL, the demo tenants'
 // tokens and a ready curl line; Ctrl-C stops everything, also while warming.
 
-import { createLogger } from '@berth/gateway/log';
+import { createLogger } from '@berth/gateway';
 import { startStack } from '@berth/gateway/stack';
 import { startOfflineModel } from '../offline-model/index.js';
 import { ensureDemoTenants } from '../demo-tenants.js';

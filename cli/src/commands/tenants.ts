@@ -4,7 +4,7 @@
 // sandbox profiles that gateway does not have. Exit 0 when valid, 1 with every problem listed.
 
 import { readFile } from 'node:fs/promises';
-import { parseTenants, TenantsFileError } from '@berth/gateway/tenants/tenants-file';
+import { parseTenants, TenantsFileError } from '@berth/gateway/tenants';
 import { commandSpec, usageLine } from '../command-specs.js';
 import type { Flags } from '../flags.js';
 import { AdminError, adminRequest, adminTarget, printJson, runAdmin } from '../admin-client.js';

@@ -2,7 +2,7 @@
 // `berth token mint --admin` mints an admin token (admins.tokenHashes) the same way.
 // `berth token revoke <token|sha256:hash>` removes either. A running gateway picks all up on reload.
 
-import { loadConfig } from '@berth/gateway/config';
+import { loadConfig } from '@berth/gateway';
 import { UsageError, type Flags } from '../flags.js';
 import { mintAdminToken, mintToken, revokeToken } from '../tokens.js';
 

@@ -1,5 +1,5 @@
 // Session credentials' public surface: keys from BERTH_CREDENTIAL_KEYS (or generated), mint at
-// claim, verify at the egress gateway. Import from '@berth/gateway/credentials/index'.
+// claim, verify at the egress gateway. Import from '@berth/gateway/credentials'.
 
 export * from './credential-keys.js';
 export * from './credentials.js';

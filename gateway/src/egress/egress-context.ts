@@ -4,7 +4,7 @@
 
 import type { EgressMetrics } from './egress-metrics.js';
 import type { EgressLogger, Resolver } from './egress-types.js';
-import type { Authenticator } from './proxy-auth.js';
+import type { ProxyAuthenticator } from './proxy-auth.js';
 
 export interface EgressLimits {
   /** Largest request head (request line + headers), bytes. Default 16 KiB: a JWT credential
@@ -44,7 +44,7 @@ export const DEFAULT_EGRESS_LIMITS: Readonly<EgressLimits> = Object.freeze({
 });
 
 export interface EgressContext {
-  authenticate: Authenticator;
+  authenticate: ProxyAuthenticator;
   resolver: Resolver;
   metrics: EgressMetrics;
   logger: EgressLogger;

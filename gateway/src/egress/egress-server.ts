@@ -26,7 +26,7 @@ import { handleForward } from './forward-proxy.js';
 import { parseAuthority, hostKey } from '../policy/host-parse.js';
 import { sendProblem } from './http-util.js';
 import { handleModel, type ModelProxyOptions } from './model-proxy.js';
-import { createAuthenticator } from './proxy-auth.js';
+import { createProxyAuthenticator } from './proxy-auth.js';
 
 export interface EgressServerOptions {
   credentials: SessionCredentials;
@@ -61,7 +61,7 @@ export interface EgressServer {
 export function createEgressServer(options: EgressServerOptions): EgressServer {
   const limits: EgressLimits = { ...DEFAULT_EGRESS_LIMITS, ...options.limits };
   const ctx: EgressContext = {
-    authenticate: createAuthenticator(options),
+    authenticate: createProxyAuthenticator(options),
     resolver: options.resolver ?? systemResolver,
     metrics: createEgressMetrics(options.registry),
     logger: options.logger,

@@ -35,9 +35,9 @@ export type AuthFailure =
   | 'source_mismatch'
   | 'store_unavailable';
 
-export type AuthResult = { ok: true; principal: EgressPrincipal } | { ok: false; reason: AuthFailure };
+export type ProxyAuthResult = { ok: true; principal: EgressPrincipal } | { ok: false; reason: AuthFailure };
 
-export interface AuthenticatorOptions {
+export interface ProxyAuthenticatorOptions {
   credentials: SessionCredentials;
   store: Pick<Store, 'sessions'>;
   tenants: (name: string) => TenantEgressPolicy | undefined;
@@ -45,9 +45,9 @@ export interface AuthenticatorOptions {
   checkSource?: (binding: SandboxBinding, remoteAddress: string | undefined) => boolean;
 }
 
-export type Authenticator = (headers: IncomingHttpHeaders, door: Door, remoteAddress: string | undefined) => Promise<AuthResult>;
+export type ProxyAuthenticator = (headers: IncomingHttpHeaders, door: Door, remoteAddress: string | undefined) => Promise<ProxyAuthResult>;
 
-export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+export function createProxyAuthenticator(options: ProxyAuthenticatorOptions): ProxyAuthenticator {
   return async (headers, door, remoteAddress) => {
     const token = door === 'proxy' ? proxyCredential(headers) : modelCredential(headers);
     if (token === null) return { ok: false, reason: 'credential_missing' };

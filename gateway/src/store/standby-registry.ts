@@ -3,4 +3,4 @@
 // the store implements it, so the Modal backend takes `store.standbys` as is and the
 // orchestrator never depends on the gateway. `data` is opaque to the store.
 
-export type { StandbyEntry, StandbyRegistry } from '@berth/orchestrator/backends/modal/standby-registry';
+export type { StandbyEntry, StandbyRegistry } from '@berth/orchestrator/modal';

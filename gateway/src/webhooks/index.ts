@@ -1,3 +1,4 @@
+// @berth/gateway/webhooks: this folder's entry point (package.json exports); what is not re-exported here is private.
 export * from './webhook-queue.js';
 export * from './webhook-payload.js';
 export * from './webhook-address.js';

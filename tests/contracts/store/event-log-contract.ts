@@ -4,7 +4,7 @@
 // and watch() waking a reader when another writer (another replica) appends.
 
 import { describe, expect, it } from 'vitest';
-import type { EventLog, EventLogLimits, LoggedFrame } from '@berth/gateway/store/event-log';
+import type { EventLog, EventLogLimits, LoggedFrame } from '@berth/gateway/store';
 
 export interface EventLogContractOptions {
   name: string;

@@ -3,7 +3,7 @@
 // expired lease by exactly one of several concurrent takers.
 
 import { describe, expect, it } from 'vitest';
-import type { TurnLedger } from '@berth/gateway/store/turn-ledger';
+import type { TurnLedger } from '@berth/gateway/store';
 
 export interface TurnLedgerContractOptions {
   name: string;

@@ -7,7 +7,7 @@
 // it as a parameter, so nothing here sleeps.
 
 import { afterEach, describe, expect, test } from 'vitest';
-import type { NewWebhookDelivery, WebhookQueue } from '@berth/gateway/webhooks/webhook-queue';
+import type { NewWebhookDelivery, WebhookQueue } from '@berth/gateway/webhooks';
 
 export interface WebhookQueueContractOptions {
   name: string;
