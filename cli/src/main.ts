@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { COMMANDS, commandHelp, mainHelp, usageLine, type CommandSpec } from './command-specs.js';
 import { parseCommand, UsageError, type Flags } from './flags.js';
+import { ConfigError } from '@berth/gateway';
 import { CommandError } from './run-support.js';
 
 type Command = (flags: Flags) => Promise<number>;
@@ -62,6 +63,11 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof CommandError) {
       process.stderr.write(`${error.message}\n`);
       return error.exitCode;
+    }
+    // A configuration the roles refuse at start (roleProblems) exits 2, like one loadConfig refuses.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
     }
     if (error instanceof UsageError) {
       process.stderr.write(`berth ${spec.name}: ${error.message}\n${usageLine(spec)}\n`);

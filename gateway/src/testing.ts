@@ -7,3 +7,4 @@ export * from './log.js';
 export * from './metrics.js';
 export * from './profiles-file.js';
 export * from './redis-from-config.js';
+export * from './roots/role-config.js';

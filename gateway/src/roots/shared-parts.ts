@@ -1,0 +1,51 @@
+// The parts both roles stand on: the tenants file (watched), the store with its event log and
+// turn ledger, and the session-credential keys. Opened once per process, whatever roles it runs.
+// Neighbours: ingress-root.ts and egress-root.ts take what they use; stack.ts composes them.
+
+import type { GatewayConfig } from '../config.js';
+import { credentialKeysFromEnv, createSessionCredentials, type CredentialKeys } from '../credentials/index.js';
+import type { SessionCredentials } from '../credentials/credentials.js';
+import type { Logger } from '../log.js';
+import { redisConnectionFromConfig } from '../redis-from-config.js';
+import type { RedisConnectionOptions } from '../store/redis/redis-connection.js';
+import type { EventLog } from '../store/event-log.js';
+import { createMemoryStore } from '../store/memory/memory-store.js';
+import { MemoryEventLog } from '../store/memory-event-log.js';
+import { MemoryTurnLedger } from '../store/memory-turn-ledger.js';
+import { RedisEventLog } from '../store/redis-event-log.js';
+import { RedisTurnLedger } from '../store/redis-turn-ledger.js';
+import { createRedisStore } from '../store/redis/redis-store.js';
+import type { Store } from '../store/store.js';
+import type { TurnLedger } from '../store/turn-ledger.js';
+import { TenantsSource } from '../tenants/tenants-source.js';
+
+export interface SharedParts {
+  tenants: TenantsSource;
+  /** Undefined: the in-process store (one replica, `berth start`). */
+  redis: RedisConnectionOptions | undefined;
+  store: Store;
+  events: EventLog;
+  ledger: TurnLedger;
+  keys: CredentialKeys;
+  credentials: SessionCredentials;
+}
+
+/** Opens the shared parts; each one opened pushes its close onto `stops` (closed in reverse). */
+export async function openSharedParts(config: Readonly<GatewayConfig>, log: Logger, stops: Array<() => Promise<void>>): Promise<SharedParts> {
+  const tenants = await TenantsSource.open(config.tenantsFile, log);
+  tenants.watch();
+  stops.push(async () => tenants.close());
+  const redis = redisConnectionFromConfig(config);
+  // Built once, with one technology; each consumer takes only the ports it uses.
+  const limits = { maxTranscriptBytes: config.maxTranscriptBytes, unboundTtlS: config.unboundSessionTtlS };
+  const store: Store = redis ? createRedisStore({ ...redis, keyPrefix: config.redisPrefix, limits }) : createMemoryStore({ limits });
+  stops.push(() => store.close());
+  // The event log and turn ledger share the route store's Redis (their own connections: the
+  // event log's subscriber blocks on notifications).
+  const events: EventLog = redis ? new RedisEventLog({ ...redis, keyPrefix: config.redisPrefix }) : new MemoryEventLog();
+  const ledger: TurnLedger = redis ? new RedisTurnLedger({ ...redis, keyPrefix: config.redisPrefix }) : new MemoryTurnLedger();
+  stops.push(() => events.close(), () => ledger.close());
+  const keys = credentialKeysFromEnv(config.credentialKeys);
+  const credentials = createSessionCredentials({ keys, ttlS: config.credentialTtlS });
+  return { tenants, redis, store, events, ledger, keys, credentials };
+}
