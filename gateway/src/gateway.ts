@@ -19,7 +19,7 @@ import type { SandboxAccess } from './sessions/sandbox-access.js';
 import { SessionService } from './sessions/session-service.js';
 import { TurnRunner, type ActiveTurn } from './sessions/turn-runner.js';
 import { RelayRescuer, replicaOwnerId } from './sessions/relay-rescuer.js';
-import { noSessionEvents, type SessionEventSink } from './sessions/session-events.js';
+import { noSessionEvents, type SessionEventSink } from './session-events.js';
 import type { EventLog } from './store/event-log.js';
 import { MemoryEventLog } from './store/memory-event-log.js';
 import { MemoryTurnLedger } from './store/memory-turn-ledger.js';

@@ -7,7 +7,6 @@
 // to the returned IP. A resolver that answers a public address now and a private one a moment
 // later cannot redirect the connection, because there is no later lookup.
 
-import { lookup } from 'node:dns/promises';
 import { decide, vetAnswer, type Allowlist, type DenyReason } from '../policy/allowlist.js';
 import type { Resolver } from './egress-types.js';
 
@@ -21,10 +20,7 @@ export interface ResolveOptions {
 }
 
 /** getaddrinfo through libuv's thread pool; verbatim keeps the system's address order. */
-export const systemResolver: Resolver = async (hostname) => {
-  const answers = await lookup(hostname, { all: true, verbatim: true });
-  return answers.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
-};
+export { systemResolver } from '../policy/resolver.js';
 
 export async function resolveDestination(
   allowlist: Allowlist,

@@ -15,15 +15,6 @@ export interface TenantEgressPolicy {
   tokenBudget?: TokenBudget;
 }
 
-export interface ResolvedAddress {
-  address: string;
-  family: 4 | 6;
-}
-
-/**
- * Name → addresses, called exactly once per proxied connection. Injected so tests run offline;
- * the default is dns.lookup (getaddrinfo: /etc/hosts, then DNS), which is what clients expect.
- */
-export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
+export type { ResolvedAddress, Resolver } from '../policy/resolver.js';
 
 export type EgressLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;

@@ -3,3 +3,4 @@ export * from './address-class.js';
 export * from './allowlist.js';
 export * from './budget.js';
 export * from './host-parse.js';
+export * from './resolver.js';

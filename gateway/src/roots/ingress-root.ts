@@ -22,7 +22,7 @@ import { MemoryWebhookQueue } from '../store/memory-webhook-queue.js';
 import { RedisWebhookQueue } from '../store/redis-webhook-queue.js';
 import type { TenantsSource } from '../tenants/tenants-source.js';
 import { DEFAULT_RETRY_POLICY } from '../webhooks/retry-policy.js';
-import type { WebhookQueue } from '../webhooks/webhook-queue.js';
+import type { WebhookQueue } from '../store/webhook-queue.js';
 import { startWebhooks, type RunningWebhooks } from '../webhooks/webhooks.js';
 import { backendConfig } from './backend-config.js';
 import type { SharedParts } from './shared-parts.js';

@@ -12,7 +12,7 @@ import type { Logger } from '../log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { frameId, type EventLog } from '../store/event-log.js';
 import type { TurnLedger } from '../store/turn-ledger.js';
-import type { SessionEventSink } from './session-events.js';
+import type { SessionEventSink } from '../session-events.js';
 import type { RelayStore } from './store-writer.js';
 import { relayTurn } from './turn-relay.js';
 

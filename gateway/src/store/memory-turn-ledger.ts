@@ -1,6 +1,6 @@
 // MemoryTurnLedger: the TurnLedger port in process memory (the embedded default).
 
-import type { SessionStatus } from '../sessions/session-events.js';
+import type { SessionStatus } from '../session-events.js';
 import { IDLE_TURN_STATE, type TurnLedger, type TurnState } from './turn-ledger.js';
 
 interface Lease {

@@ -4,7 +4,7 @@
 // it holds: only RedisWebhookQueue keeps deliveries across restarts.
 
 import { randomUUID } from 'node:crypto';
-import type { ClaimedWebhookDelivery, NewWebhookDelivery, WebhookQueue } from '../webhooks/webhook-queue.js';
+import type { ClaimedWebhookDelivery, NewWebhookDelivery, WebhookQueue } from './webhook-queue.js';
 
 interface Held {
   delivery: NewWebhookDelivery;

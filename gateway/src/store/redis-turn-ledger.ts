@@ -3,7 +3,7 @@
 // leases live together in the `{relay}` slot (a sorted set scored by expiry, and a hash of
 // `owner|turn` per session), so renew, hand-off and take-over are each one atomic script.
 
-import type { SessionStatus } from '../sessions/session-events.js';
+import type { SessionStatus } from '../session-events.js';
 import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, toStoreError, whenReady, type RedisClient, type RedisConnectionOptions } from './redis/redis-connection.js';
 import { DEFAULT_KEY_PREFIX, routeShard } from './redis/redis-keys.js';
 import { IDLE_TURN_STATE, type TurnLedger, type TurnState } from './turn-ledger.js';

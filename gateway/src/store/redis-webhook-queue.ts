@@ -15,7 +15,7 @@ import {
   type RedisClient, type RedisConnectionOptions,
 } from './redis/redis-connection.js';
 import { DEFAULT_KEY_PREFIX } from './redis/redis-keys.js';
-import type { ClaimedWebhookDelivery, NewWebhookDelivery, WebhookQueue } from '../webhooks/webhook-queue.js';
+import type { ClaimedWebhookDelivery, NewWebhookDelivery, WebhookQueue } from './webhook-queue.js';
 
 export interface RedisWebhookQueueOptions extends RedisConnectionOptions {
   /** A client to share instead of building one; the queue then does not close it. */

@@ -6,7 +6,7 @@
 // Implementations: MemoryTurnLedger and RedisTurnLedger; tests/contracts/store/turn-ledger-contract.ts.
 // Times are epoch ms from the caller's clock (`now`); replicas' clocks must agree within a lease.
 
-import type { SessionStatus } from '../sessions/session-events.js';
+import type { SessionStatus } from '../session-events.js';
 
 export interface TurnState {
   status: SessionStatus;

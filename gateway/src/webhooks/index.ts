@@ -1,5 +1,5 @@
 // @berth/gateway/webhooks: this folder's entry point (package.json exports); what is not re-exported here is private.
-export * from './webhook-queue.js';
+export * from '../store/webhook-queue.js';
 export * from './webhook-payload.js';
 export * from './webhook-address.js';
 export * from './webhook-sender.js';

@@ -12,7 +12,7 @@
 
 import { classifyBytes } from '../policy/address-class.js';
 import { parseHost } from '../policy/host-parse.js';
-import type { Resolver } from '../egress/egress-types.js';
+import type { Resolver } from '../policy/resolver.js';
 
 export type WebhookTarget =
   | { kind: 'dial'; url: URL; address: string; family: 4 | 6; port: number; servername: string | undefined }

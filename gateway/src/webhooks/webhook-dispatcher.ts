@@ -15,7 +15,7 @@
 import type { Logger } from '../log.js';
 import type { TenantWebhook } from '../tenants/tenant.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
-import type { ClaimedWebhookDelivery, WebhookQueue } from './webhook-queue.js';
+import type { ClaimedWebhookDelivery, WebhookQueue } from '../store/webhook-queue.js';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.js';
 import type { SendOutcome, WebhookMessage } from './webhook-sender.js';
 

@@ -3,7 +3,7 @@
 // is queued, so every retry sends (and signs) the same bytes.
 
 import { randomUUID } from 'node:crypto';
-import type { SessionEvent } from '../sessions/session-events.js';
+import type { SessionEvent } from '../session-events.js';
 
 export interface WebhookPayload {
   type: SessionEvent['type'];

@@ -12,7 +12,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Webhook } from 'standardwebhooks';
-import type { Resolver } from '../egress/egress-types.js';
+import type { Resolver } from '../policy/resolver.js';
 import { resolveWebhookTarget } from './webhook-address.js';
 
 export type SendOutcome =

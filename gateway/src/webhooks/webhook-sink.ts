@@ -6,11 +6,11 @@
 // berth_gateway_webhook_enqueue_failures_total makes visible.
 
 import type { Logger } from '../log.js';
-import type { SessionEvent, SessionEventSink } from '../sessions/session-events.js';
+import type { SessionEvent, SessionEventSink } from '../session-events.js';
 import type { TenantDirectory } from '../tenants/tenant.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
 import { buildWebhookPayload, newWebhookId } from './webhook-payload.js';
-import type { WebhookQueue } from './webhook-queue.js';
+import type { WebhookQueue } from '../store/webhook-queue.js';
 
 export interface WebhookSinkOptions {
   queue: WebhookQueue;

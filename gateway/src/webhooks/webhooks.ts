@@ -3,13 +3,13 @@
 // or Redis). stack.ts calls it; stop() stops the loop (the caller closes the queue after).
 
 import type { Registry } from 'prom-client';
-import { systemResolver } from '../egress/destination.js';
-import type { Resolver } from '../egress/egress-types.js';
+import { systemResolver } from '../policy/resolver.js';
+import type { Resolver } from '../policy/resolver.js';
 import type { Logger } from '../log.js';
 import type { TenantDirectory } from '../tenants/tenant.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { createWebhookMetrics } from './webhook-metrics.js';
-import type { WebhookQueue } from './webhook-queue.js';
+import type { WebhookQueue } from '../store/webhook-queue.js';
 import { sendWebhook } from './webhook-sender.js';
 import { WebhookSink } from './webhook-sink.js';
 import type { RetryPolicy } from './retry-policy.js';

@@ -1,6 +1,6 @@
 // What the turn runner tells the rest of berth about a session's life: a status change or the end
 // of a turn. The runner publishes after the store recorded the change; a sink (webhooks, metrics)
-// queues the event and never blocks or fails the turn. Shapes: /work/brief/session-events.md.
+// queues the event and never blocks or fails the turn.
 
 export type SessionStatus = 'idle' | 'running' | 'awaiting_approval' | 'rescheduling' | 'terminated';
 
