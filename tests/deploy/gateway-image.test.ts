@@ -69,9 +69,13 @@ describe('the program the image runs', () => {
   const declared = new Set(IMAGE_WORKSPACES.flatMap((ws) => Object.keys((JSON.parse(readFileSync(path.join(repoRoot, ws, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {})));
 
   /** dist file of an @berth/<pkg>[/subpath] specifier, following the workspaces' "./*" exports. */
+  /** The file a workspace's package.json `exports` names for the specifier (sealed: no "./*"). */
   function resolveBerth(specifier: string): string {
     const [, pkg, sub] = /^(@berth\/[^/]+)(?:\/(.+))?$/.exec(specifier)!;
-    return path.join(packageDir(pkg!), 'dist', `${sub ?? 'index'}.js`);
+    const exportsField = (JSON.parse(readFileSync(path.join(packageDir(pkg!), 'package.json'), 'utf8')) as { exports: Record<string, { default: string }> }).exports;
+    const target = exportsField[sub ? `./${sub}` : '.'];
+    expect(target, `${specifier} is not exported by ${pkg}`).toBeDefined();
+    return path.join(packageDir(pkg!), target!.default);
   }
 
   test('statically reaches only its workspaces and their declared production dependencies', () => {
