@@ -49,8 +49,9 @@ export class BerthClient {
   private readonly streamDefaults: Pick<StreamOptions, 'reconnect' | 'idleTimeoutMs' | 'limits'>;
 
   constructor(options: BerthClientOptions) {
-    const fetchImpl = options.fetch ?? globalThis.fetch;
-    if (typeof fetchImpl !== 'function') throw new TypeError('BerthClient needs a fetch implementation (Node.js ≥ 18 has one built in)');
+    if (typeof (options.fetch ?? globalThis.fetch) !== 'function') throw new TypeError('BerthClient needs a fetch implementation (Node.js ≥ 18 has one built in)');
+    // Called as a plain function: browsers refuse a global fetch invoked as another object's method.
+    const fetchImpl: typeof globalThis.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.transport = { baseUrl: options.baseUrl, token: options.token, fetch: fetchImpl, headers: options.headers ?? {} };
     this.streamDefaults = { idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS, ...options.stream };
     this.admin = new BerthAdmin(this.transport);

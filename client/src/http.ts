@@ -39,7 +39,8 @@ export async function send(transport: Transport, spec: RequestSpec): Promise<Res
     headers['content-type'] = 'text/plain; charset=utf-8';
   }
   try {
-    return await transport.fetch(url, { method: spec.method, headers, ...(body !== undefined ? { body } : {}), ...(spec.signal ? { signal: spec.signal } : {}) });
+    const fetchImpl = transport.fetch;
+    return await fetchImpl(url, { method: spec.method, headers, ...(body !== undefined ? { body } : {}), ...(spec.signal ? { signal: spec.signal } : {}) });
   } catch (error) {
     // A caller's abort is not a failure of berth: it surfaces as the signal's reason, like fetch.
     if (spec.signal?.aborted) throw spec.signal.reason;
