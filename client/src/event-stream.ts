@@ -9,29 +9,16 @@
 
 import { BerthApiError, errorFromResponse, networkError } from './errors.js';
 import { isKnownEvent, isTerminal, type BerthEvent } from './events.js';
+import { DEFAULT_RECONNECT, reconnectDelayMs, RETRIABLE_STATUS, sleep, type ReconnectOptions } from './reconnect-policy.js';
 import { SseLimitError, SseParser, type SseFrame, type SseLimits } from './sse-parser.js';
-
-export interface ReconnectOptions {
-  /**
-   * Consecutive failed attempts before the stream gives up with the last error. Default 5. A
-   * connection that delivers a frame resets the count. 0 turns reconnecting off.
-   */
-  maxRetries?: number;
-  /** First delay in ms when the server sent no `retry:`; it doubles per consecutive failure. Default 500. */
-  initialDelayMs?: number;
-  /**
-   * Longest delay in ms. Default 30 000. A 429/503 whose Retry-After is longer is not waited
-   * for: the stream ends with that error (a budget refusal can say hours).
-   */
-  maxDelayMs?: number;
-}
 
 export interface StreamOptions {
   /** Aborting ends the iteration: the pending `next()` rejects with the signal's reason, like fetch. */
   signal?: AbortSignal;
   reconnect?: ReconnectOptions;
   /**
-   * A connection silent for this long, in ms, is treated as cut and resumed. Default 45 000:
+   * An open stream silent for this long, in ms, is treated as cut and resumed (the wait for the
+   * response head is not bounded: a turn's 200 may wait for a sandbox to cold-start). Default 45 000:
    * three of the gateway's 15 s heartbeats, so one lost heartbeat does not reconnect, while a
    * half-open connection (a NAT or proxy that dropped it) is noticed within a minute.
    */
@@ -50,7 +37,6 @@ export interface ReconnectInfo {
   error: BerthApiError;
 }
 
-export const DEFAULT_RECONNECT: Required<ReconnectOptions> = { maxRetries: 5, initialDelayMs: 500, maxDelayMs: 30_000 };
 export const DEFAULT_IDLE_TIMEOUT_MS = 45_000;
 
 /** How one stream opens its connections; client.ts builds these. */
@@ -67,9 +53,6 @@ export interface StreamPlan {
   follow: boolean;
   lastEventId?: string;
 }
-
-/** Statuses worth a reconnect: timeouts, rate limits and a gateway or its backend briefly away. */
-const RETRIABLE_STATUS = new Set([408, 429, 502, 503, 504]);
 
 /** Stream-level error frames (no stopReason: the turn goes on) after which a reconnect continues. */
 const RECONNECT_CODES = new Set(['draining', 'store_unavailable']);
@@ -140,14 +123,14 @@ async function* run(plan: StreamPlan, options: StreamOptions, state: { lastEvent
     const wasFirst = first;
     first = false;
     try {
-      armIdle();
       let res: Response | undefined;
       try {
+        // No idle bound before the answer: a POST's 200 waits for a sandbox, which may cold-start.
         res = wasFirst ? await plan.first(conn.signal) : await plan.resume(state.lastEventId, conn.signal);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        if (!(error instanceof BerthApiError) && !idled) throw error;
-        failure = idled ? cutError(plan, 'no answer within the idle timeout') : (error as BerthApiError);
+        if (!(error instanceof BerthApiError)) throw error;
+        failure = error;
       }
       if (res && res.status === 204) return; // Nothing after this id: the EventSource "stop".
       if (res && !res.ok) {
@@ -160,6 +143,7 @@ async function* run(plan: StreamPlan, options: StreamOptions, state: { lastEvent
       } else if (res) {
         if (!res.body) throw new BerthApiError({ status: res.status, code: 'unexpected_response', title: 'The event stream has no body' });
         reader = res.body.getReader();
+        armIdle();
         const parser = new SseParser(options.limits);
         parser.lastEventId = state.lastEventId ?? '';
         reading: for (;;) {
@@ -215,14 +199,8 @@ async function* run(plan: StreamPlan, options: StreamOptions, state: { lastEvent
       throw failure;
     }
     failures++;
-    if (failures > reconnect.maxRetries) throw failure;
-    const backoff = Math.min(reconnect.maxDelayMs, (retryMs ?? reconnect.initialDelayMs) * 2 ** (failures - 1));
-    // Jitter (half to all of the backoff): readers cut together by one gateway restart do not return together.
-    let delayMs = Math.round(backoff * (0.5 + Math.random() / 2));
-    if (failure.retryAfterS !== undefined) {
-      if (failure.retryAfterS * 1000 > reconnect.maxDelayMs) throw failure;
-      delayMs = Math.max(delayMs, failure.retryAfterS * 1000);
-    }
+    const delayMs = reconnectDelayMs(reconnect, failures, retryMs, failure);
+    if (delayMs === undefined) throw failure;
     options.onReconnect?.({ attempt: failures, delayMs, lastEventId: state.lastEventId, error: failure });
     await sleep(delayMs, signal);
   }
@@ -244,19 +222,4 @@ function toEvent(frame: SseFrame): BerthEvent | undefined {
 
 function cutError(plan: StreamPlan, why: string): BerthApiError {
   return new BerthApiError({ status: 0, code: 'stream_cut', title: 'The event stream was cut', detail: `${plan.what}: ${why}` });
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { BerthApiError, BerthClient, type ReconnectInfo } from '@berth/client';
+import { BerthApiError, BerthClient, DEFAULT_RECONNECT, reconnectDelayMs, type ReconnectInfo } from '@berth/client';
 
 type Step = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -165,5 +165,25 @@ describe('reconnects', () => {
     await expect(client().events('s').toArray()).rejects.toMatchObject({ code: 'unexpected_response' });
     script = [sse('id: 1:0\nevent: turn\ndata: not json\n\n')];
     await expect(client().events('s').toArray()).rejects.toMatchObject({ code: 'invalid_stream' });
+  });
+});
+
+describe('the backoff policy', () => {
+  const policy = { ...DEFAULT_RECONNECT, initialDelayMs: 100, maxDelayMs: 1000, maxRetries: 4 };
+  const cut = new BerthApiError({ status: 0, code: 'stream_cut', title: 'cut' });
+  const limited = (retryAfterS: number) => new BerthApiError({ status: 429, code: 'rate_limited', title: 'limited', retryAfterS });
+
+  test('doubles per failure from retry: or initialDelayMs, capped, jittered to half..all, and gives up past maxRetries', () => {
+    const top = () => 0.999999;
+    expect([1, 2, 3, 4].map((n) => reconnectDelayMs(policy, n, undefined, cut, top))).toEqual([100, 200, 400, 800]);
+    expect(reconnectDelayMs(policy, 4, 300, cut, top)).toBe(1000);
+    expect(reconnectDelayMs(policy, 1, undefined, cut, () => 0)).toBe(50);
+    expect(reconnectDelayMs(policy, 5, undefined, cut, top)).toBeUndefined();
+  });
+
+  test('a Retry-After is waited out when it fits under maxDelayMs, else the stream gives up', () => {
+    expect(reconnectDelayMs(policy, 1, undefined, limited(0), () => 0)).toBe(50);
+    expect(reconnectDelayMs({ ...policy, maxDelayMs: 5000 }, 1, undefined, limited(2), () => 0)).toBe(2000);
+    expect(reconnectDelayMs(policy, 1, undefined, limited(2), () => 0)).toBeUndefined();
   });
 });
