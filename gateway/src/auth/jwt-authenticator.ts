@@ -8,7 +8,7 @@
 
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWK, type JWTVerifyGetKey } from 'jose';
-import type { TenantDirectory } from '../tenants/tenant.js';
+import { findTenant, type TenantDirectory } from '../tenants/tenant.js';
 import type { Authenticator, AuthResult } from './authenticator.js';
 
 /** The only algorithms an operator may allow: asymmetric ones, verified with a public key. */
@@ -85,7 +85,7 @@ export class JWTAuthenticator implements Authenticator {
       return { kind: 'refused', reason: 'invalid' };
     }
     const tenant = payload[this.tenantClaim];
-    if (typeof tenant !== 'string' || !this.options.tenants().tenants.has(tenant)) return { kind: 'refused', reason: 'invalid' };
+    if (typeof tenant !== 'string' || !findTenant(this.options.tenants(), tenant)) return { kind: 'refused', reason: 'invalid' };
     return { kind: 'ok', principal: { kind: 'tenant', tenant } };
   }
 }

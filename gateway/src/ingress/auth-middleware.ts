@@ -5,7 +5,7 @@
 import type { RequestHandler, Response } from 'express';
 import { BerthError } from '@berth/protocol';
 import { bearerToken, type Authenticator, type Principal } from '../auth/authenticator.js';
-import type { Tenant, TenantDirectory } from '../tenants/tenant.js';
+import { findTenant, type Tenant, type TenantDirectory } from '../tenants/tenant.js';
 
 export function authenticate(authenticator: Authenticator): RequestHandler {
   return async (req, res, next) => {
@@ -26,7 +26,7 @@ export function principalOf(res: Response): Principal {
 export function tenantOf(res: Response, directory: TenantDirectory): Tenant {
   const principal = principalOf(res);
   if (principal.kind !== 'tenant') throw new BerthError('forbidden', 'this route is for tenant tokens');
-  const tenant = directory.tenants.get(principal.tenant);
+  const tenant = findTenant(directory, principal.tenant);
   if (!tenant) throw new BerthError('unauthenticated', 'the tenant of this token no longer exists');
   return tenant;
 }

@@ -8,6 +8,7 @@ import express, { Router, type RequestHandler } from 'express';
 import { BerthError } from '@berth/protocol';
 import { MAX_SESSION_PAGE } from '../store/session-listing.js';
 import type { SessionRecord } from '../store/session-records.js';
+import { findTenant } from '../tenants/tenant.js';
 import { parseTenants, TenantsFileError } from '../tenants/tenants-file.js';
 import type { IngressContext } from './context.js';
 import { principalOf } from './auth-middleware.js';
@@ -63,7 +64,7 @@ export function adminRoutes(ctx: IngressContext): Router {
     // The owner's delete path: removes the record, then releases the sandbox; then, as the owner's
     // DELETE does, frees the tenant's session slot (a tenant gone from the file has no slots).
     const deleted = await ctx.sessions.delete(session.tenant, session.id);
-    const tenant = ctx.tenants().tenants.get(session.tenant);
+    const tenant = findTenant(ctx.tenants(), session.tenant);
     if (deleted && tenant) await ctx.quotas.sessionReleased(tenant, session.id);
     res.json({ id: session.id, tenant: session.tenant, deleted });
   });

@@ -8,7 +8,7 @@ import { compileAllowlist, createEgressServer, type Resolver, type TenantEgressP
 import { sourceMatchesBinding } from '../egress/proxy-auth.js';
 import type { Logger } from '../log.js';
 import { collectProcessMetrics, serveMetrics } from '../metrics.js';
-import type { Tenant } from '../tenants/tenant.js';
+import { findTenant, type Tenant } from '../tenants/tenant.js';
 import type { SharedParts } from './shared-parts.js';
 
 export interface EgressRoleOptions {
@@ -34,9 +34,9 @@ export async function startEgressRole(parts: SharedParts, options: EgressRoleOpt
   const egress = createEgressServer({
     credentials: parts.credentials,
     store: parts.store,
-    tenants: (name) => egressPolicy(tenants.current().tenants.get(name)),
+    tenants: (name) => egressPolicy(findTenant(tenants.current(), name)),
     upstreamUrl: options.modelUpstreamUrl ?? config.modelUpstreamUrl,
-    realKeyFor: (name) => realKeyFor(tenants.current().tenants.get(name), env),
+    realKeyFor: (name) => realKeyFor(findTenant(tenants.current(), name), env),
     registry,
     logger: log.child({ component: 'egress' }),
     ...(config.egressPublicUrl ? { publicUrl: config.egressPublicUrl } : {}),

@@ -32,7 +32,8 @@ export interface SharedParts {
 
 /** Opens the shared parts; each one opened pushes its close onto `stops` (closed in reverse). */
 export async function openSharedParts(config: Readonly<GatewayConfig>, log: Logger, stops: Array<() => Promise<void>>): Promise<SharedParts> {
-  const tenants = await TenantsSource.open(config.tenantsFile, log);
+  // A JWT deployment needs no tenants file: without one, tenants come from verified claims.
+  const tenants = await TenantsSource.open(config.tenantsFile, log, { claimsWhenAbsent: config.jwt !== undefined });
   tenants.watch();
   stops.push(async () => tenants.close());
   const redis = redisConnectionFromConfig(config);

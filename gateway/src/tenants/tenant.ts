@@ -36,4 +36,14 @@ export interface TenantDirectory {
   tenants: ReadonlyMap<string, Tenant>;
   /** SHA-256 digests of admin tokens. */
   adminTokenHashes: Buffer[];
+  /**
+   * Tenants not listed in `tenants`, named by a verified JWT's claim (claims-tenants.ts): set only
+   * when JWT auth is configured and there is no tenants file. Look tenants up with findTenant.
+   */
+  fromClaims?: (name: string) => Tenant | undefined;
+}
+
+/** The named tenant: listed in the file, or (no file, JWT deployment) made from its name. */
+export function findTenant(directory: TenantDirectory, name: string): Tenant | undefined {
+  return directory.tenants.get(name) ?? directory.fromClaims?.(name);
 }

@@ -1,14 +1,15 @@
-// Parses and validates the YAML tenants file (format in the README, schema in tenants-schema.ts).
-// Every problem is reported at once with its path, so an operator fixes the file in one pass; a
-// file with any problem is refused whole (the caller keeps the last good directory in force).
-// Shape and ranges come from the one JSON Schema (also the chart's and `berth tenants check`'s);
-// the rules a schema cannot state follow in tenants-semantics.ts.
+// Parses and validates the tenants file, YAML or JSON (format in the README, schema in
+// tenants-schema.ts). Every problem is reported at once with its path, so an operator fixes the
+// file in one pass; a file with any problem is refused whole (the caller keeps the last good
+// directory in force). Shape and ranges come from the one JSON Schema (also the chart's and
+// `berth tenants check`'s); the rules a schema cannot state follow in tenants-semantics.ts.
+// Text goes through document-text.ts (a JSON fast path for large generated files).
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
 import type { AgentProfile } from '@berth/protocol';
 import type { Tenant, TenantDirectory, TenantLimits, TenantWebhook } from './tenant.js';
+import { parseDocumentText } from './document-text.js';
 import { schemaProblems } from './tenants-problems.js';
 import { semanticProblems } from './tenants-semantics.js';
 
@@ -45,12 +46,9 @@ interface TenantEntry {
 }
 
 export function parseTenants(text: string): TenantDirectory {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (error) {
-    throw new TenantsFileError([`not valid YAML: ${(error as Error).message.split('\n')[0]}`]);
-  }
+  const parsed = parseDocumentText(text);
+  if (!parsed.ok) throw new TenantsFileError([parsed.problem]);
+  const doc = parsed.doc;
   const shape = schemaProblems(doc);
   const problems = [...shape, ...(shape.length > 0 && !isObject(doc) ? [] : semanticProblems(doc as Record<string, unknown>, shape))];
   if (problems.length > 0) throw new TenantsFileError(problems);

@@ -16,12 +16,13 @@ const validate = ajv.compile(TENANTS_FILE_SCHEMA);
 export function schemaProblems(doc: unknown): string[] {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return ['the file must be a mapping with a `tenants` key'];
   if (validate(doc)) return [];
-  const problems: string[] = [];
+  // A Set: a large file with a problem in every entry stays linear to report.
+  const problems = new Set<string>();
   for (const error of validate.errors ?? []) {
     const line = describe(error, doc);
-    if (line !== undefined && !problems.includes(line)) problems.push(line);
+    if (line !== undefined) problems.add(line);
   }
-  return problems;
+  return [...problems];
 }
 
 function describe(error: ErrorObject, doc: unknown): string | undefined {

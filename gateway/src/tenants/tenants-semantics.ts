@@ -14,13 +14,23 @@ export function semanticProblems(doc: Record<string, unknown>, schemaProblems: r
   const clean = (at: string): boolean => !schemaProblems.some((p) => p.startsWith(`${at}:`) || p.startsWith(`${at}.`) || p.startsWith(`${at}[`));
   const tenants = isObject(doc.tenants) ? doc.tenants : {};
   const owners = new Map<string, string>();
+  // Tenants mostly share allowlist entries: each distinct entry is parsed once per file.
+  const entryErrors = new Map<string, string[]>();
+  const allowProblems = (entry: string): string[] => {
+    let errors = entryErrors.get(entry);
+    if (errors === undefined) {
+      const parsed = parseAllowlist([entry]);
+      errors = parsed.ok ? [] : parsed.errors;
+      entryErrors.set(entry, errors);
+    }
+    return errors;
+  };
   for (const [name, raw] of Object.entries(tenants)) {
     if (!isObject(raw)) continue;
     const at = `tenants.${name}`;
     const allow = isObject(raw.egress) ? raw.egress.allow : undefined;
     if (Array.isArray(allow) && clean(`${at}.egress.allow`)) {
-      const parsed = parseAllowlist(allow as string[]);
-      if (!parsed.ok) for (const error of parsed.errors) problems.push(`${at}.egress.allow: ${error}`);
+      for (const entry of allow as string[]) for (const error of allowProblems(entry)) problems.push(`${at}.egress.allow: ${error}`);
     }
     for (const hash of strings(raw.tokenHashes)) {
       const other = owners.get(hash);

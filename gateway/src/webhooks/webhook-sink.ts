@@ -7,7 +7,7 @@
 
 import type { Logger } from '../log.js';
 import type { SessionEvent, SessionEventSink } from '../session-events.js';
-import type { TenantDirectory } from '../tenants/tenant.js';
+import { findTenant, type TenantDirectory } from '../tenants/tenant.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
 import { buildWebhookPayload, newWebhookId } from './webhook-payload.js';
 import type { WebhookQueue } from '../store/webhook-queue.js';
@@ -37,7 +37,7 @@ export class WebhookSink implements SessionEventSink {
   publish(event: SessionEvent): void {
     const { queue, metrics, log } = this.options;
     try {
-      const endpoints = this.options.tenants().tenants.get(event.tenant)?.webhooks;
+      const endpoints = findTenant(this.options.tenants(), event.tenant)?.webhooks;
       if (!endpoints?.length) return;
       const payload = JSON.stringify(buildWebhookPayload(event));
       for (const endpoint of endpoints) {

@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import { systemResolver } from '../policy/resolver.js';
 import type { Resolver } from '../policy/resolver.js';
 import type { Logger } from '../log.js';
-import type { TenantDirectory } from '../tenants/tenant.js';
+import { findTenant, type TenantDirectory } from '../tenants/tenant.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { createWebhookMetrics } from './webhook-metrics.js';
 import type { WebhookQueue } from '../store/webhook-queue.js';
@@ -65,7 +65,7 @@ export function startWebhooks(options: WebhooksOptions): RunningWebhooks {
   const resolver = options.resolver ?? systemResolver;
   const dispatcher = new WebhookDispatcher({
     queue,
-    endpoint: (tenant, url) => options.tenants().tenants.get(tenant)?.webhooks?.find((e) => e.url === url),
+    endpoint: (tenant, url) => findTenant(options.tenants(), tenant)?.webhooks?.find((e) => e.url === url),
     send: (message, signal) => sendWebhook(message, { resolver, allowPrivate: settings.allowPrivate, timeoutMs: settings.timeoutMs }, signal),
     retry: settings.retry,
     leaseMs: settings.timeoutMs + LEASE_MARGIN_MS,
