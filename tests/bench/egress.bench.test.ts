@@ -1,12 +1,14 @@
 // Benchmarks of the egress gateway (createEgressServer with an injected resolver, on loopback):
 // - forward proxy: CONNECT + TLS handshake through the tunnel + first response byte, vs the same
-//   TLS request straight to the same local TLS server (fixtures/tls-server.ts);
+//   TLS request straight to the same local TLS server (fixtures/tls-server.ts), and vs the same
+//   CONNECT through a raw tunnel (a node:http 'connect' handler that dials and splices, nothing
+//   else: the floor for a CONNECT proxy in Node);
 // - model reverse proxy: a whole streamed (SSE) Messages response through the egress gateway vs
 //   the same request straight to the fake upstream defined here.
 // Each sample opens a fresh connection in both arms (a sandbox's CLI does the same per tunnel).
 // Neighbours: measure.ts; tests/integration/egress-*.test.ts pin the behaviour measured here.
 
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect } from 'node:tls';
@@ -32,7 +34,26 @@ let upstreamPort: number;
 let egress: EgressServer;
 let egressPort: number;
 let token: string;
+let raw: Server;
+let rawPort: number;
 const store = createMemoryStore();
+
+/** The raw tunnel: parse CONNECT (node:http), dial the TLS server's address directly, splice. */
+function startRawTunnel(): Server {
+  const server = createServer();
+  server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    const upstream = netConnect({ host: '127.0.0.1', port: Number((req.url ?? '').split(':').pop()), noDelay: true }, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) upstream.write(head);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    client.on('close', () => upstream.destroy());
+  });
+  return server;
+}
 
 /** The fake upstream: every POST gets a complete Messages SSE stream at once (no model delay). */
 function startUpstream(): Server {
@@ -54,6 +75,9 @@ beforeAll(async () => {
   upstream = startUpstream();
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   upstreamPort = (upstream.address() as AddressInfo).port;
+  raw = startRawTunnel();
+  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+  rawPort = (raw.address() as AddressInfo).port;
   // The allowlist names 127.0.0.1 on the TLS server's port: a loopback answer is reachable only
   // when the allowlist names that address (see egress-forward-proxy.test.ts).
   const policy: TenantEgressPolicy = { allowlist: compileAllowlist(tls ? [`${HOST}:${tls.port}`, `127.0.0.1:${tls.port}`] : []) };
@@ -78,6 +102,8 @@ afterAll(async () => {
   await egress?.close();
   await tls?.close();
   upstream?.closeAllConnections();
+  raw?.closeAllConnections();
+  await new Promise<void>((resolve) => (raw ? raw.close(() => resolve()) : resolve()));
   await new Promise<void>((resolve) => (upstream ? upstream.close(() => resolve()) : resolve()));
 });
 
@@ -94,10 +120,10 @@ function tlsFirstByte(ca: string, socket?: Socket): Promise<void> {
   });
 }
 
-/** Opens a CONNECT tunnel through the egress gateway; resolves with the socket after the 200. */
-function tunnel(): Promise<Socket> {
+/** Opens a CONNECT tunnel through the egress gateway (or `port`); resolves with the socket after the 200. */
+function tunnel(port = egressPort): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = netConnect(egressPort, '127.0.0.1');
+    const socket = netConnect(port, '127.0.0.1');
     let head = '';
     socket.once('error', reject);
     const onData = (chunk: Buffer) => {
@@ -159,6 +185,27 @@ describe.skipIf(!hasOpenssl())('forward proxy (skipped only without the openssl 
     // One extra loopback hop plus a CONNECT exchange on a fresh TLS connection: a small multiple
     // at most (≈1.5–2 idle). Loose for a busy machine; a proxy that buffered or waited breaks it.
     expect(result.ratioP50).toBeLessThan(5);
+  });
+
+  test('CONNECT + first byte through the forward proxy vs a raw tunnel', async () => {
+    const ca = tls!.ca;
+    const via = (port: number): Sample => async () => {
+      const start = performance.now();
+      await tlsFirstByte(ca, await tunnel(port));
+      return performance.now() - start;
+    };
+    const viaProxy = via(egressPort);
+    const viaRaw = via(rawPort);
+    for (let i = 0; i < 3; i++) await Promise.all([viaProxy(), viaRaw()]);
+    const before = tls!.requests.length;
+    const result = await compare('egress_connect_first_byte_vs_raw_tunnel', viaProxy, viaRaw, 10, {
+      note: 'fresh TCP connection each sample, both arms CONNECT + TLS handshake through the tunnel + GET to first byte; baseline = node:http connect handler that dials and splices (no auth, no allowlist, no resolver); goal ≤ 1.2×',
+    });
+    expect(result.candidate.samples).toBe(10 * ROUNDS);
+    expect(tls!.requests.length - before).toBe(20 * ROUNDS);
+    // Both arms pay the hop and the CONNECT exchange; the proxy adds only its checks (credential,
+    // session binding, allowlist, resolution). Loose for a busy machine.
+    expect(result.ratioP50).toBeLessThan(2);
   });
 });
 

@@ -3,3 +3,4 @@
 
 export * from './credential-keys.js';
 export * from './credentials.js';
+export * from './verified-cache.js';

@@ -60,7 +60,9 @@ async function run(ctx: EgressContext, req: IncomingMessage, client: Duplex, hea
   }
   if (client.destroyed) return;
 
-  const upstream: Socket = connect({ host: dest.address, port: dest.port, family: dest.family, timeout: ctx.limits.connectTimeoutMs });
+  // noDelay: the tunnel carries handshakes (TLS hellos, small requests); Nagle would hold a
+  // small write back until the previous one is acknowledged. The client side (node:http) has it already.
+  const upstream: Socket = connect({ host: dest.address, port: dest.port, family: dest.family, timeout: ctx.limits.connectTimeoutMs, noDelay: true });
   track(upstream);
   let established = false;
   const fail = (reason: 'connect_failed' | 'upstream_timeout') => {

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { SessionCredentials } from '../credentials/credentials.js';
+import { cacheVerifiedCredentials } from '../credentials/verified-cache.js';
 import type { SandboxBinding } from '../store/session-records.js';
 import type { Store } from '../store/store.js';
 import { handleConnect } from './connect-tunnel.js';
@@ -61,7 +62,9 @@ export interface EgressServer {
 export function createEgressServer(options: EgressServerOptions): EgressServer {
   const limits: EgressLimits = { ...DEFAULT_EGRESS_LIMITS, ...options.limits };
   const ctx: EgressContext = {
-    authenticate: createProxyAuthenticator(options),
+    // A sandbox presents one credential on every CONNECT and model call: verified once, then
+    // remembered until it expires (the store's binding is still checked every time).
+    authenticate: createProxyAuthenticator({ ...options, credentials: cacheVerifiedCredentials(options.credentials, { now: options.now ?? Date.now }) }),
     resolver: options.resolver ?? systemResolver,
     metrics: createEgressMetrics(options.registry),
     logger: options.logger,
