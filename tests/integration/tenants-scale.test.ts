@@ -11,9 +11,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { StaticTokenAuthenticator } from '@berth/gateway/auth/static-token-authenticator';
-import { hashToken, parseTenants } from '@berth/gateway/tenants/tenants-file';
-import { TenantsSource } from '@berth/gateway/tenants/tenants-source';
+import { StaticTokenAuthenticator } from '@berth/gateway/auth';
+import { hashToken, parseTenants, TenantsSource } from '@berth/gateway/tenants';
 import { tenantsJson, tokenOf } from '../fixtures/tenants-at-scale.js';
 
 const COUNT = 100_000;

@@ -2,8 +2,7 @@
 // until it expires; an expired one is verified afresh (and refused); refusals are never cached;
 // the cache holds at most maxEntries credentials, oldest out first.
 import { describe, expect, test } from 'vitest';
-import { createSessionCredentials, type SessionCredentials } from '@berth/gateway/credentials/credentials';
-import { cacheVerifiedCredentials } from '@berth/gateway/credentials/verified-cache';
+import { cacheVerifiedCredentials, createSessionCredentials, type SessionCredentials } from '@berth/gateway/credentials';
 
 const key = { kid: 'a', secret: new Uint8Array(32).fill(7) };
 const subject = (n: number) => ({ tenant: 'alice', sessionId: `s-${n}`, sandboxId: `sbx-${n}` });
