@@ -8,4 +8,5 @@ export * from './pool/clock.js';
 export * from './pool/logger.js';
 export * from './pool/replenish-plan.js';
 export * from './pool/single-flight.js';
+export * from './pool/spec-hash.js';
 export * from './pool/warm-pool.js';

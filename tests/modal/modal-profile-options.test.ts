@@ -82,7 +82,7 @@ describe('profile options reach the sandbox definition', () => {
     const { buildSandboxParams } = await import('@berth/orchestrator/modal');
     const platform = await ModalPlatform.connect({ appName: 'options-tls', tunnel: 'encrypted' });
     const defaults = { agentImage: 'ghcr.io/berth/agent-image:test', agentCommand: ['node', 'main.js'], agentPort: 8000, timeoutMs: 3600_000, egressCidrs: ['127.0.0.1/32'], tunnel: 'encrypted' as const, agentEnv: {} };
-    const spec = buildSandboxParams({ name: 'tls', poolSize: 0 }, defaults, { poolKey: 'tls-x', state: 'standby', authToken: 't'.repeat(43), createdAtMs: Date.now() });
+    const spec = buildSandboxParams({ name: 'tls', poolSize: 0 }, defaults, { poolKey: 'tls-x', specHash: '0000000000000000', state: 'standby', authToken: 't'.repeat(43), createdAtMs: Date.now() });
     const created = await platform.create(spec);
     try {
       expect(created.url).toMatch(/^https:\/\/.+\.fake-modal\.host$/);

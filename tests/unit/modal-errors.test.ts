@@ -54,8 +54,10 @@ describe('toSandboxError', () => {
 
 describe('standby entry data', () => {
   test('round-trips, and entries of another format decode to null (they get recycled)', () => {
-    const data = { url: 'https://sb.modal.host', authToken: 't', createdAtMs: 1, expiresAtMs: 2 };
+    const data = { url: 'https://sb.modal.host', authToken: 't', createdAtMs: 1, expiresAtMs: 2, specHash: '0123456789abcdef' };
     expect(decodeStandbyData(encodeStandbyData(data))).toEqual(data);
+    // A record without a spec hash is outdated to every definition (replaced gradually), not unreadable.
+    expect(decodeStandbyData('{"v":1,"url":"u","authToken":"t","createdAtMs":1,"expiresAtMs":2}')).toMatchObject({ specHash: '' });
     expect(decodeStandbyData('{"v":2}')).toBeNull();
     expect(decodeStandbyData('not json')).toBeNull();
   });

@@ -4,7 +4,7 @@
 // tests/modal/modal-profile-options.test.ts.
 import { describe, expect, test } from 'vitest';
 import type { SandboxProfile } from '@berth/orchestrator';
-import { buildSandboxParams, MODAL_TAGS, poolKeyFor, type ModalSandboxDefaults, type SandboxInstance } from '@berth/orchestrator/modal';
+import { buildSandboxParams, MODAL_TAGS, modalSpecHash, poolKeyFor, type ModalSandboxDefaults, type SandboxInstance } from '@berth/orchestrator/modal';
 
 const defaults: ModalSandboxDefaults = {
   agentImage: 'ghcr.io/berth/agent-image:1.0',
@@ -15,7 +15,7 @@ const defaults: ModalSandboxDefaults = {
   tunnel: 'encrypted',
   agentEnv: {},
 };
-const standby: SandboxInstance = { poolKey: 'default-abc', state: 'standby', authToken: 'tok-1', createdAtMs: 1_700_000_000_000 };
+const standby: SandboxInstance = { poolKey: 'default-abc', specHash: '0123456789abcdef', state: 'standby', authToken: 'tok-1', createdAtMs: 1_700_000_000_000 };
 const base: SandboxProfile = { name: 'default', poolSize: 2 };
 
 function build(profile: Partial<SandboxProfile>, d: Partial<ModalSandboxDefaults> = {}, instance: SandboxInstance = standby) {
@@ -104,20 +104,30 @@ describe('buildSandboxParams', () => {
     expect(closed.outboundCidrAllowlist).toEqual([]);
   });
 
-  test('tags: berth marker, pool and state; a claimed sandbox also carries its session and claim time', () => {
-    expect(build({}).params.tags).toEqual({ [MODAL_TAGS.berth]: 'agent', [MODAL_TAGS.pool]: 'default-abc', [MODAL_TAGS.state]: 'standby', [MODAL_TAGS.createdAtMs]: '1700000000000' });
+  test('tags: berth marker, pool, spec hash and state; a claimed sandbox also carries its session and claim time', () => {
+    expect(build({}).params.tags).toEqual({ [MODAL_TAGS.berth]: 'agent', [MODAL_TAGS.pool]: 'default-abc', [MODAL_TAGS.specHash]: '0123456789abcdef', [MODAL_TAGS.state]: 'standby', [MODAL_TAGS.createdAtMs]: '1700000000000' });
     const claimed = build({}, {}, { ...standby, state: 'claimed', sessionId: 'demo-1', claimedAtMs: 1_700_000_000_500 }).params.tags;
     expect(claimed).toMatchObject({ [MODAL_TAGS.state]: 'claimed', [MODAL_TAGS.session]: 'demo-1', [MODAL_TAGS.claimedAtMs]: '1700000000500' });
   });
 });
 
-describe('poolKeyFor', () => {
-  test('changes with the sandbox definition, not with the per-sandbox token', () => {
-    const key = poolKeyFor(base, defaults);
-    expect(key).toMatch(/^default-[0-9a-f]{10}$/);
-    expect(poolKeyFor(base, { ...defaults })).toBe(key);
-    expect(poolKeyFor({ ...base, resources: { memoryMiB: 2048 } }, defaults)).not.toBe(key);
-    expect(poolKeyFor({ ...base, image: 'other:1' }, defaults)).not.toBe(key);
-    expect(poolKeyFor(base, { ...defaults, agentEnv: { X: '1' } })).not.toBe(key);
+describe('poolKeyFor and modalSpecHash', () => {
+  test('the pool key is the tag-safe profile name: the same before and after an upgrade', () => {
+    expect(poolKeyFor(base)).toBe('default');
+    expect(poolKeyFor({ ...base, image: 'other:1' })).toBe('default');
+    expect(poolKeyFor({ ...base, name: 'gpu.large' })).toBe('gpu_large');
+  });
+
+  test('the spec hash changes with the sandbox definition, not with the pool size or the per-sandbox token', () => {
+    const hash = modalSpecHash(base, defaults);
+    expect(hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(modalSpecHash(base, { ...defaults })).toBe(hash);
+    expect(modalSpecHash({ ...base, poolSize: 7 }, defaults)).toBe(hash);
+    expect(modalSpecHash({ ...base, resources: { memoryMiB: 2048 } }, defaults)).not.toBe(hash);
+    expect(modalSpecHash({ ...base, image: 'other:1' }, defaults)).not.toBe(hash);
+    expect(modalSpecHash(base, { ...defaults, agentImage: 'ghcr.io/berth/agent-image:1.1' })).not.toBe(hash);
+    expect(modalSpecHash(base, { ...defaults, agentEnv: { X: '1' } })).not.toBe(hash);
+    expect(modalSpecHash(base, { ...defaults, egressCidrs: ['198.51.100.1/32'] })).not.toBe(hash);
+    expect(modalSpecHash({ ...base, modal: { imageName: 'berth-agent:v3' } }, defaults)).not.toBe(hash);
   });
 });

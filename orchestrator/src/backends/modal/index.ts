@@ -4,5 +4,7 @@ export * from './modal-backend.js';
 export * from './modal-config.js';
 export * from './modal-errors.js';
 export * from './modal-platform.js';
+export * from './modal-standby-pool.js';
 export * from './sandbox-params.js';
 export * from './standby-registry.js';
+export * from './standby-rollout.js';

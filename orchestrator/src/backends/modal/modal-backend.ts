@@ -6,7 +6,7 @@
 // modal-platform.ts (the SDK edge, error mapping), modal-standby-pool.ts (fill, recycle, take),
 // modal-sweep.ts (reconciliation with Modal's tags).
 //
-// RPCs of a warm claim: one registry pop + one SandboxTagsSet + one /health probe through the
+// RPCs of a warm claim: one registry list + one atomic remove + one SandboxTagsSet + one /health probe through the
 // tunnel. A cold claim: SandboxCreate(V2) (tunnels come back with it) + /health polling.
 
 import type { ModalClientParams } from 'modal';
@@ -22,7 +22,7 @@ import type { SandboxProfile } from '../../profile.js';
 import { ModalPlatform } from './modal-platform.js';
 import { ModalStandbyPool } from './modal-standby-pool.js';
 import { sweepModal, type LocalClaim } from './modal-sweep.js';
-import { BERTH_TAG_VALUE, buildSandboxParams, MODAL_TAGS, poolKeyFor, sandboxTags, type ModalSandboxDefaults, type TunnelMode } from './sandbox-params.js';
+import { BERTH_TAG_VALUE, buildSandboxParams, MODAL_TAGS, modalSpecHash, poolKeyFor, sandboxTags, type ModalSandboxDefaults, type TunnelMode } from './sandbox-params.js';
 import type { StandbyRegistry } from './standby-registry.js';
 
 export interface ModalBackendOptions {
@@ -67,6 +67,13 @@ export interface ModalBackendOptions {
   tunnelTimeoutMs?: number;
   /** Pool self-check period (fill, recycle, trim), in ms. Default 15 000; claims also trigger a fill at once. */
   maintenanceIntervalMs?: number;
+  /**
+   * Standbys started beyond a profile's poolSize while standbys of an older definition (another
+   * image, profile or agent environment: another spec hash) are replaced after an upgrade; the
+   * same knob as the Kubernetes backend's. Default 1: an upgrade costs one sandbox of headroom per
+   * profile and replica, not a second pool; higher replaces faster. At least 1 (0 would never replace).
+   */
+  recycleMaxSurge?: number;
   /** Sweeps leave sandboxes younger than this alone (ms). Default 10 min: must exceed healthTimeoutMs. */
   sweepGraceMs?: number;
   /** Re-check delay for unregistered standbys in a sweep (ms). Default 5000: covers a claim's pop → re-tag gap. */
@@ -99,7 +106,7 @@ export class ModalBackend implements SandboxBackend {
   readonly #counters = new Map<string, { warm: number; cold: number }>();
   readonly #background = new Set<Promise<void>>();
   readonly #abort = new AbortController();
-  readonly #keys = new Map<string, { poolKey: string; registryKey: string }>();
+  readonly #keys = new Map<string, { poolKey: string; registryKey: string; specHash: string }>();
   #pools = new Map<string, ModalStandbyPool>();
   #platform: ModalPlatform | null = null;
   #state: 'new' | 'running' | 'stopped' = 'new';
@@ -125,14 +132,23 @@ export class ModalBackend implements SandboxBackend {
     // Fail at construction, not at the first claim: a profile without an image is a config error.
     const appName = options.appName ?? 'berth';
     for (const profile of this.#profiles) {
-      const poolKey = poolKeyFor(profile, this.#defaults);
-      this.#keys.set(profile.name, { poolKey, registryKey: `modal/${appName}/${poolKey}` });
+      const poolKey = poolKeyFor(profile);
+      this.#keys.set(profile.name, { poolKey, registryKey: `modal/${appName}/${poolKey}`, specHash: modalSpecHash(profile, this.#defaults) });
+    }
+    const surge = options.recycleMaxSurge;
+    if (surge !== undefined && !(Number.isInteger(surge) && surge >= 1)) {
+      throw new SandboxError('invalid_config', `recycleMaxSurge must be a whole number ≥ 1 (got ${surge}): with 0 outdated standbys would never be replaced`);
     }
   }
 
   /** The StandbyRegistry key of a profile's pool (for inspection: `berth pool`, tests). */
   standbyRegistryKey(profileName: string): string | undefined {
     return this.#keys.get(profileName)?.registryKey;
+  }
+
+  /** The spec hash this backend's standbys of a profile carry (tag `berth-spec-hash`, registry record). */
+  standbySpecHash(profileName: string): string | undefined {
+    return this.#keys.get(profileName)?.specHash;
   }
 
   profiles(): readonly SandboxProfile[] {
@@ -150,9 +166,8 @@ export class ModalBackend implements SandboxBackend {
     });
     this.#platform = platform;
     for (const profile of this.#profiles) {
-      const { poolKey, registryKey } = this.#keys.get(profile.name)!;
       const lifetimeMs = profile.modal?.timeoutMs ?? this.#defaults.timeoutMs;
-      const pool = new ModalStandbyPool(profile, poolKey, registryKey, lifetimeMs, (instance) => buildSandboxParams(profile, this.#defaults, instance), {
+      const pool = new ModalStandbyPool(profile, this.#keys.get(profile.name)!, lifetimeMs, (instance) => buildSandboxParams(profile, this.#defaults, instance), {
         platform,
         registry: this.#options.standbys,
         clock: this.#clock,
@@ -162,6 +177,7 @@ export class ModalBackend implements SandboxBackend {
         healthTimeoutMs: this.#options.healthTimeoutMs ?? 120_000,
         recycleBeforeMs: this.#options.recycleBeforeMs ?? 3600_000,
         maintenanceIntervalMs: this.#options.maintenanceIntervalMs ?? 15_000,
+        maxSurge: this.#options.recycleMaxSurge ?? 1,
         discard: (sandboxId, reason) => this.#discard(sandboxId, reason),
       });
       this.#pools.set(profile.name, pool);
@@ -178,13 +194,13 @@ export class ModalBackend implements SandboxBackend {
     this.#abort.abort();
     await Promise.allSettled([...[...this.#pools.values()].map((p) => p.stop()), this.#claims.settled()]);
     if (wasRunning && this.#options.onStop === 'terminate') {
-      for (const claim of this.#claimed.values()) this.#discard(claim.sandboxId, 'backend stopped');
+      for (const claim of this.#claimed.values()) void this.#discard(claim.sandboxId, 'backend stopped');
       this.#claimed.clear();
       for (const pool of this.#pools.values()) {
         for (;;) {
           const entry = await pool.take().catch(() => null);
           if (!entry) break;
-          this.#discard(entry.sandboxId, 'backend stopped');
+          void this.#discard(entry.sandboxId, 'backend stopped');
         }
       }
     }
@@ -258,7 +274,7 @@ export class ModalBackend implements SandboxBackend {
       // One session, one sandbox: hand back the one it has while it is alive.
       if (existing.profile === name && (await probeHealth(existing, this.#options.claimProbeTimeoutMs ?? 3000))) return existing;
       this.#claimed.delete(sessionId);
-      this.#discard(existing.sandboxId, 'session claimed again; its sandbox is gone or of another profile');
+      void this.#discard(existing.sandboxId, 'session claimed again; its sandbox is gone or of another profile');
     }
     const startedAt = this.#clock.now();
     const counters = this.#counters.get(name) ?? { warm: 0, cold: 0 };
@@ -272,7 +288,7 @@ export class ModalBackend implements SandboxBackend {
       counters.cold++;
       this.#metrics.coldStart(name);
       const claimedAt = this.#clock.now();
-      const sandbox = await pool.launch({ poolKey: pool.poolKey, state: 'claimed', sessionId, claimedAtMs: claimedAt }, this.#abort.signal);
+      const sandbox = await pool.launch({ state: 'claimed', sessionId, claimedAtMs: claimedAt }, this.#abort.signal);
       const claimed = this.#record(sessionId, name, sandbox, 'cold', this.#clock.now());
       this.#metrics.claim(name, 'cold', (this.#clock.now() - startedAt) / 1000);
       return claimed;
@@ -298,10 +314,10 @@ export class ModalBackend implements SandboxBackend {
       const claimedAt = this.#clock.now();
       try {
         // Tags are for reconciliation only: the pop above already made this claim exclusive.
-        await platform.setTags(standby.sandboxId, sandboxTags({ poolKey: pool.poolKey, state: 'claimed', sessionId, authToken: '', createdAtMs: standby.createdAtMs, claimedAtMs: claimedAt }));
+        await platform.setTags(standby.sandboxId, sandboxTags({ poolKey: pool.poolKey, specHash: standby.specHash, state: 'claimed', sessionId, authToken: '', createdAtMs: standby.createdAtMs, claimedAtMs: claimedAt }));
         if (!(await probeHealth(standby, this.#options.claimProbeTimeoutMs ?? 3000))) throw new SandboxError('not_found', 'standby did not answer /health');
       } catch (error) {
-        this.#discard(standby.sandboxId, `standby unusable at claim: ${String(error)}`);
+        void this.#discard(standby.sandboxId, `standby unusable at claim: ${String(error)}`);
         continue;
       }
       return this.#record(sessionId, pool.profile.name, standby, 'warm', this.#clock.now());
@@ -312,21 +328,22 @@ export class ModalBackend implements SandboxBackend {
   #record(sessionId: string, profile: string, sandbox: { sandboxId: string; url: string; authToken: string }, outcome: 'warm' | 'cold', claimedAt: number): ClaimedSandbox {
     const claimed: ClaimedSandbox = { sandboxId: sandbox.sandboxId, url: sandbox.url, authToken: sandbox.authToken, profile, outcome, claimedAt };
     if (this.#state !== 'running') {
-      this.#discard(sandbox.sandboxId, 'backend stopped during the claim');
+      void this.#discard(sandbox.sandboxId, 'backend stopped during the claim');
       throw new SandboxError('stopped', 'modal backend stopped during the claim');
     }
     this.#claimed.set(sessionId, claimed);
     return claimed;
   }
 
-  /** Terminates in the background; stop() waits for these. Failures are logged, the sweep retries. */
-  #discard(sandboxId: string, reason: string): void {
+  /** Terminates in the background (the promise is for callers that must wait); stop() waits for these. Failures are logged, the sweep retries. */
+  #discard(sandboxId: string, reason: string): Promise<void> {
     const platform = this.#platform;
-    if (!platform) return;
+    if (!platform) return Promise.resolve();
     const run = platform.terminate(sandboxId).catch((error: unknown) => this.#logger.warn({ sandboxId, reason, err: String(error) }, 'modal sandbox terminate failed'));
     this.#background.add(run);
     void run.finally(() => this.#background.delete(run));
     this.#logger.debug({ sandboxId, reason }, 'modal sandbox discarded');
+    return run;
   }
 
   #requirePlatform(): ModalPlatform {

@@ -7,8 +7,8 @@
 // the per-sandbox AGENT_AUTH_TOKEN is the only secret in the environment, and no sandbox carries
 // an idle timeout (a waiting standby has no activity Modal would count, so one would reap it).
 
-import { createHash } from 'node:crypto';
 import type { SandboxCreateParams } from 'modal';
+import { specHash } from '../../pool/spec-hash.js';
 import type { SandboxProfile } from '../../profile.js';
 
 /** Tag names on every berth sandbox. Values are strings; Modal's list filters on exact matches. */
@@ -20,6 +20,8 @@ export const MODAL_TAGS = {
   session: 'berth-session',
   createdAtMs: 'berth-created-ms',
   claimedAtMs: 'berth-claimed-ms',
+  /** The definition's spec hash (modalSpecHash): tells standbys of an older definition apart. */
+  specHash: 'berth-spec-hash',
 } as const;
 
 export const BERTH_TAG_VALUE = 'agent';
@@ -49,6 +51,8 @@ export interface ModalSandboxDefaults {
 export interface SandboxInstance {
   /** Pool key of the profile (tags the sandbox, so sweeps can tell pools apart). */
   poolKey: string;
+  /** Spec hash of the definition the sandbox is built from (modalSpecHash). */
+  specHash: string;
   state: SandboxState;
   sessionId?: string;
   authToken: string;
@@ -127,6 +131,7 @@ export function sandboxTags(instance: SandboxInstance): Record<string, string> {
     [MODAL_TAGS.berth]: BERTH_TAG_VALUE,
     [MODAL_TAGS.pool]: instance.poolKey,
     [MODAL_TAGS.state]: instance.state,
+    [MODAL_TAGS.specHash]: instance.specHash,
     [MODAL_TAGS.createdAtMs]: String(instance.createdAtMs),
   };
   if (instance.sessionId !== undefined) tags[MODAL_TAGS.session] = instance.sessionId;
@@ -135,17 +140,26 @@ export function sandboxTags(instance: SandboxInstance): Record<string, string> {
 }
 
 /**
- * Pool key of a profile: its name plus a digest of the definition its sandboxes get, so a changed
- * profile (new image, more memory, other egress) never hands out standbys of the old definition;
- * those are left to the sweep. Tag-safe: letters, digits, '-' and '_'.
+ * Pool key of a profile: its name, tag-safe (letters, digits, '-' and '_'). It stays the same
+ * across upgrades, so one pool holds standbys of the old and the new definition while the old
+ * ones are replaced (modal-standby-pool.ts); the spec hash tells them apart.
  */
-export function poolKeyFor(profile: SandboxProfile, defaults: ModalSandboxDefaults): string {
-  const spec = buildSandboxParams(profile, defaults, { poolKey: '', state: 'standby', authToken: '', createdAtMs: 0 });
+export function poolKeyFor(profile: SandboxProfile): string {
+  return profile.name.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/**
+ * Spec hash of a profile's sandboxes on Modal: the shared spec hash (pool/spec-hash.ts, the one
+ * Kubernetes pods carry) over the profile, the image and the agent environment, plus what else
+ * the definition holds (command, port, lifetime, network lock, resources as Modal gets them), so
+ * any change to what a standby would be built from makes the old ones outdated. The per-sandbox
+ * token and the tags are not part of it.
+ */
+export function modalSpecHash(profile: SandboxProfile, defaults: ModalSandboxDefaults): string {
+  const spec = buildSandboxParams(profile, defaults, { poolKey: '', specHash: '', state: 'standby', authToken: '', createdAtMs: 0 });
   const { tags: _tags, env, ...shape } = spec.params;
-  const { AGENT_AUTH_TOKEN: _token, ...envShape } = env ?? {};
-  const digest = createHash('sha256')
-    .update(JSON.stringify({ ...spec, params: shape, env: envShape }))
-    .digest('hex')
-    .slice(0, 10);
-  return `${profile.name.replace(/[^A-Za-z0-9_-]/g, '_')}-${digest}`;
+  const { AGENT_AUTH_TOKEN: _token, ...agentEnv } = env ?? {};
+  const image = spec.image.kind === 'named' ? `modal:${spec.image.name}` : spec.image.tag;
+  const { params: _params, image: _image, ...rest } = spec;
+  return specHash(profile as unknown as Record<string, unknown>, image, agentEnv, { ...rest, params: shape });
 }

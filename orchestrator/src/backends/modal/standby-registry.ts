@@ -29,19 +29,25 @@ export interface StandbyData {
   createdAtMs: number;
   /** When Modal kills the sandbox (createdAtMs + its timeoutMs). */
   expiresAtMs: number;
+  /** Spec hash of the definition it was built from (sandbox-params.ts modalSpecHash); '' when unknown. */
+  specHash: string;
 }
 
 export function encodeStandbyData(data: StandbyData): string {
   return JSON.stringify({ v: 1, ...data });
 }
 
-/** The parsed data, or null for an entry written by an incompatible version (it gets recycled). */
+/**
+ * The parsed data, or null for an entry written by an incompatible version (it gets recycled).
+ * An entry without a spec hash decodes with '' (outdated to every definition: replaced gradually).
+ */
 export function decodeStandbyData(raw: string): StandbyData | null {
   try {
     const value = JSON.parse(raw) as Partial<StandbyData> & { v?: number };
     if (value.v !== 1 || typeof value.url !== 'string' || typeof value.authToken !== 'string') return null;
     if (typeof value.createdAtMs !== 'number' || typeof value.expiresAtMs !== 'number') return null;
-    return { url: value.url, authToken: value.authToken, createdAtMs: value.createdAtMs, expiresAtMs: value.expiresAtMs };
+    const specHash = typeof value.specHash === 'string' ? value.specHash : '';
+    return { url: value.url, authToken: value.authToken, createdAtMs: value.createdAtMs, expiresAtMs: value.expiresAtMs, specHash };
   } catch {
     return null;
   }
