@@ -1,6 +1,8 @@
-// Child process of auth.bench.test.ts: holds N idle SSE streams open against the gateway, so the
-// test process's RSS holds only the gateway's side of them (client sockets live here).
-// argv: port path token lastEventId n. Prints JSON lines on stdout:
+// Child process of auth.bench.test.ts and idle-tails.bench.test.ts: holds N idle SSE streams open
+// against the gateway, so the test process's RSS holds only the gateway's side of them (client
+// sockets live here).
+// argv: port path token lastEventId n [sessions]. `{i}` in path becomes the stream's index modulo
+// `sessions` (many sessions, one path template); lastEventId '-' sends none. Prints JSON lines on stdout:
 //   {"event":"opened","opened":k,"failed":f}  once every stream answered (200 event-stream) or failed
 //   {"event":"report","open":k,"endedEarly":e} after a "report" line on stdin
 // A "close" line on stdin (or stdin ending) destroys every socket and exits.
@@ -9,8 +11,9 @@
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 
-const [port, path, token, lastEventId, n] = process.argv.slice(2);
+const [port, path, token, lastEventId, n, sessionsArg] = process.argv.slice(2);
 const total = Number(n);
+const sessions = Number(sessionsArg || total);
 /** Connections being opened at once: bounded so the listen backlog never overflows. */
 const BATCH = 200;
 const sockets = new Set();
@@ -18,7 +21,7 @@ let opened = 0;
 let failed = 0;
 let endedEarly = 0;
 
-function open() {
+function open(index) {
   return new Promise((resolve) => {
     const socket = connect(Number(port), '127.0.0.1');
     let head = '';
@@ -47,12 +50,14 @@ function open() {
     };
     socket.on('error', gone);
     socket.on('close', gone);
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\nLast-Event-ID: ${lastEventId}\r\nAccept: text/event-stream\r\n\r\n`);
+    const target = path.replaceAll('{i}', String(index % sessions));
+    const resume = lastEventId === '-' ? '' : `Last-Event-ID: ${lastEventId}\r\n`;
+    socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${token}\r\n${resume}Accept: text/event-stream\r\n\r\n`);
   });
 }
 
 for (let started = 0; started < total; started += BATCH) {
-  await Promise.all(Array.from({ length: Math.min(BATCH, total - started) }, open));
+  await Promise.all(Array.from({ length: Math.min(BATCH, total - started) }, (_, k) => open(started + k)));
 }
 process.stdout.write(`${JSON.stringify({ event: 'opened', opened, failed })}\n`);
 
