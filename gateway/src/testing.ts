@@ -8,3 +8,5 @@ export * from './metrics.js';
 export * from './profiles-file.js';
 export * from './redis-from-config.js';
 export * from './roots/role-config.js';
+/** The SSE heartbeat interval: benchmarks size their quiet windows by it. */
+export { HEARTBEAT_MS } from './ingress/sse-response.js';

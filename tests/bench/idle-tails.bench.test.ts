@@ -24,7 +24,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { HEARTBEAT_MS } from '@berth/gateway/ingress/sse-response';
+import { HEARTBEAT_MS } from '@berth/gateway/testing';
 import { commandStats, type CommandCounts } from '../fixtures/redis-commandstats.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 import { startTestStack, type TestStack } from '../fixtures/stack.js';
