@@ -24,6 +24,7 @@ import type { EventLog } from './store/event-log.js';
 import { MemoryEventLog } from './store/memory-event-log.js';
 import { MemoryTurnLedger } from './store/memory-turn-ledger.js';
 import type { TurnLedger } from './store/turn-ledger.js';
+import { PortsSessionGate, type SessionGate } from './store/session-gate.js';
 import { countRefusals } from './store/counted-transcript-log.js';
 import type { Store } from './store/store.js';
 import type { TenantDirectory } from './tenants/tenant.js';
@@ -34,6 +35,12 @@ export interface GatewayParts {
   events?: EventLog;
   /** Turn status and relay leases. Default in process memory: pass a Redis one with a Redis store. */
   ledger?: TurnLedger;
+  /**
+   * What an authenticated request on a session asks the store, in one call. Default: the same
+   * steps over the store's ports and the ledger (one call in process; pass a RedisSessionGate
+   * with a single Redis or Sentinel for one round trip).
+   */
+  gate?: SessionGate;
   /** Told of session status changes and turn ends (webhooks). Default: nobody. */
   sessionEvents?: SessionEventSink;
   /**
@@ -105,6 +112,7 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
   let crashed = false;
   const events = fence(parts.events ?? new MemoryEventLog(), () => crashed);
   const ledger = fence(parts.ledger ?? new MemoryTurnLedger(), () => crashed);
+  const gate = fence(parts.gate ?? new PortsSessionGate({ sessions: parts.store.sessions, quotas: parts.store.quotas, ledger }), () => crashed);
   const sessions = new SessionService({ store: parts.store, events, ledger, backend: parts.backend, access: parts.access, log: parts.log, now });
   // A session lease outlives the sandbox's idle life by one reaper pass plus 5 s (see IngressQuotas).
   const quotas = new IngressQuotas({ store: parts.store, metrics, now, sessionLeaseTtlMs: idleTimeoutMs + reaperIntervalMs + 5_000 });
@@ -129,6 +137,7 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
     store: parts.store,
     events,
     ledger,
+    gate,
     backend: parts.backend,
     sessions,
     turns,

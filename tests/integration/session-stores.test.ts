@@ -1,7 +1,7 @@
-// Runs the EventLog and TurnLedger contracts against the in-process and the Redis
+// Runs the EventLog, TurnLedger and SessionGate contracts against the in-process and the Redis
 // implementations (one private redis-server for this file), then pins what only Redis promises:
-// frames are stream entries `<turn>-<seq>` under the session's route slot, and tails cost one
-// subscriber connection per replica and no command while idle.
+// frames are stream entries `<turn>-<seq>` under the session's route slot, tails cost one
+// subscriber connection per replica and no command while idle, and the gate is one EVALSHA.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Redis } from 'ioredis';
@@ -13,7 +13,12 @@ import type { EventLog } from '@berth/gateway/store';
 import type { TurnLedger } from '@berth/gateway/store';
 import { runEventLogContract } from '../contracts/store/event-log-contract.js';
 import { runTurnLedgerContract } from '../contracts/store/turn-ledger-contract.js';
-import { countCommands } from '../fixtures/redis-commandstats.js';
+import { runSessionGateContract } from '../contracts/store/session-gate-contract.js';
+import { bind as bindSandbox, record } from '../contracts/store/store-contract-kit.js';
+import { createMemoryStore, createRedisStore } from '@berth/gateway/store';
+import { PortsSessionGate } from '@berth/gateway/store';
+import { RedisSessionGate, SESSION_GATE_LUA } from '@berth/gateway/store';
+import { countCommands, luaCommandNames } from '../fixtures/redis-commandstats.js';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 
 let server: RedisServer;
@@ -64,6 +69,63 @@ runTurnLedgerContract({
 runTurnLedgerContract({
   name: 'RedisTurnLedger',
   newLedger: async ({ shared }) => new RedisTurnLedger({ url: server.url, keyPrefix: prefixFor(shared) }),
+});
+
+runSessionGateContract({
+  name: 'PortsSessionGate over the in-process store',
+  newGate: async () => {
+    const store = createMemoryStore();
+    const ledger = new MemoryTurnLedger();
+    return { gate: new PortsSessionGate({ sessions: store.sessions, quotas: store.quotas, ledger }), store, ledger, close: () => store.close() };
+  },
+});
+
+runSessionGateContract({
+  name: 'RedisSessionGate (one script)',
+  newGate: async () => {
+    const keyPrefix = `gate${++prefixes}:`;
+    const store = createRedisStore({ url: server.url, keyPrefix });
+    const ledger = new RedisTurnLedger({ url: server.url, keyPrefix });
+    const gate = new RedisSessionGate({ client: store.client, keyPrefix });
+    return { gate, store, ledger, close: async () => { await ledger.close(); await store.close(); } };
+  },
+});
+
+runSessionGateContract({
+  name: 'PortsSessionGate over the Redis ports (what Redis Cluster runs)',
+  newGate: async () => {
+    const keyPrefix = `gate${++prefixes}:`;
+    const store = createRedisStore({ url: server.url, keyPrefix });
+    const ledger = new RedisTurnLedger({ url: server.url, keyPrefix });
+    return { gate: new PortsSessionGate({ sessions: store.sessions, quotas: store.quotas, ledger }), store, ledger, close: async () => { await ledger.close(); await store.close(); } };
+  },
+});
+
+describe('RedisSessionGate specifics', () => {
+  test('one EVALSHA per request for a limited tenant (rate, stamp, lease renewal, turn state) and for an unlimited one', async () => {
+    const keyPrefix = 'gate-count:';
+    const store = createRedisStore({ url: server.url, keyPrefix });
+    const gate = new RedisSessionGate({ client: store.client, keyPrefix });
+    const admin = new Redis(server.url);
+    try {
+      await store.sessions.createSession(record('s1', 'alice'));
+      await bindSandbox(store.bindings, 's1', 'sb-1');
+      const limited = { sessionId: 's1', tenant: 'alice', rate: { capacity: 1000, refillPerS: 10 }, sessionLeaseTtlMs: 60_000 };
+      // ioredis sends EVAL the first time, EVALSHA after.
+      await gate.enter({ ...limited, now: 1 });
+      const inner = luaCommandNames(SESSION_GATE_LUA);
+      for (const request of [limited, { sessionId: 's1', tenant: 'alice' }]) {
+        const cost = await countCommands(admin, async () => {
+          for (let i = 0; i < 10; i++) expect((await gate.enter({ ...request, now: 10 + i })).kind).toBe('owned');
+        });
+        const roundTrips = Object.fromEntries(Object.entries(cost.commands).filter(([name]) => !inner.has(name)));
+        expect(roundTrips).toEqual({ evalsha: 10 });
+      }
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
 });
 
 function bind(log: MemoryEventLog): EventLog {

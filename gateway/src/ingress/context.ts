@@ -9,6 +9,7 @@ import type { SessionService } from '../sessions/session-service.js';
 import type { ActiveTurn, TurnRunner } from '../sessions/turn-runner.js';
 import type { IngressQuotas } from '../quotas/ingress-quotas.js';
 import type { EventLog } from '../store/event-log.js';
+import type { SessionGate } from '../store/session-gate.js';
 import type { Store } from '../store/store.js';
 import type { TurnLedger } from '../store/turn-ledger.js';
 import type { TenantDirectory } from '../tenants/tenant.js';
@@ -19,6 +20,8 @@ export interface IngressContext {
   events: EventLog;
   /** Turn status and relay leases. */
   ledger: TurnLedger;
+  /** Rate token, ownership, activity stamp, lease renewal and turn state of one request: one store call. */
+  gate: SessionGate;
   backend: SandboxBackend;
   sessions: SessionService;
   /** Runs a caller's message as a turn; the message route maps its outcome to HTTP. */

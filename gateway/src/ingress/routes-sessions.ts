@@ -5,7 +5,7 @@
 // event log (event-tail.ts), so a caller may drop and come back, on any replica.
 // Interrupt and approvals: routes-session-control.ts. Tenant quotas: quotas/*.ts.
 
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { BerthError } from '@berth/protocol';
 import { isTerminalEvent, MAX_EVENT_READ, parseFrameId, type EventCursor } from '../store/event-log.js';
 import type { SessionRecord } from '../store/session-records.js';
@@ -25,20 +25,21 @@ export function sessionRoutes(ctx: IngressContext): Router {
   // Any content type is parsed as JSON: the cookbook's curl line sends -d without a content type.
   const json = express.json({ limit: ctx.maxBodyBytes, type: () => true });
 
-  // Every tenant request under /sessions spends one token of the tenant's rate bucket (429
-  // rate_limited when empty). Runs after authentication (app.ts), before any route.
-  router.use('/sessions', async (_req, res, next) => {
+  // Every tenant request on a session route spends one token of the tenant's rate bucket (429
+  // rate_limited when empty): the routes on one session in the SessionGate's round trip
+  // (requireOwned), the others (a new turn, delete, the listing) here, before the body is read.
+  const spendRate: RequestHandler = async (_req, res, next) => {
     await ctx.quotas.checkRequest(tenantOf(res, ctx.tenants()));
     next();
-  });
+  };
 
-  router.post('/sessions/:id/messages', json, async (req, res) => {
+  router.post('/sessions/:id/messages', spendRate, json, async (req, res) => {
     const tenant = tenantOf(res, ctx.tenants());
     const sessionId = sessionIdParam(req.params.id);
     const lastEventId = lastEventIdOf(req);
     if (lastEventId !== undefined) {
       // A client retrying its POST after a dropped connection resumes instead of starting a turn.
-      await requireOwned(ctx, tenant, sessionId);
+      await requireOwned(ctx, tenant, sessionId, { rateSpent: true });
       return streamFrom(ctx, req, res, sessionId, { after: lastEventId }, false);
     }
     const outcome = await ctx.turns.start({ tenant, sessionId, prompt: promptOf(req.body) });
@@ -81,11 +82,12 @@ export function sessionRoutes(ctx: IngressContext): Router {
 
   router.get('/sessions/:id', async (req, res) => {
     const tenant = tenantOf(res, ctx.tenants());
-    const session = await requireOwned(ctx, tenant, sessionIdParam(req.params.id));
-    res.json(sessionView(session, await ctx.ledger.get(session.id)));
+    // One store round trip: the gate reads the turn state with the ownership check.
+    const { session, turn } = await enterSession(ctx, tenant, sessionIdParam(req.params.id));
+    res.json(sessionView(session, turn));
   });
 
-  router.delete('/sessions/:id', async (req, res) => {
+  router.delete('/sessions/:id', spendRate, async (req, res) => {
     const tenant = tenantOf(res, ctx.tenants());
     const sessionId = sessionIdParam(req.params.id);
     const deleted = await ctx.sessions.delete(tenant.name, sessionId);
@@ -93,7 +95,7 @@ export function sessionRoutes(ctx: IngressContext): Router {
     res.json({ id: sessionId, deleted, status: 'deleted' }); // status: the cookbook gateway's field, for its clients
   });
 
-  router.get('/sessions', async (_req, res) => {
+  router.get('/sessions', spendRate, async (_req, res) => {
     const tenant = tenantOf(res, ctx.tenants());
     const sessions = await ctx.store.listing.listSessions(tenant.name);
     const states = await ctx.ledger.getMany(sessions.map((s) => s.id));
@@ -147,13 +149,27 @@ function parseData(data: string): unknown {
   }
 }
 
-export async function requireOwned(ctx: IngressContext, tenant: Tenant, sessionId: string): Promise<SessionRecord> {
-  const owned = await ctx.store.sessions.checkAndTouch(sessionId, tenant.name, ctx.now());
-  if (owned.kind === 'absent') throw new BerthError('session_not_found', `no session ${sessionId}`);
-  if (owned.kind === 'forbidden') throw new BerthError('forbidden', 'this session belongs to another tenant');
-  // checkAndTouch restarted the reaper's idle clock, so the session's quota slot follows it.
-  await ctx.quotas.sessionTouched(tenant, owned.session);
-  return owned.session;
+/**
+ * The caller's session, through the SessionGate: its rate token (unless `rateSpent`), ownership,
+ * activity stamp, lease renewal and turn state in one store call. Throws 429, 404 or 403.
+ */
+export async function enterSession(ctx: IngressContext, tenant: Tenant, sessionId: string, options: { rateSpent?: boolean } = {}): Promise<{ session: SessionRecord; turn: TurnState }> {
+  const { rate, sessionLeaseTtlMs } = ctx.quotas.gateLimits(tenant);
+  const entered = await ctx.gate.enter({
+    sessionId,
+    tenant: tenant.name,
+    now: ctx.now(),
+    ...(rate && !options.rateSpent ? { rate } : {}),
+    ...(sessionLeaseTtlMs !== undefined ? { sessionLeaseTtlMs } : {}),
+  });
+  if (entered.kind === 'rate_limited') ctx.quotas.refuseRate(tenant, entered.retryAfterMs);
+  if (entered.kind === 'absent') throw new BerthError('session_not_found', `no session ${sessionId}`);
+  if (entered.kind === 'forbidden') throw new BerthError('forbidden', 'this session belongs to another tenant');
+  return entered;
+}
+
+export async function requireOwned(ctx: IngressContext, tenant: Tenant, sessionId: string, options: { rateSpent?: boolean } = {}): Promise<SessionRecord> {
+  return (await enterSession(ctx, tenant, sessionId, options)).session;
 }
 
 /** What a caller may see of a session: never the sandbox URL or its token. */

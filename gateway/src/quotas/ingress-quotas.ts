@@ -1,17 +1,21 @@
 // IngressQuotas: the tenant limits (tenants/tenant.ts TenantLimits) as the ingress routes apply
 // them. Each method is a no-op for a limit the tenant does not have, so an unlimited tenant pays
 // no store round trip. Refusals throw the 429 problem (quota-refusal.ts) and count the metric.
+// A request on an existing session does not call these one by one: gateLimits() hands the rate
+// and the session lease to the store's SessionGate, which applies them in the same round trip as
+// the ownership check (store/session-gate.ts), and refuseRate() answers its refusal.
 // Order in the message route: rate (every request) → budget → session slot → turn slot.
 // Neighbours: rate-limit.ts, token-budget.ts, concurrency-leases.ts; routes-sessions.ts calls it.
 // It does not meter tokens (the egress gateway does) nor reap sessions (sessions/reaper.ts).
 
 import type { GatewayMetrics } from '../metrics.js';
+import type { GateRequest } from '../store/session-gate.js';
 import type { SessionRecord } from '../store/session-records.js';
 import type { Store } from '../store/store.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { acquireSessionLease, acquireTurnLease, renewSessionLease, type HeldLease } from './concurrency-leases.js';
 import { refuse } from './quota-refusal.js';
-import { checkRate } from './rate-limit.js';
+import { checkRate, rateBucket, rateRefusal } from './rate-limit.js';
 import { checkTokenBudget } from './token-budget.js';
 
 export interface IngressQuotasOptions {
@@ -45,6 +49,20 @@ export class IngressQuotas {
     if (rpm === undefined) return;
     const decision = await checkRate(this.options.store.quotas, tenant.name, rpm);
     if (!decision.ok) refuse(decision, this.options.metrics);
+  }
+
+  /** The tenant's limits a SessionGate applies with the ownership check (none for an unlimited tenant). */
+  gateLimits(tenant: Tenant): Pick<GateRequest, 'rate' | 'sessionLeaseTtlMs'> {
+    const rpm = tenant.limits.requestsPerMinute;
+    return {
+      ...(rpm !== undefined ? { rate: rateBucket(rpm) } : {}),
+      ...(tenant.limits.maxConcurrentSessions !== undefined ? { sessionLeaseTtlMs: this.options.sessionLeaseTtlMs } : {}),
+    };
+  }
+
+  /** Answers a SessionGate's rate refusal: the 429 checkRequest would have thrown. */
+  refuseRate(tenant: Tenant, retryAfterMs: number): never {
+    refuse(rateRefusal(tenant.limits.requestsPerMinute ?? 0, retryAfterMs), this.options.metrics);
   }
 
   /** Before a turn: the tenant's token budget for the current window is not spent. */

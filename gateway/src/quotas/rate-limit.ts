@@ -12,13 +12,22 @@ import type { QuotaDecision } from './quota-refusal.js';
  * requestsPerMinute. A smaller capacity would refuse ordinary bursts; a larger one would let a
  * tenant exceed its per-minute figure within one minute.
  */
-export async function checkRate(store: QuotaCounters, tenant: string, requestsPerMinute: number): Promise<QuotaDecision> {
-  const taken = await store.takeRateToken(tenant, requestsPerMinute, requestsPerMinute / 60);
-  if (taken.ok) return { ok: true };
+export function rateBucket(requestsPerMinute: number): { capacity: number; refillPerS: number } {
+  return { capacity: requestsPerMinute, refillPerS: requestsPerMinute / 60 };
+}
+
+/** The 429 decision for an empty bucket whose next token arrives in `retryAfterMs`. */
+export function rateRefusal(requestsPerMinute: number, retryAfterMs: number): Extract<QuotaDecision, { ok: false }> {
   return {
     ok: false,
     kind: 'rate',
     detail: `request rate limit of ${requestsPerMinute} per minute reached; retry after the Retry-After seconds`,
-    retryAfterS: taken.retryAfterMs / 1000,
+    retryAfterS: retryAfterMs / 1000,
   };
+}
+
+export async function checkRate(store: QuotaCounters, tenant: string, requestsPerMinute: number): Promise<QuotaDecision> {
+  const { capacity, refillPerS } = rateBucket(requestsPerMinute);
+  const taken = await store.takeRateToken(tenant, capacity, refillPerS);
+  return taken.ok ? { ok: true } : rateRefusal(requestsPerMinute, taken.retryAfterMs);
 }

@@ -92,6 +92,7 @@ export async function startIngressRole(parts: SharedParts, options: IngressRoleO
     store: parts.store,
     events: parts.events,
     ledger: parts.ledger,
+    ...(parts.gate ? { gate: parts.gate } : {}),
     backend,
     // Status changes and turn ends become webhook deliveries (queued in the store).
     sessionEvents: webhooks.sink,

@@ -14,6 +14,8 @@ import { MemoryEventLog } from '../store/memory-event-log.js';
 import { MemoryTurnLedger } from '../store/memory-turn-ledger.js';
 import { RedisEventLog } from '../store/redis-event-log.js';
 import { RedisTurnLedger } from '../store/redis-turn-ledger.js';
+import { redisSessionGateFor } from '../store/redis-session-gate.js';
+import type { SessionGate } from '../store/session-gate.js';
 import { createRedisStore } from '../store/redis/redis-store.js';
 import type { Store } from '../store/store.js';
 import type { TurnLedger } from '../store/turn-ledger.js';
@@ -26,6 +28,8 @@ export interface SharedParts {
   store: Store;
   events: EventLog;
   ledger: TurnLedger;
+  /** One Redis script per request on a session; undefined: the gateway composes the ports (in process, Cluster). */
+  gate: SessionGate | undefined;
   keys: CredentialKeys;
   credentials: SessionCredentials;
 }
@@ -39,8 +43,12 @@ export async function openSharedParts(config: Readonly<GatewayConfig>, log: Logg
   const redis = redisConnectionFromConfig(config);
   // Built once, with one technology; each consumer takes only the ports it uses.
   const limits = { maxTranscriptBytes: config.maxTranscriptBytes, unboundTtlS: config.unboundSessionTtlS };
-  const store: Store = redis ? createRedisStore({ ...redis, keyPrefix: config.redisPrefix, limits }) : createMemoryStore({ limits });
+  const redisStore = redis ? createRedisStore({ ...redis, keyPrefix: config.redisPrefix, limits }) : undefined;
+  const store: Store = redisStore ?? createMemoryStore({ limits });
   stops.push(() => store.close());
+  // One script per authenticated request on a session (single Redis or Sentinel), on the store's
+  // connection; on Cluster and in process the gateway composes the same steps from the ports.
+  const gate = redisStore ? redisSessionGateFor(redisStore.client, config.redisPrefix) : undefined;
   // The event log and turn ledger share the route store's Redis (their own connections: the
   // event log's subscriber blocks on notifications).
   const events: EventLog = redis ? new RedisEventLog({ ...redis, keyPrefix: config.redisPrefix }) : new MemoryEventLog();
@@ -48,5 +56,5 @@ export async function openSharedParts(config: Readonly<GatewayConfig>, log: Logg
   stops.push(() => events.close(), () => ledger.close());
   const keys = credentialKeysFromEnv(config.credentialKeys);
   const credentials = createSessionCredentials({ keys, ttlS: config.credentialTtlS });
-  return { tenants, redis, store, events, ledger, keys, credentials };
+  return { tenants, redis, store, events, ledger, gate, keys, credentials };
 }

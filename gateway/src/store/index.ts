@@ -23,3 +23,5 @@ export * from './redis-webhook-queue.js';
 export * from './redis/redis-keys.js';
 export * from './redis/redis-scripts.js';
 export * from './turn-ledger.js';
+export * from './session-gate.js';
+export * from './redis-session-gate.js';

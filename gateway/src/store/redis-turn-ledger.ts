@@ -5,7 +5,7 @@
 
 import type { SessionStatus } from '../session-events.js';
 import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, toStoreError, whenReady, type RedisClient, type RedisConnectionOptions } from './redis/redis-connection.js';
-import { DEFAULT_KEY_PREFIX, routeShard } from './redis/redis-keys.js';
+import { DEFAULT_KEY_PREFIX, RedisKeys } from './redis/redis-keys.js';
 import { IDLE_TURN_STATE, type TurnLedger, type TurnState } from './turn-ledger.js';
 
 const SCRIPTS = {
@@ -80,7 +80,7 @@ export interface RedisTurnLedgerOptions extends RedisConnectionOptions {
 export class RedisTurnLedger implements TurnLedger {
   private readonly client: RedisClient;
   private readonly ownsClient: boolean;
-  private readonly prefix: string;
+  private readonly keys: RedisKeys;
   private readonly leases: string;
   private readonly owners: string;
   private readonly commandTimeoutMs: number;
@@ -90,15 +90,15 @@ export class RedisTurnLedger implements TurnLedger {
     this.ownsClient = !options.client;
     // Failures surface per command (StoreUnavailableError); the event itself needs no handling.
     if (this.ownsClient) this.client.on('error', () => undefined);
-    this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    this.leases = `${this.prefix}{relay}:leases`;
-    this.owners = `${this.prefix}{relay}:owners`;
+    this.keys = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    this.leases = `${this.keys.prefix}{relay}:leases`;
+    this.owners = `${this.keys.prefix}{relay}:owners`;
     this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     for (const [name, definition] of Object.entries(SCRIPTS)) this.client.defineCommand(name, definition);
   }
 
   private state(sessionId: string): string {
-    return `${this.prefix}{route:${routeShard(sessionId)}}:turn:${encodeURIComponent(sessionId)}`;
+    return this.keys.session(sessionId).turnState;
   }
 
   private script(name: keyof typeof SCRIPTS): Script {
@@ -146,11 +146,7 @@ export class RedisTurnLedger implements TurnLedger {
     const pipeline = this.client.pipeline();
     for (const id of sessionIds) pipeline.hmget(this.state(id), 's', 't', 'r');
     const replies = await this.run(() => pipeline.exec().then(failOnError));
-    return replies.map((reply) => {
-      const [s, t, r] = reply as Array<string | null>;
-      if (!s) return { ...IDLE_TURN_STATE };
-      return { status: s as SessionStatus, currentTurn: t ? Number(t) : null, lastStopReason: r ?? null };
-    });
+    return replies.map((reply) => decodeTurnState(reply as Array<string | null>));
   }
 
   async remove(sessionId: string): Promise<void> {
@@ -169,6 +165,12 @@ export class RedisTurnLedger implements TurnLedger {
       throw toStoreError(error);
     }
   }
+}
+
+/** The state hash's [s, t, r] (HMGET order; absent fields null) as a TurnState. */
+export function decodeTurnState([s, t, r]: Array<string | null | undefined>): TurnState {
+  if (!s) return { ...IDLE_TURN_STATE };
+  return { status: s as SessionStatus, currentTurn: t ? Number(t) : null, lastStopReason: r ?? null };
 }
 
 function failOnError(replies: Array<[Error | null, unknown]> | null): unknown[] {

@@ -36,6 +36,8 @@ export interface SessionKeys {
   activity: string;
   /** Every session id of the shard (score 0, read in id order): the admin listing walks these. */
   ids: string;
+  /** The session's turn state (TurnLedger: s status, t current turn, r last stop reason). */
+  turnState: string;
 }
 
 export class RedisKeys {
@@ -56,6 +58,7 @@ export class RedisKeys {
       replay: `${base}:replay:${id}`,
       activity: `${base}:activity`,
       ids: `${base}:ids`,
+      turnState: `${base}:turn:${id}`,
     };
   }
 

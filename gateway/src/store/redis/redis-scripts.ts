@@ -194,45 +194,60 @@ for i = 1, 4 do
 end
 return 1`;
 
-const takeRateToken = `
--- KEYS: bucket  ARGV: capacity, refillPerMs. Token bucket on the server clock (TIME), so every
--- replica refills one bucket at one rate whatever its own clock says. Returns {ok, retryAfterMs, remaining}.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local capacity = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1]) or capacity
-local at = tonumber(state[2]) or now
-if now > at then tokens = tokens + (now - at) * rate end
--- Also clamps a bucket whose tenant's capacity was lowered since it was filled.
-if tokens > capacity then tokens = capacity end
-local ok, wait = 0, 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  ok = 1
-else
-  wait = math.ceil((1 - tokens) / rate)
+/**
+ * Lua functions shared by the scripts that take a rate token or renew a lease (the standalone
+ * ones below and the session gate's, redis-session-gate.ts), so both count alike.
+ * serverNowMs: the server clock (TIME), so every replica refills one bucket at one rate and
+ * expires one lease at one time whatever its own clock says.
+ * takeToken: token bucket (capacity, refillPerMs) in a hash {tokens, at}; returns ok (0|1),
+ * retryAfterMs (≥ 1 when refused) and the whole tokens left.
+ * acquireLease: sorted set holder → expiry; expired leases (a replica that died mid-turn) are
+ * dropped before counting, so a crash leaks a slot for at most ttlMs. Returns ok (0|1), held.
+ */
+export const QUOTA_LUA_FUNCTIONS = `
+local function serverNowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'at', now)
--- A bucket untouched until it would be full again is the same as no bucket: let it expire.
-redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate) + 1000)
-return {ok, math.max(wait, ok == 1 and 0 or 1), math.floor(tokens)}`;
+local function takeToken(key, capacity, rate, now)
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(state[1]) or capacity
+  local at = tonumber(state[2]) or now
+  if now > at then tokens = tokens + (now - at) * rate end
+  -- Also clamps a bucket whose tenant's capacity was lowered since it was filled.
+  if tokens > capacity then tokens = capacity end
+  local ok, wait = 0, 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+    ok = 1
+  else
+    wait = math.ceil((1 - tokens) / rate)
+  end
+  redis.call('HSET', key, 'tokens', string.format('%.6f', tokens), 'at', now)
+  -- A bucket untouched until it would be full again is the same as no bucket: let it expire.
+  redis.call('PEXPIRE', key, math.ceil(capacity / rate) + 1000)
+  return ok, math.max(wait, ok == 1 and 0 or 1), math.floor(tokens)
+end
+local function acquireLease(key, holder, limit, ttl, now)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  local held = redis.call('ZCARD', key)
+  if not redis.call('ZSCORE', key, holder) and held >= limit then return 0, held end
+  redis.call('ZADD', key, now + ttl, holder)
+  -- The set lives as long as its longest lease.
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  return 1, redis.call('ZCARD', key)
+end
+`;
 
-const acquireLease = `
--- KEYS: leases  ARGV: holder, limit, ttlMs. Sorted set holder → expiry (server clock). Expired
--- leases (a replica that died mid-turn) are dropped before counting, so a crash leaks a slot for
--- at most ttlMs. Returns {ok, held}.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local held = redis.call('ZCARD', KEYS[1])
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and held >= tonumber(ARGV[2]) then return {0, held} end
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
--- The set lives as long as its longest lease.
-if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return {1, redis.call('ZCARD', KEYS[1])}`;
+const takeRateToken = `${QUOTA_LUA_FUNCTIONS}
+-- KEYS: bucket  ARGV: capacity, refillPerMs. Returns {ok, retryAfterMs, remaining}.
+local ok, wait, remaining = takeToken(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), serverNowMs())
+return {ok, wait, remaining}`;
+
+const acquireLease = `${QUOTA_LUA_FUNCTIONS}
+-- KEYS: leases  ARGV: holder, limit, ttlMs. Returns {ok, held}.
+local ok, held = acquireLease(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), serverNowMs())
+return {ok, held}`;
 
 /** Command names are prefixed so a client shared with other code cannot collide with them. */
 export const STORE_SCRIPTS = {
