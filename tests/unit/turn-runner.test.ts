@@ -145,7 +145,7 @@ describe('turn runner', () => {
   test('a first message starts its turn: the log holds the turn frame, messages as <turn>:<seq>, one terminal frame; transcript, sdk session and status stored', async () => {
     const w = world();
     const { outcome, frames } = await w.run(tenant('alice'), 's1', 'hi there');
-    expect(outcome).toEqual({ kind: 'started', turn: 1 });
+    expect(outcome).toMatchObject({ kind: 'started', turn: 1, first: { id: '1:0', event: 'turn' } });
     // seq is the agent's own frame number (the transcript frame, seq 2, never reaches the log).
     expect(frames).toEqual([
       ['1:0', 'turn'],
@@ -168,7 +168,7 @@ describe('turn runner', () => {
     w.reads.checkAndTouch = 0;
     w.reads.getSession = 0;
     const { outcome } = await w.run(tenant('alice'), 's1', 'again');
-    expect(outcome).toEqual({ kind: 'started', turn: 2 });
+    expect(outcome).toMatchObject({ kind: 'started', turn: 2, first: { id: '2:0', event: 'turn' } });
     expect(w.reads).toEqual({ checkAndTouch: 1, getSession: 0 });
   });
 
@@ -204,7 +204,7 @@ describe('turn runner', () => {
     const w = world((url, prompt) => (url === 'http://sandbox-1.test' ? { kind: 'lost', reason: 'ECONNREFUSED' } : { kind: 'stream', response: agentStream(prompt) }));
     await w.store.sessions.createSession({ id: 's1', tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: 0, lastActivityAt: 0, turns: 0 });
     const { outcome } = await w.run(tenant('alice'), 's1');
-    expect(outcome).toEqual({ kind: 'started', turn: 1 });
+    expect(outcome).toMatchObject({ kind: 'started', turn: 1, first: { id: '1:0', event: 'turn' } });
     expect(w.opened).toEqual(['http://sandbox-1.test', 'http://sandbox-2.test']);
     expect(w.backend.released).toEqual(['s1']);
     expect((await w.store.sessions.getSession('s1'))!.sandbox!.sandboxId).toBe('sb-2');
@@ -224,7 +224,7 @@ describe('turn runner', () => {
   test('a stream that breaks without a terminal frame and cannot be re-attached ends with one sandbox_lost frame and drops the sandbox', async () => {
     const w = world(() => ({ kind: 'stream', response: Readable.from([encodeFrame({ id: '1', event: 'message', data: '{"type":"assistant"}' })]) }));
     const { outcome, frames } = await w.run(tenant('alice'), 's1');
-    expect(outcome).toEqual({ kind: 'started', turn: 1 });
+    expect(outcome).toMatchObject({ kind: 'started', turn: 1, first: { id: '1:0', event: 'turn' } });
     expect(frames).toEqual([
       ['1:0', 'turn'],
       ['1:1', 'message'],

@@ -19,6 +19,8 @@ export interface TailOptions {
   sessionId: string;
   /** Where to start; null: the oldest frame the log retains. */
   cursor: EventCursor | null;
+  /** The id of a frame the caller was sent already (the POST's `turn` frame), for the ids of error frames. */
+  sent?: string;
   sink: FrameSink;
   /** Keep tailing after a terminal frame (across turns). */
   follow: boolean;
@@ -33,7 +35,7 @@ export async function tailEvents(options: TailOptions): Promise<void> {
   let cursor = options.cursor;
   let dirty = true;
   let wake: (() => void) | undefined;
-  let lastSent: string | undefined;
+  let lastSent: string | undefined = options.sent;
   let gone = false;
   const stop = (): void => {
     gone = true;

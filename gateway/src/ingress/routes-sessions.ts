@@ -7,7 +7,7 @@
 
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { BerthError } from '@berth/protocol';
-import { isTerminalEvent, MAX_EVENT_READ, parseFrameId, type EventCursor } from '../store/event-log.js';
+import { isTerminalEvent, MAX_EVENT_READ, parseFrameId, type EventCursor, type LoggedFrame } from '../store/event-log.js';
 import type { SessionRecord } from '../store/session-records.js';
 import { IDLE_TURN_STATE, type TurnState } from '../store/turn-ledger.js';
 import type { Tenant } from '../tenants/tenant.js';
@@ -44,8 +44,9 @@ export function sessionRoutes(ctx: IngressContext): Router {
     }
     const outcome = await ctx.turns.start({ tenant, sessionId, prompt: promptOf(req.body) });
     if (outcome.kind === 'refused') throw outcome.error;
-    // The turn runs detached; this response is one reader of its log, from its `turn` frame.
-    return streamFrom(ctx, req, res, sessionId, { at: `${outcome.turn}:0` }, false);
+    // The turn runs detached; this response is one reader of its log. Its `turn` frame is stored
+    // already, so it goes out with the head, and the tail reads on from right after it.
+    return streamFrom(ctx, req, res, sessionId, { after: outcome.first.id }, false, outcome.first);
   });
 
   router.get('/sessions/:id/stream', async (req, res) => {
@@ -117,12 +118,13 @@ async function endsAt(ctx: IngressContext, sessionId: string, id: string): Promi
   return frame !== undefined && frame.id === id && isTerminalEvent(frame.event);
 }
 
-async function streamFrom(ctx: IngressContext, req: Request, res: Response, sessionId: string, cursor: EventCursor | null, follow: boolean): Promise<void> {
+async function streamFrom(ctx: IngressContext, req: Request, res: Response, sessionId: string, cursor: EventCursor | null, follow: boolean, first?: LoggedFrame): Promise<void> {
   const sink = new SseResponse(res);
+  if (first) sink.send(first);
   const closed = new Promise<void>((resolve) => res.on('close', () => resolve()));
   ctx.metrics.streamsOpen.inc();
   try {
-    await tailEvents({ events: ctx.events, sessionId, cursor, sink, follow, closed, active: ctx.streams });
+    await tailEvents({ events: ctx.events, sessionId, cursor, sink, follow, closed, active: ctx.streams, ...(first ? { sent: first.id } : {}) });
   } finally {
     ctx.metrics.streamsOpen.dec();
     void req;

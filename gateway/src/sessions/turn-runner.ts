@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import { BerthError } from '@berth/protocol';
 import type { IngressQuotas, TurnSlot } from '../quotas/ingress-quotas.js';
-import { frameId, type EventLog } from '../store/event-log.js';
+import { frameId, type EventLog, type LoggedFrame } from '../store/event-log.js';
 import type { SandboxBinding, SessionRecord } from '../store/session-records.js';
 import type { Tenant } from '../tenants/tenant.js';
 import { openAgentTurn } from './agent-turn.js';
@@ -49,8 +49,8 @@ export interface TurnRequest {
 export type TurnOutcome =
   /** Nothing started; `error` is the problem to answer (quota, budget, draining, busy, backend). */
   | { kind: 'refused'; error: unknown }
-  /** The agent accepted turn `turn`; its `turn` frame is in the event log, the relay runs detached. */
-  | { kind: 'started'; turn: number };
+  /** The agent accepted turn `turn`; its `turn` frame (`first`) is in the event log, the relay runs detached. */
+  | { kind: 'started'; turn: number; first: LoggedFrame };
 
 export class TurnRunner {
   private readonly openTurn: typeof openAgentTurn;
@@ -137,18 +137,24 @@ export class TurnRunner {
           session = { ...session, sandbox: null };
           continue;
         }
+        const first: LoggedFrame = { id: frameId(turnNumber, 0), event: 'turn', data: JSON.stringify({ sessionId, turn: turnNumber }) };
         try {
-          await store.sessions.updateSession(sessionId, { turns: turnNumber });
-          await ledger.begin(sessionId, turnNumber, this.options.owner, this.options.leaseMs, this.options.now());
-          // The stream's first frame: every accepted stream is resumable from its first byte.
-          await events.append(sessionId, [{ id: frameId(turnNumber, 0), event: 'turn', data: JSON.stringify({ sessionId, turn: turnNumber }) }]);
+          // The turn's three writes before the caller's response head go out together (one round
+          // trip of latency, not three): they touch different keys and none reads another's
+          // result. Any failure fails the turn before a caller saw it, as one at a time would.
+          await Promise.all([
+            store.sessions.updateSession(sessionId, { turns: turnNumber }),
+            ledger.begin(sessionId, turnNumber, this.options.owner, this.options.leaseMs, this.options.now()),
+            // The stream's first frame: every accepted stream is resumable from its first byte.
+            events.append(sessionId, [first]),
+          ]);
         } catch (error) {
           turn.response.destroy();
           throw error;
         }
         this.publishStart(tenant.name, sessionId, turnNumber);
         this.detach(tenant, session, binding, turnNumber, turn.response, turnSlot);
-        return { kind: 'started', turn: turnNumber };
+        return { kind: 'started', turn: turnNumber, first };
       }
       throw new BerthError('sandbox_failed', 'the sandbox was lost twice while starting the turn; retry');
     } finally {
