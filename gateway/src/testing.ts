@@ -10,3 +10,5 @@ export * from './redis-from-config.js';
 export * from './roots/role-config.js';
 /** The SSE heartbeat interval: benchmarks size their quiet windows by it. */
 export { HEARTBEAT_MS } from './ingress/sse-response.js';
+// The caller-side tail the ingress routes serve streams with (the event-log bench drives it bare).
+export { tailEvents, type TailOptions } from './ingress/event-tail.js';

@@ -18,15 +18,9 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { encodeFrame, SseParser, type SseFrame } from '@berth/protocol';
-import { createMemoryStore } from '@berth/gateway';
-import { createGatewayMetrics } from '@berth/gateway/metrics';
-import { tailEvents } from '@berth/gateway/ingress/event-tail';
-import { relayTurn, type FrameSink } from '@berth/gateway/sessions/turn-relay';
-import type { ActiveTurn } from '@berth/gateway/sessions/turn-runner';
-import { frameId, type EventLog } from '@berth/gateway/store/event-log';
-import { MemoryEventLog } from '@berth/gateway/store/memory-event-log';
-import { MemoryTurnLedger } from '@berth/gateway/store/memory-turn-ledger';
-import { RedisEventLog } from '@berth/gateway/store/redis-event-log';
+import { createGatewayMetrics, tailEvents } from '@berth/gateway/testing';
+import { relayTurn, type ActiveTurn, type FrameSink } from '@berth/gateway/sessions';
+import { createMemoryStore, frameId, MemoryEventLog, MemoryTurnLedger, RedisEventLog, type EventLog } from '@berth/gateway/store';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 import { median, percentile, ROUNDS } from './measure.js';
 

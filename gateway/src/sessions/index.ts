@@ -5,3 +5,4 @@ export * from '../session-events.js';
 export * from './session-service.js';
 export * from './store-writer.js';
 export * from './turn-runner.js';
+export * from './turn-relay.js';
