@@ -16,26 +16,7 @@ export function parseBootstrap(body: unknown): Parsed {
   if (!isObject(body)) return { kind: 'invalid', detail: 'body must be a JSON object' };
   if (!isValidSessionId(body.sessionId)) problems.push('sessionId must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$');
   if (typeof body.tenant !== 'string' || body.tenant.length === 0) problems.push('tenant must be a non-empty string');
-  const profile = body.profile;
-  if (!isObject(profile)) problems.push('profile must be an object');
-  else {
-    if (profile.model !== undefined && typeof profile.model !== 'string') problems.push('profile.model must be a string');
-    if (profile.systemPrompt !== undefined && typeof profile.systemPrompt !== 'string') problems.push('profile.systemPrompt must be a string');
-    if (profile.allowedTools !== undefined && !isStringArray(profile.allowedTools)) problems.push('profile.allowedTools must be an array of strings');
-    if (profile.disallowedTools !== undefined && !isStringArray(profile.disallowedTools)) problems.push('profile.disallowedTools must be an array of strings');
-    if (profile.maxTurns !== undefined && !(Number.isInteger(profile.maxTurns) && (profile.maxTurns as number) > 0)) problems.push('profile.maxTurns must be a positive integer');
-    if (profile.permissionMode !== undefined && !PERMISSION_MODES.includes(profile.permissionMode as PermissionMode)) problems.push(`profile.permissionMode must be one of ${PERMISSION_MODES.join(', ')}`);
-    if (profile.permissions !== undefined && !isPolicy(profile.permissions)) problems.push('profile.permissions must be {default?: allow|deny|ask, rules?: [{tool: string, decision: allow|deny|ask}]}');
-    // Seconds become timers: above 24 days setTimeout would overflow, and no turn needs that.
-    for (const name of ['approvalTimeoutS', 'turnTimeoutS'] as const) {
-      const v = profile[name];
-      if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 86_400 * 24)) problems.push(`profile.${name} must be a number of seconds in (0, ${86_400 * 24}]`);
-    }
-    for (const name of ['maxFramesPerTurn', 'maxFrameBytes'] as const) {
-      const v = profile[name];
-      if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 2)) problems.push(`profile.${name} must be an integer ≥ 2`);
-    }
-  }
+  problems.push(...profileProblems(body.profile, 'profile'));
   const model = body.model;
   if (!isObject(model) || !isHttpUrl(model.baseUrl) || typeof model.apiKey !== 'string' || model.apiKey.length === 0) {
     problems.push('model must be {baseUrl: http(s) URL, apiKey: non-empty string}');
@@ -52,6 +33,29 @@ export function parseBootstrap(body: unknown): Parsed {
   }
   if (problems.length > 0) return { kind: 'invalid', detail: problems.join('; ') };
   return { kind: 'ok', request: body as unknown as BootstrapRequest };
+}
+
+/** Problems of an agent profile (bootstrap `profile`, BERTH_AGENT_STANDBY_PROFILE); `at` names it. */
+export function profileProblems(profile: unknown, at: string): string[] {
+  const problems: string[] = [];
+  if (!isObject(profile)) return [`${at} must be an object`];
+  if (profile.model !== undefined && typeof profile.model !== 'string') problems.push(`${at}.model must be a string`);
+  if (profile.systemPrompt !== undefined && typeof profile.systemPrompt !== 'string') problems.push(`${at}.systemPrompt must be a string`);
+  if (profile.allowedTools !== undefined && !isStringArray(profile.allowedTools)) problems.push(`${at}.allowedTools must be an array of strings`);
+  if (profile.disallowedTools !== undefined && !isStringArray(profile.disallowedTools)) problems.push(`${at}.disallowedTools must be an array of strings`);
+  if (profile.maxTurns !== undefined && !(Number.isInteger(profile.maxTurns) && (profile.maxTurns as number) > 0)) problems.push(`${at}.maxTurns must be a positive integer`);
+  if (profile.permissionMode !== undefined && !PERMISSION_MODES.includes(profile.permissionMode as PermissionMode)) problems.push(`${at}.permissionMode must be one of ${PERMISSION_MODES.join(', ')}`);
+  if (profile.permissions !== undefined && !isPolicy(profile.permissions)) problems.push(`${at}.permissions must be {default?: allow|deny|ask, rules?: [{tool: string, decision: allow|deny|ask}]}`);
+  // Seconds become timers: above 24 days setTimeout would overflow, and no turn needs that.
+  for (const name of ['approvalTimeoutS', 'turnTimeoutS'] as const) {
+    const v = profile[name];
+    if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 86_400 * 24)) problems.push(`${at}.${name} must be a number of seconds in (0, ${86_400 * 24}]`);
+  }
+  for (const name of ['maxFramesPerTurn', 'maxFrameBytes'] as const) {
+    const v = profile[name];
+    if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 2)) problems.push(`${at}.${name} must be an integer ≥ 2`);
+  }
+  return problems;
 }
 
 const DECISIONS = ['allow', 'deny', 'ask'];

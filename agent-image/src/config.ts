@@ -3,6 +3,8 @@
 // Pure, so it is tested without starting anything. Neighbours: main.ts (the only caller).
 
 import { createHash } from 'node:crypto';
+import type { AgentProfile } from '@berth/protocol';
+import { profileProblems } from './bootstrap.js';
 
 export interface AgentConfig {
   mode: 'serve' | 'run-once';
@@ -20,6 +22,12 @@ export interface AgentConfig {
   dataDir: string | undefined;
   /** BERTH_AGENT_PRESTART, default 1: keep a CLI started ahead of each turn (saves ~0.3 s). */
   prestart: boolean;
+  /**
+   * BERTH_AGENT_STANDBY_PROFILE, JSON agent profile, default {}: the start settings (system
+   * prompt, tools, max turns, policy presence, bypass) the standby's CLI is pre-started with
+   * before any claim. A session whose profile has other start settings starts its CLI cold.
+   */
+  standbyProfile: AgentProfile;
   /** BERTH_AGENT_MAX_RETRIES → CLAUDE_CODE_MAX_RETRIES; unset keeps the CLI default (10). */
   maxRetries: number | undefined;
   /** BERTH_AGENT_MAX_BODY_BYTES, default 256 KiB: far above any typed prompt, small enough to refuse abuse. */
@@ -58,6 +66,19 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
   if (modeRaw !== 'serve' && modeRaw !== 'run-once') errors.push('BERTH_AGENT_MODE must be serve or run-once');
   const prestartRaw = env.BERTH_AGENT_PRESTART ?? '1';
   if (prestartRaw !== '0' && prestartRaw !== '1') errors.push('BERTH_AGENT_PRESTART must be 0 or 1');
+  let standbyProfile: AgentProfile = {};
+  const rawStandby = env.BERTH_AGENT_STANDBY_PROFILE;
+  if (rawStandby !== undefined && rawStandby !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawStandby);
+    } catch {
+      parsed = undefined;
+    }
+    const problems = profileProblems(parsed, 'BERTH_AGENT_STANDBY_PROFILE');
+    if (problems.length > 0) errors.push(...problems);
+    else standbyProfile = parsed as AgentProfile;
+  }
   const config: AgentConfig = {
     mode: modeRaw === 'run-once' ? 'run-once' : 'serve',
     host: env.BERTH_AGENT_HOST || '0.0.0.0',
@@ -65,6 +86,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     authTokenSha256: tokenDigest(env, errors),
     dataDir: env.BERTH_AGENT_DATA_DIR || undefined,
     prestart: prestartRaw !== '0',
+    standbyProfile,
     maxRetries: int('BERTH_AGENT_MAX_RETRIES', undefined, 0, 100),
     maxBodyBytes: int('BERTH_AGENT_MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024) ?? 256 * 1024,
     maxBufferedBytes: int('BERTH_AGENT_MAX_BUFFERED_BYTES', 64 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024) ?? 64 * 1024 * 1024,

@@ -5,8 +5,8 @@
 // environment), so nothing of the agent server's own env, AGENT_AUTH_TOKEN above all, reaches
 // the CLI or the tools it runs.
 
-import type { Options, SessionStore } from '@anthropic-ai/claude-agent-sdk';
-import type { AgentProfile, EgressSettings, ModelEndpoint } from '@berth/protocol';
+import type { ClaimOptions, Options, SessionStore } from '@anthropic-ai/claude-agent-sdk';
+import { agentStartSettings, type AgentProfile, type EgressSettings, type ModelEndpoint } from '@berth/protocol';
 import type { PermissionCallbacks } from './permissions.js';
 
 /** Per-session directories, all under the agent's data dir. */
@@ -35,8 +35,17 @@ export interface SdkInputs {
   isRoot: boolean;
 }
 
-/** The CLI's whole environment. */
+/** The CLI's whole environment: what it starts with plus the session's endpoint and credential. */
 export function buildCliEnv(inputs: SdkInputs): Record<string, string> {
+  return { ...buildStartEnv(inputs, inputs.profile), ...buildSessionEnv(inputs) };
+}
+
+/**
+ * What the CLI reads at start-up and a standby may hold before its claim: paths, quiet flags and
+ * retries. No endpoint, no credential, nothing of a tenant. `start` is the profile the CLI is
+ * started for (its start settings decide IS_SANDBOX).
+ */
+export function buildStartEnv(inputs: Pick<SdkInputs, 'path' | 'dirs' | 'maxRetries' | 'isRoot'>, start: AgentProfile): Record<string, string> {
   const env: Record<string, string> = {
     PATH: inputs.path,
     HOME: inputs.dirs.home,
@@ -44,11 +53,25 @@ export function buildCliEnv(inputs: SdkInputs): Record<string, string> {
     TMPDIR: inputs.dirs.tmp,
     // Without it the CLI probes /api/hello, asks for a title and resolves telemetry hosts.
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-    ANTHROPIC_BASE_URL: inputs.model.baseUrl,
-    ANTHROPIC_API_KEY: inputs.model.apiKey,
     CLAUDE_AGENT_SDK_CLIENT_APP: 'berth-agent/0.1.0',
   };
   if (inputs.maxRetries !== undefined) env.CLAUDE_CODE_MAX_RETRIES = String(inputs.maxRetries);
+  // The CLI refuses --dangerously-skip-permissions as root unless told it runs in a sandbox,
+  // which it does: this process is the sandbox's only tenant.
+  if (start.permissionMode === 'bypassPermissions' && inputs.isRoot) env.IS_SANDBOX = '1';
+  return env;
+}
+
+/**
+ * The session's part of the environment: model endpoint, credential, proxies. A pre-started CLI
+ * gets it at claim through the claim's settings overlay (`env`), which the CLI applies to itself
+ * and to every tool it runs; it never reaches the standby before.
+ */
+export function buildSessionEnv(inputs: Pick<SdkInputs, 'model' | 'egress'>): Record<string, string> {
+  const env: Record<string, string> = {
+    ANTHROPIC_BASE_URL: inputs.model.baseUrl,
+    ANTHROPIC_API_KEY: inputs.model.apiKey,
+  };
   if (inputs.egress) {
     // curl reads only lowercase http_proxy for http URLs, so both cases are set.
     const noProxy = noProxyList(inputs.model.baseUrl, inputs.egress.noProxy);
@@ -57,9 +80,6 @@ export function buildCliEnv(inputs: SdkInputs): Record<string, string> {
       env[name.toLowerCase()] = value;
     }
   }
-  // The CLI refuses --dangerously-skip-permissions as root unless told it runs in a sandbox,
-  // which it does: this process is the sandbox's only tenant.
-  if (inputs.profile.permissionMode === 'bypassPermissions' && inputs.isRoot) env.IS_SANDBOX = '1';
   return env;
 }
 
@@ -110,4 +130,53 @@ export function buildSdkOptions(inputs: TurnOptionsInputs): Options {
     options.permissionMode ??= 'default';
   }
   return options;
+}
+
+export interface SpareOptionsInputs extends Pick<SdkInputs, 'path' | 'dirs' | 'maxRetries' | 'isRoot'> {
+  /** The start settings the standby is pre-started with (agentStartSettings of its pool's profile). */
+  start: AgentProfile;
+  /** Where the parked CLI waits: never the session's folder. */
+  parkDir: string;
+  sessionStore: SessionStore;
+  abortController: AbortController;
+  /** Callbacks that reach the claiming session's policy; given when `start.permissions` is. */
+  permissions?: PermissionCallbacks | undefined;
+}
+
+/**
+ * Options for prewarm(): everything the CLI fixes at start-up, from the standby's start settings
+ * only. The same mapping as buildSdkOptions for those fields, so a claimed spare runs a turn as a
+ * cold query() with the session's profile would.
+ */
+export function buildSpareOptions(inputs: SpareOptionsInputs): Options {
+  const start = agentStartSettings(inputs.start);
+  const options: Options = {
+    cwd: inputs.parkDir,
+    env: buildStartEnv(inputs, start),
+    abortController: inputs.abortController,
+    settingSources: [],
+    sessionStore: inputs.sessionStore,
+    sessionStoreFlush: 'eager',
+  };
+  if (start.systemPrompt !== undefined) options.systemPrompt = start.systemPrompt;
+  if (start.allowedTools !== undefined) options.allowedTools = [...start.allowedTools];
+  if (start.disallowedTools !== undefined) options.disallowedTools = [...start.disallowedTools];
+  if (start.maxTurns !== undefined) options.maxTurns = start.maxTurns;
+  if (start.permissionMode === 'bypassPermissions') options.allowDangerouslySkipPermissions = true;
+  if (start.permissions !== undefined && inputs.permissions) {
+    options.canUseTool = inputs.permissions.canUseTool;
+    options.hooks = inputs.permissions.hooks;
+  }
+  return options;
+}
+
+/** The session's half, sent with the claim: folder, model, permission mode, endpoint and credential. */
+export function buildClaimOptions(inputs: SdkInputs & { permissions?: PermissionCallbacks | undefined }): ClaimOptions {
+  const { profile } = inputs;
+  const claim: ClaimOptions = { cwd: inputs.dirs.work, settings: { env: buildSessionEnv(inputs) } };
+  if (profile.model !== undefined) claim.model = profile.model;
+  // As buildSdkOptions: with a policy, 'default' unless the profile names a mode.
+  const mode = profile.permissionMode ?? (inputs.permissions ? 'default' : undefined);
+  if (mode !== undefined) claim.permissionMode = mode;
+  return claim;
 }

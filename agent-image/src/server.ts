@@ -10,11 +10,12 @@
 // Errors before a stream opens are problem+json; after, the turn's terminal frame says it all.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { AGENT_AUTH_HEADER, AGENT_STREAM_AFTER_PARAM, type ApprovalAnswer, type HealthResponse, type InterruptResponse } from '@berth/protocol';
+import { AGENT_AUTH_HEADER, AGENT_STREAM_AFTER_PARAM, type AgentProfile, type ApprovalAnswer, type HealthResponse, type InterruptResponse } from '@berth/protocol';
 import { parseApprovalAnswer, parseMessageRequest } from './requests.js';
 import { parseBootstrap } from './bootstrap.js';
 import { readJsonBody, sendJson, sendProblem, tokenMatches } from './http-util.js';
 import { AgentSession, makeDirs } from './session.js';
+import { StandbyCli } from './standby.js';
 import { streamTurn } from './turn-stream.js';
 
 export interface ServerSettings {
@@ -22,6 +23,8 @@ export interface ServerSettings {
   authTokenSha256: Buffer | null;
   dataDir: string;
   prestart: boolean;
+  /** The pool's start settings the standby's CLI is pre-started with (BERTH_AGENT_STANDBY_PROFILE); default {}. */
+  standbyProfile?: AgentProfile;
   maxRetries: number | undefined;
   /** Bound on request bodies, bytes. A prompt above it is refused with 413. */
   maxBodyBytes: number;
@@ -57,6 +60,9 @@ const ROUTES: Array<[RegExp, 'GET' | 'POST', (m: string[]) => Route | null]> = [
 
 export function createAgentServer(settings: ServerSettings): AgentServer {
   let session: AgentSession | null = null;
+  // Started now, before any claim: the first turn of the session this standby gets skips the CLI's start-up.
+  const standby = settings.prestart ? new StandbyCli({ dataDir: settings.dataDir, start: settings.standbyProfile ?? {}, maxRetries: settings.maxRetries, log: settings.log }) : null;
+  standby?.start();
   // Set before the bootstrap's first await, so two concurrent bootstraps cannot both win.
   let bootstrapping = false;
 
@@ -70,7 +76,7 @@ export function createAgentServer(settings: ServerSettings): AgentServer {
       const parsed = parseBootstrap(body.value);
       if (parsed.kind === 'invalid') return sendProblem(res, 'invalid_body', parsed.detail);
       const dirs = await makeDirs(settings.dataDir);
-      session = new AgentSession(parsed.request, dirs, { dataDir: settings.dataDir, prestart: settings.prestart, maxRetries: settings.maxRetries, maxBufferedBytes: settings.maxBufferedBytes, log: settings.log });
+      session = new AgentSession(parsed.request, dirs, { dataDir: settings.dataDir, prestart: settings.prestart, maxRetries: settings.maxRetries, maxBufferedBytes: settings.maxBufferedBytes, log: settings.log }, standby ?? undefined);
       sendJson(res, 200, { bootstrapped: true, sessionId: session.sessionId });
     } finally {
       // A refused bootstrap leaves the standby as it was: it may be bootstrapped again.
@@ -152,6 +158,7 @@ export function createAgentServer(settings: ServerSettings): AgentServer {
       sessionId: session?.sessionId ?? null,
       turn: session?.turn ?? null,
       lastTurn: session?.lastTurn ?? null,
+      standbyCli: standby?.state ?? 'off',
     };
     sendJson(res, 200, body);
   }
@@ -206,6 +213,7 @@ export function createAgentServer(settings: ServerSettings): AgentServer {
     server,
     async shutdown() {
       server.close();
+      standby?.close();
       await session?.close();
       server.closeAllConnections();
     },

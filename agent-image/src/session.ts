@@ -14,8 +14,9 @@ import { AGENT_PROFILE_DEFAULTS, type ApprovalAnswer, type BootstrapRequest } fr
 import { Approvals, type AnswerOutcome } from './approvals.js';
 import { permissionCallbacks, type PermissionCallbacks } from './permissions.js';
 import { Prestarter } from './prestart.js';
-import { buildSdkOptions, type AgentDirs, type SdkInputs } from './sdk-options.js';
+import { buildClaimOptions, buildSdkOptions, type AgentDirs, type SdkInputs } from './sdk-options.js';
 import { BerthSessionStore } from './session-store.js';
+import type { StandbyCli, TakenSpare } from './standby.js';
 import { runTurn, type StopRequest, type TurnResult } from './turn.js';
 import { TurnLog, type TurnLogLimits } from './turn-log.js';
 
@@ -59,15 +60,17 @@ export class AgentSession {
   private readonly limits: TurnLogLimits;
   private readonly approvals: Approvals;
   private readonly permissions: PermissionCallbacks | undefined;
+  /** The standby's pre-started CLI for the first turn; null once taken, or when there is none. */
+  private spare: Promise<TakenSpare | null> | null;
+  private readonly standby: StandbyCli | undefined;
   private running: RunningTurn | null = null;
   private last: TurnLog | null = null;
   private closed = false;
 
-  constructor(bootstrap: BootstrapRequest, dirs: AgentDirs, private readonly settings: SessionSettings) {
+  constructor(bootstrap: BootstrapRequest, dirs: AgentDirs, private readonly settings: SessionSettings, standby?: StandbyCli) {
     const { profile } = bootstrap;
     this.sessionId = bootstrap.sessionId;
     this.sdkSessionId = bootstrap.resumeSdkSessionId ?? null;
-    this.store = new BerthSessionStore(bootstrap.transcript ?? []);
     this.limits = {
       maxFrames: profile.maxFramesPerTurn ?? AGENT_PROFILE_DEFAULTS.maxFramesPerTurn,
       maxFrameBytes: profile.maxFrameBytes ?? AGENT_PROFILE_DEFAULTS.maxFrameBytes,
@@ -77,6 +80,11 @@ export class AgentSession {
     // The callbacks are built once: a pre-started CLI registers them before its turn exists,
     // and they reach whichever turn runs when the CLI asks.
     this.permissions = profile.permissions ? permissionCallbacks(profile.permissions, (tool, input, signal) => this.approvals.ask(tool, input, signal)) : undefined;
+    // The standby's CLI serves the first turn when it was started with this profile's start
+    // settings and the conversation is new; it then keeps the store it was started with (empty).
+    this.standby = standby;
+    this.spare = standby?.take(profile, this.sdkSessionId !== null, this.permissions) ?? null;
+    this.store = this.spare ? standby!.store : new BerthSessionStore(bootstrap.transcript ?? []);
     this.inputs = {
       profile,
       model: bootstrap.model,
@@ -87,7 +95,9 @@ export class AgentSession {
       isRoot: process.getuid?.() === 0,
     };
     this.prestarter = new Prestarter(settings.prestart, (resume, abortController) => this.options(resume, abortController), settings.log);
-    this.prestarter.warm(this.sdkSessionId ?? undefined);
+    if (!this.spare) this.prestarter.warm(this.sdkSessionId ?? undefined);
+    // No spare after all (it failed to start or died): pre-start after bootstrap, as without one.
+    else void this.spare.then((taken) => (taken || this.closed ? undefined : this.prestarter.warm(undefined)));
   }
 
   get busy(): boolean {
@@ -168,6 +178,8 @@ export class AgentSession {
   /** Aborts a running turn, stops the warm CLI and waits (bounded by the caller) for the turn to end. */
   async close(): Promise<void> {
     this.closed = true;
+    this.standby?.close();
+    void this.spare?.then((taken) => taken?.spare.close());
     const slot = this.running;
     if (slot) this.stop(slot, 'error:turn_aborted', true);
     await Promise.all([this.prestarter.close(), slot?.finished]);
@@ -175,13 +187,17 @@ export class AgentSession {
 
   private async run(slot: RunningTurn, prompt: string): Promise<TurnResult> {
     const resume = this.sdkSessionId ?? undefined;
-    const warm = await this.prestarter.take(resume);
     const cold = (): Query => {
       slot.abortController = new AbortController();
       return query({ prompt, options: this.options(resume, slot.abortController) });
     };
+    const spare = await this.takeSpare();
+    const warm = spare ? null : await this.prestarter.take(resume);
     let first: Query;
-    if (warm) {
+    if (spare) {
+      slot.abortController = spare.abortController;
+      first = await this.claim(spare, prompt, cold);
+    } else if (warm) {
       slot.abortController = warm.abortController;
       first = warm.warm.query(prompt);
     } else {
@@ -196,7 +212,7 @@ export class AgentSession {
     if (slot.stop !== null) this.stopQuery(slot, slot.stop === 'error:turn_aborted');
     return runTurn({
       query: first,
-      fallback: warm ? cold : undefined,
+      fallback: warm || spare ? cold : undefined,
       frames: slot.log,
       onQuery: (q) => {
         slot.query = q;
@@ -242,6 +258,37 @@ export class AgentSession {
     }, INTERRUPT_GRACE_MS);
     grace.unref();
     void slot.finished.then(() => clearTimeout(grace));
+  }
+
+  /** The spare for the first turn, once; null for every later turn or when there is none. */
+  private async takeSpare(): Promise<TakenSpare | null> {
+    const pending = this.spare;
+    this.spare = null;
+    return pending ? await pending : null;
+  }
+
+  /**
+   * Claims the spare with the first prompt and the session's half of the options. The claim's
+   * answer comes before the CLI's first message, so waiting for it costs no time; a refused claim
+   * (the prompt has not run) falls back to a cold start. `option_not_applied` means the session
+   * runs without its model setting: the turn goes on, and the log says so.
+   */
+  private async claim(taken: TakenSpare, prompt: string, cold: () => Query): Promise<Query> {
+    const q = taken.spare.claim({ prompt, options: buildClaimOptions({ ...this.inputs, permissions: this.permissions }) });
+    try {
+      await taken.spare.claimed;
+      return q;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (message.startsWith('option_not_applied')) {
+        this.settings.log(`the standby's CLI runs the session without an option: ${message}`);
+        return q;
+      }
+      this.settings.log(`the standby's CLI refused its claim, starting cold: ${message}`);
+      this.standby?.refused();
+      q.close();
+      return cold();
+    }
   }
 
   private options(resume: string | undefined, abortController: AbortController) {

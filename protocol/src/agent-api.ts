@@ -54,6 +54,30 @@ export const AGENT_PROFILE_DEFAULTS = {
   maxFrameBytes: 1024 * 1024,
 } as const;
 
+/**
+ * The part of an agent profile the Agent SDK fixes when its CLI starts (prewarm()): what a
+ * standby is pre-started with, before any claim. Two profiles with equal start settings can share
+ * a standby; model, permission mode (but bypass), permission rules, limits and every credential
+ * are per session and reach the CLI at claim. `permissions` keeps only its presence (the CLI then
+ * asks the agent's callbacks, which apply the session's rules); its rules are not start settings.
+ */
+export function agentStartSettings(profile: AgentProfile): AgentProfile {
+  const start: AgentProfile = {};
+  if (profile.systemPrompt !== undefined) start.systemPrompt = profile.systemPrompt;
+  if (profile.allowedTools !== undefined) start.allowedTools = [...profile.allowedTools];
+  if (profile.disallowedTools !== undefined) start.disallowedTools = [...profile.disallowedTools];
+  if (profile.maxTurns !== undefined) start.maxTurns = profile.maxTurns;
+  if (profile.permissionMode === 'bypassPermissions') start.permissionMode = 'bypassPermissions';
+  if (profile.permissions !== undefined) start.permissions = {};
+  return start;
+}
+
+/** A canonical string of a profile's start settings: equal keys, interchangeable standbys. */
+export function agentStartKey(profile: AgentProfile): string {
+  const s = agentStartSettings(profile);
+  return JSON.stringify([s.systemPrompt ?? null, s.allowedTools ?? null, s.disallowedTools ?? null, s.maxTurns ?? null, s.permissionMode ?? null, s.permissions !== undefined]);
+}
+
 /** Where the agent sends its model calls, and with what credential (never the real key). */
 export interface ModelEndpoint {
   baseUrl: string;
@@ -80,8 +104,18 @@ export interface BootstrapRequest {
   transcript?: StoredTranscriptEntry[];
 }
 
+/**
+ * What a standby's pre-started CLI (the SDK's prewarm()) became: `off` (pre-start disabled),
+ * `starting`, `parked` (started, waiting for its session), `claimed` (the first turn ran on it),
+ * `discarded` (the session's start settings differ from the standby's, or it resumes a
+ * conversation: its first turn started cold), `failed` (it did not start or its claim was refused).
+ */
+export type StandbyCliState = 'off' | 'starting' | 'parked' | 'claimed' | 'discarded' | 'failed';
+
 export interface HealthResponse {
   status: 'ok';
+  /** The standby's pre-started CLI; absent from agents that predate it. */
+  standbyCli?: StandbyCliState;
   bootstrapped: boolean;
   busy: boolean;
   sessionId: string | null;
