@@ -1,6 +1,11 @@
 // A sandbox profile: the shape of one warm pool. Pools are kept per profile, because a standby
 // can only serve sessions whose sandbox needs match what it was created with (image, resources,
 // egress mode). Tenant data (model, prompt, tools) is NOT part of it: that arrives at bootstrap.
+// `agent` is the one exception, and it holds no session: the agent start settings (system prompt,
+// tools, max turns) its standbys pre-start the Agent SDK's CLI with before any claim, so pools
+// are keyed by what the SDK fixes at start-up.
+
+import { agentStartSettings, type AgentProfile } from '@berth/protocol';
 
 export type EgressMode = 'proxy' | 'none';
 
@@ -27,6 +32,18 @@ export interface SandboxProfile {
   runtimeClassName?: string;
   /** Modal only: extra options, see backends/modal/README.md. */
   modal?: ModalProfileOptions;
+  /**
+   * The agent profile whose start settings (agentStartSettings: system prompt, tools, max turns,
+   * policy presence, bypass) this pool's standbys pre-start their CLI with. Sessions whose
+   * profile has the same start settings skip the CLI's start-up on their first turn; others
+   * start it cold. Unset: the empty profile (the SDK's defaults).
+   */
+  agent?: AgentProfile;
+}
+
+/** The environment that tells a standby of `profile` what to pre-start its CLI with. */
+export function standbyAgentEnv(profile: Pick<SandboxProfile, 'agent'>): Record<string, string> {
+  return profile.agent ? { BERTH_AGENT_STANDBY_PROFILE: JSON.stringify(agentStartSettings(profile.agent)) } : {};
 }
 
 export interface ModalProfileOptions {

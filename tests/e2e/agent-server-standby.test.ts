@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, expect, test } from 'vitest';
-import { startOfflineModel } from '@berth/cli/offline-model/index';
+import { startOfflineModel } from '@berth/cli/offline-model';
 import { alive, bootstrap, cliPids, environOf, headers, mainRequests, messages, readFrames, startRig, stopRig, terminal, turn, type Rig } from '../fixtures/offline-model-agent.js';
 import { waitFor } from '../fixtures/wait-for.js';
 

@@ -62,6 +62,21 @@ describe('createProxyAuthenticator', () => {
     expect((await authenticate()({ 'x-api-key': token }, 'model', '127.0.0.1')).ok).toBe(true);
   });
 
+  test('a credential minted for a sandbox is refused until its binding is stored, and again after release', async () => {
+    // The gateway mints at claim, then bootstraps, then binds: a sandbox holding a minted
+    // credential (a standby being bootstrapped) cannot use it until the store binds it.
+    await bind(store, 's1', 'alice', null);
+    const { token } = await credentials.mint({ tenant: 'alice', sessionId: 's1', sandboxId: 'sbx-1' });
+    expect(await authenticate()({ 'x-api-key': token }, 'model', undefined)).toEqual({ ok: false, reason: 'credential_revoked' });
+    expect(await authenticate()({ 'proxy-authorization': basic('berth', token) }, 'proxy', undefined)).toEqual({ ok: false, reason: 'credential_revoked' });
+    const lock = (await store.bindings.acquireLock('s1', 1000))!;
+    await store.bindings.setSandbox('s1', binding('sbx-1'), lock);
+    expect((await authenticate()({ 'x-api-key': token }, 'model', undefined)).ok).toBe(true);
+    await store.bindings.clearSandbox('s1', 'sbx-1');
+    expect(await authenticate()({ 'x-api-key': token }, 'model', undefined)).toEqual({ ok: false, reason: 'credential_revoked' });
+    expect(await authenticate()({ 'proxy-authorization': basic('berth', token) }, 'proxy', undefined)).toEqual({ ok: false, reason: 'credential_revoked' });
+  });
+
   test('missing and invalid credentials', async () => {
     expect(await authenticate()({}, 'proxy', undefined)).toEqual({ ok: false, reason: 'credential_missing' });
     expect(await authenticate()({ 'x-api-key': 'sk-ant-real-looking' }, 'model', undefined)).toEqual({ ok: false, reason: 'credential_invalid' });

@@ -16,7 +16,7 @@ import type { Resolver } from '../egress/index.js';
 import { startGateway, type RunningGateway } from '../gateway.js';
 import type { Logger } from '../log.js';
 import { createGatewayMetrics } from '../metrics.js';
-import { loadProfiles } from '../profiles-file.js';
+import { loadProfiles, withTenantStartSettings } from '../profiles-file.js';
 import type { SandboxAccess } from '../sessions/sandbox-access.js';
 import { MemoryWebhookQueue } from '../store/memory-webhook-queue.js';
 import { RedisWebhookQueue } from '../store/redis-webhook-queue.js';
@@ -70,7 +70,7 @@ export async function startIngressRole(parts: SharedParts, options: IngressRoleO
       return sandboxEgressSettings({ publicUrl: options.egressPublicUrl, credential: minted.token });
     },
   };
-  const profiles = await loadProfiles(config.profilesFile, config.poolSize);
+  const profiles = withTenantStartSettings(await loadProfiles(config.profilesFile, config.poolSize), parts.tenants.current().tenants.values());
   const backend = await createBackend(backendConfig({
     config,
     env: options.env,

@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { SandboxProfile } from '../../profile.js';
+import { standbyAgentEnv, type SandboxProfile } from '../../profile.js';
 import {
   ANNOTATION_CLAIMED_AT, ANNOTATION_SESSION_ID, ANNOTATION_TOKEN_KID, ANNOTATION_TOKEN_NONCE,
   LABEL_MANAGED_BY, LABEL_POOL, LABEL_PROFILE, LABEL_SESSION, LABEL_SLOT, LABEL_SPEC_HASH, LABEL_STATE, MANAGED_BY_VALUE, specHash,
@@ -83,7 +83,7 @@ export function buildPodManifest(input: PodManifestInput): V1Pod {
   if (profile.resources?.cpuLimit !== undefined) limits.cpu = cpuQuantity(profile.resources.cpuLimit);
 
   const env = [
-    ...Object.entries(input.env ?? {}).map(([name, value]) => ({ name, value })),
+    ...Object.entries({ ...input.env, ...standbyAgentEnv(profile) }).map(([name, value]) => ({ name, value })),
     { name: 'BERTH_AGENT_HOST', value: '0.0.0.0' },
     { name: 'BERTH_AGENT_PORT', value: String(input.agentPort) },
     // Security control: the pod holds only the token's hash; the token never enters the cluster.

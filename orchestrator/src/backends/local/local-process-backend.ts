@@ -12,7 +12,7 @@ import { probeHealth } from '../../agent-client.js';
 import type { ClaimedSandbox, ClaimOutcome, PoolStatus, SandboxBackend, SweepReport } from '../../backend.js';
 import { SandboxError } from '../../errors.js';
 import { noopBackendMetrics, type BackendMetrics } from '../../metrics.js';
-import type { SandboxProfile } from '../../profile.js';
+import { standbyAgentEnv, type SandboxProfile } from '../../profile.js';
 import { systemClock, type Clock } from '../../pool/clock.js';
 import { silentLogger, type Logger } from '../../pool/logger.js';
 import type { ReplenishPolicy } from '../../pool/replenish-plan.js';
@@ -300,7 +300,7 @@ export class LocalProcessBackend implements SandboxBackend {
     const sandbox = await startLocalSandbox({
       profile,
       host: this.#options.host,
-      env: this.#options.agentEnv,
+      env: { ...this.#options.agentEnv, ...standbyAgentEnv(this.#profiles.find((p) => p.name === profile) ?? {}) },
       startTimeoutMs: this.#options.startTimeoutMs,
       signal,
       logger: this.#logger,

@@ -9,7 +9,7 @@
 
 import type { SandboxCreateParams } from 'modal';
 import { specHash } from '../../pool/spec-hash.js';
-import type { SandboxProfile } from '../../profile.js';
+import { standbyAgentEnv, type SandboxProfile } from '../../profile.js';
 
 /** Tag names on every berth sandbox. Values are strings; Modal's list filters on exact matches. */
 export const MODAL_TAGS = {
@@ -87,6 +87,7 @@ export function buildSandboxParams(profile: SandboxProfile, defaults: ModalSandb
     command: [...defaults.agentCommand],
     env: {
       ...defaults.agentEnv,
+      ...standbyAgentEnv(profile),
       BERTH_AGENT_HOST: '0.0.0.0',
       BERTH_AGENT_PORT: String(defaults.agentPort),
       AGENT_AUTH_TOKEN: instance.authToken,
