@@ -21,6 +21,14 @@ export interface WaitForHealthOptions {
   /** Delay between probes in ms. Default 50. */
   intervalMs?: number;
   signal?: AbortSignal;
+  /**
+   * Also wait, within the same bound, until the agent's standby CLI has left `starting` (parked,
+   * failed or off), so a standby counts as ready only once its first turn would skip the CLI's
+   * start-up. Past `settleMs` (default: the whole bound) the healthy agent is returned anyway:
+   * a slow CLI start never makes a healthy standby fail.
+   */
+  awaitStandbyCli?: boolean;
+  settleMs?: number;
 }
 
 /** One probe: the parsed health, or null when the server does not answer 200 yet. */
@@ -45,10 +53,11 @@ export async function waitForHealth(endpoint: Pick<SandboxEndpoint, 'url' | 'aut
   const timeoutMs = options.timeoutMs ?? 30_000;
   const intervalMs = options.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;
+  const settleBy = Math.min(deadline - intervalMs * 4, Date.now() + (options.settleMs ?? timeoutMs));
   for (;;) {
     if (options.signal?.aborted) throw new SandboxError('start_failed', 'health wait aborted');
     const health = await probeHealth(endpoint, Math.min(2000, Math.max(100, deadline - Date.now())));
-    if (health) return health;
+    if (health && (!options.awaitStandbyCli || health.standbyCli !== 'starting' || Date.now() >= settleBy)) return health;
     if (Date.now() >= deadline) throw new SandboxError('start_failed', `agent server at ${endpoint.url} not healthy after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

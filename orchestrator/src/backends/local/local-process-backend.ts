@@ -112,7 +112,7 @@ export class LocalProcessBackend implements SandboxBackend {
         logger: this.#logger,
         onReadyChange: (ready) => this.#metrics.standbyReady(profile.name, ready),
         factory: {
-          create: (p, signal) => this.#startSandbox(p.name, AbortSignal.any([signal, this.#abort.signal])),
+          create: (p, signal) => this.#startSandbox(p.name, AbortSignal.any([signal, this.#abort.signal]), true),
           destroy: (sandbox) => this.#kill(sandbox),
         },
       }));
@@ -296,7 +296,8 @@ export class LocalProcessBackend implements SandboxBackend {
     if (this.#lifecycle === 'stopping') throw new SandboxError('stopped', 'backend is stopping');
   }
 
-  async #startSandbox(profile: string, signal: AbortSignal): Promise<LocalSandbox> {
+  /** `standby`: for the pool, ready once its CLI is pre-started; a cold start for a claim waits only for /health. */
+  async #startSandbox(profile: string, signal: AbortSignal, standby = false): Promise<LocalSandbox> {
     const sandbox = await startLocalSandbox({
       profile,
       host: this.#options.host,
@@ -304,6 +305,7 @@ export class LocalProcessBackend implements SandboxBackend {
       startTimeoutMs: this.#options.startTimeoutMs,
       signal,
       logger: this.#logger,
+      awaitStandbyCli: standby,
       ...(this.#isolation.kind === 'bwrap' ? { jail: this.#jailOptions(this.#isolation, profile) } : {}),
     });
     this.#live.add(sandbox);

@@ -56,6 +56,8 @@ export interface StartLocalSandboxOptions {
   logger: Logger;
   /** Present: start it isolated. */
   jail?: JailOptions;
+  /** A pool standby: healthy only once its pre-started CLI is parked (agent-client.ts). A cold start does not wait. */
+  awaitStandbyCli?: boolean;
 }
 
 /**
@@ -117,7 +119,7 @@ export async function startLocalSandbox(options: StartLocalSandboxOptions): Prom
   void agent.exited.then(onAbort);
   try {
     const remainingMs = Math.max(1000, options.startTimeoutMs - (Date.now() - startedAtMs));
-    await waitForHealth(sandbox.endpoint, { timeoutMs: remainingMs, signal: giveUp.signal });
+    await waitForHealth(sandbox.endpoint, { timeoutMs: remainingMs, signal: giveUp.signal, awaitStandbyCli: options.awaitStandbyCli === true });
   } catch (error) {
     const diedFirst = sandbox.exited;
     sandbox.killRequested = true;
