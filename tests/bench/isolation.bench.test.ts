@@ -3,8 +3,8 @@
 // - warm claim → first assistant message: a new session's first turn on a stack whose standby is
 //   ready, isolated (bubblewrap + bridges) vs BERTH_LOCAL_ISOLATION=off (goal ≤ 1.1×);
 // - cold start: LocalProcessBackend.claim() on a pool-0 profile, isolated vs not;
-// - RSS of one idle standby (its whole process tree: bwrap, its init and the agent server; the
-//   CLI starts only at bootstrap), isolated vs not, read from /proc once both pools are ready.
+// - RSS of one idle standby (its whole process tree: bwrap, its init, the agent server and its
+//   pre-started CLI), isolated vs not, read from /proc once both pools are ready.
 // Neighbours: measure.ts (interleaving, medians, the JSON line).
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -122,7 +122,7 @@ test('RSS per idle standby, isolated vs plain', async () => {
   expect(plainRoots).toHaveLength(1);
   const isolatedKiB = treeRssKiB(jails[0]!);
   const plainKiB = treeRssKiB(plainRoots[0]!);
-  console.log(JSON.stringify({ bench: 'local_isolated_standby_rss_vs_plain', isolatedMiB: Math.round(isolatedKiB / 102.4) / 10, plainMiB: Math.round(plainKiB / 102.4) / 10, ratio: Math.round((isolatedKiB / plainKiB) * 1000) / 1000, note: 'one ready standby (healthy, not bootstrapped; the CLI starts at bootstrap): its whole process tree' }));
+  console.log(JSON.stringify({ bench: 'local_isolated_standby_rss_vs_plain', isolatedMiB: Math.round(isolatedKiB / 102.4) / 10, plainMiB: Math.round(plainKiB / 102.4) / 10, ratio: Math.round((isolatedKiB / plainKiB) * 1000) / 1000, note: 'one ready standby (healthy, not bootstrapped, its CLI pre-started): its whole process tree' }));
   expect(isolatedKiB).toBeGreaterThan(0);
   expect(plainKiB).toBeGreaterThan(0);
 }, 120_000);
