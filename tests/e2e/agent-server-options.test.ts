@@ -73,11 +73,13 @@ test('bootstrap validation names every bad field and never echoes values', () =>
 
 test('config: defaults, and every invalid variable reported at once', () => {
   const ok = loadConfig({});
-  expect(ok).toEqual({ ok: true, config: { mode: 'serve', host: '0.0.0.0', port: 8000, authTokenSha256: null, dataDir: undefined, prestart: true, maxRetries: undefined, maxBodyBytes: 262144, maxBufferedBytes: 64 * 1024 * 1024 } });
+  expect(ok).toEqual({ ok: true, config: { mode: 'serve', host: '0.0.0.0', port: 8000, authTokenSha256: null, dataDir: undefined, prestart: true, standbyProfile: {}, maxRetries: undefined, maxBodyBytes: 262144, maxBufferedBytes: 64 * 1024 * 1024 } });
   expect(loadConfig({}, ['run-once'])).toMatchObject({ ok: true, config: { mode: 'run-once' } });
-  const bad = loadConfig({ BERTH_AGENT_PORT: '70000', BERTH_AGENT_PRESTART: 'yes', BERTH_AGENT_MAX_RETRIES: '-1', BERTH_AGENT_MODE: 'daemon' });
+  const bad = loadConfig({ BERTH_AGENT_PORT: '70000', BERTH_AGENT_PRESTART: 'yes', BERTH_AGENT_MAX_RETRIES: '-1', BERTH_AGENT_MODE: 'daemon', BERTH_AGENT_STANDBY_PROFILE: '{"maxTurns":0' });
   expect(bad.ok).toBe(false);
-  expect(bad.ok ? [] : bad.errors.map((e) => e.split(' ')[0]).sort()).toEqual(['BERTH_AGENT_MAX_RETRIES', 'BERTH_AGENT_MODE', 'BERTH_AGENT_PORT', 'BERTH_AGENT_PRESTART']);
+  expect(bad.ok ? [] : bad.errors.map((e) => e.split(' ')[0]).sort()).toEqual(['BERTH_AGENT_MAX_RETRIES', 'BERTH_AGENT_MODE', 'BERTH_AGENT_PORT', 'BERTH_AGENT_PRESTART', 'BERTH_AGENT_STANDBY_PROFILE']);
+  expect(loadConfig({ BERTH_AGENT_STANDBY_PROFILE: '{"maxTurns":0}' })).toEqual({ ok: false, errors: ['BERTH_AGENT_STANDBY_PROFILE.maxTurns must be a positive integer'] });
+  expect(loadConfig({ BERTH_AGENT_STANDBY_PROFILE: '{"systemPrompt":"p","allowedTools":["Bash"]}' })).toMatchObject({ ok: true, config: { standbyProfile: { systemPrompt: 'p', allowedTools: ['Bash'] } } });
 });
 
 test('config: the token digest comes from AGENT_AUTH_TOKEN, else AGENT_AUTH_TOKEN_SHA256 (pods hold only the hash)', () => {

@@ -43,7 +43,10 @@ describe('before bootstrap', () => {
 
   test('health reports a standby; a turn is 409 not_bootstrapped', async () => {
     const health = await (await fetch(`${rig.agent.url}/health`, { headers: headers() })).json();
-    expect(health).toEqual({ status: 'ok', bootstrapped: false, busy: false, sessionId: null, turn: null, lastTurn: null });
+    const { standbyCli, ...rest } = health as { standbyCli: string };
+    expect(rest).toEqual({ status: 'ok', bootstrapped: false, busy: false, sessionId: null, turn: null, lastTurn: null });
+    // The standby's CLI is started at boot, before any claim (standby.ts).
+    expect(['starting', 'parked']).toContain(standbyCli);
     const res = await postTurn(rig, 'hi');
     expect(res.status).toBe(409);
     expect(((await res.json()) as { code: string }).code).toBe('not_bootstrapped');
@@ -97,8 +100,16 @@ describe('turns', () => {
   });
 
   test('the CLI runs with its own environment: no AGENT_AUTH_TOKEN, session credential, own dirs', async () => {
-    // After a turn the server pre-starts the next turn's CLI; that process is the one to inspect.
-    const pids = await waitFor('a pre-started CLI', () => { const found = cliPids(rig.agent.child.pid!); return found.length > 0 ? found : null; });
+    // After a turn the server pre-starts the next turn's CLI; that process is the one to inspect
+    // (the standby's CLI, which ran the first turn, may still be exiting: it never had an endpoint).
+    const withEndpoint = (pid: number): boolean => {
+      try {
+        return environOf(pid).ANTHROPIC_BASE_URL !== undefined;
+      } catch {
+        return false;
+      }
+    };
+    const pids = await waitFor('a pre-started CLI', () => { const found = cliPids(rig.agent.child.pid!).filter(withEndpoint); return found.length > 0 ? found : null; });
     expect(pids.length).toBeGreaterThan(0);
     const env = environOf(pids[0]!);
     expect(env.AGENT_AUTH_TOKEN).toBeUndefined();
