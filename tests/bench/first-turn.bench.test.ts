@@ -16,7 +16,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { query } from '@anthropic-ai/claude-agent-sdk';
-import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model/index';
+import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model';
 import { childPids } from '../fixtures/proc-env.js';
 import { authHeaders, sendMessage, startTestStack, type TestStack } from '../fixtures/stack.js';
 import { waitFor } from '../fixtures/wait-for.js';
