@@ -13,7 +13,9 @@ const THINK_MS = 1500;
 const model = await startOfflineModel();
 const rigs: Record<'warm' | 'cold', Rig | undefined> = { warm: undefined, cold: undefined };
 beforeAll(async () => {
-  rigs.warm = await startRig({ BERTH_AGENT_PRESTART: '1' }, model);
+  // The standby's CLI is started with the start settings bootstrapBody's profile has, so the first
+  // turn runs on it (standby.ts); every later turn on the CLI pre-started after the one before.
+  rigs.warm = await startRig({ BERTH_AGENT_PRESTART: '1', BERTH_AGENT_STANDBY_PROFILE: JSON.stringify({ allowedTools: ['Bash'] }) }, model);
   rigs.cold = await startRig({ BERTH_AGENT_PRESTART: '0' }, model);
   for (const rig of [rigs.warm, rigs.cold]) expect((await bootstrap(rig)).status).toBe(200);
 });
@@ -53,4 +55,4 @@ test('first assistant message latency with and without pre-start (first turn and
     ratio: Number((warm / cold).toFixed(2)), first_turn_ms: { prestart: Math.round(samples.warm[0]!), cold: Math.round(samples.cold[0]!) },
     samples_ms: { prestart: samples.warm.map(Math.round), cold: samples.cold.map(Math.round) },
   }));
-});
+}, 300_000);
