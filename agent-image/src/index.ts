@@ -2,6 +2,7 @@
 export { loadConfig, type AgentConfig, type ConfigResult } from './config.js';
 export { buildCliEnv, buildSdkOptions, noProxyList, type AgentDirs, type SdkInputs } from './sdk-options.js';
 export { BerthSessionStore } from './session-store.js';
+export { projectKeyFor } from './project-key.js';
 export { parseBootstrap } from './bootstrap.js';
 export { Prestarter, type WarmProcess } from './prestart.js';
 export { runTurn, decide, type TurnResult, type StopRequest } from './turn.js';

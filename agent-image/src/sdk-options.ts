@@ -33,6 +33,11 @@ export interface SdkInputs {
   maxRetries?: number | undefined;
   /** process.getuid() === 0: bypassPermissions as root needs IS_SANDBOX=1. */
   isRoot: boolean;
+  /**
+   * The SessionStore projectKey (projectKeyFor(tenant)); unset leaves the SDK's default, the
+   * sanitized cwd. Must already satisfy the CLI's rule, or the CLI silently ignores it.
+   */
+  projectKey?: string | undefined;
 }
 
 /** The CLI's whole environment: what it starts with plus the session's endpoint and credential. */
@@ -55,6 +60,9 @@ export function buildStartEnv(inputs: Pick<SdkInputs, 'path' | 'dirs' | 'maxRetr
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     CLAUDE_AGENT_SDK_CLIENT_APP: 'berth-agent/0.1.0',
   };
+  // The SDK's load() and the CLI's transcript path (hence every append's key) both take the
+  // projectKey from here; CLAUDE_CONFIG_DIR above is what makes them read it.
+  if (inputs.projectKey !== undefined) env.CLAUDE_CODE_PROJECT_DIR_NAME = inputs.projectKey;
   if (inputs.maxRetries !== undefined) env.CLAUDE_CODE_MAX_RETRIES = String(inputs.maxRetries);
   // The CLI refuses --dangerously-skip-permissions as root unless told it runs in a sandbox,
   // which it does: this process is the sandbox's only tenant.

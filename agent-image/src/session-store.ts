@@ -3,6 +3,10 @@
 // the current turn's sink, which writes it as an `event: transcript` frame for the gateway to
 // store. load() serves the transcript the bootstrap handed over, so a fresh sandbox resumes a
 // conversation begun on another one. Neighbours: session.ts (attaches a sink per turn).
+// Keys are namespaced by the SDK's projectKey, which the agent sets to the tenant
+// (project-key.ts), as the SDK asks of multi-tenant deployments. The gateway stores a berth
+// session's transcript without it (a session has exactly one owning tenant), so a handed-over
+// transcript is kept under this store's own projectKey: the key the SDK's load() asks for.
 // It does not persist anything itself: durability is the gateway store's TranscriptLog. Entries without a
 // uuid get idempotency keys (`keys` on the batch) that are stable across re-sends of the batch
 // and unique across sandboxes (a random per-store nonce), so the store can dedupe them too.
@@ -28,8 +32,12 @@ export class BerthSessionStore implements SessionStore {
   private readonly nonce = randomUUID().slice(0, 8);
   private batchSeq = 0;
 
-  constructor(handedOver: StoredTranscriptEntry[] = []) {
-    for (const { sdkSessionId, subpath, entry } of handedOver) this.keep(sdkSessionId, subpath, [entry]);
+  /**
+   * @param handedOver the stored transcript of a resumed session, kept under `projectKey`.
+   * @param projectKey the key the SDK uses for this sandbox's session (the tenant's, see projectKeyFor).
+   */
+  constructor(handedOver: StoredTranscriptEntry[] = [], readonly projectKey = 'berth') {
+    for (const { sdkSessionId, subpath, entry } of handedOver) this.keep({ projectKey, sessionId: sdkSessionId, subpath }, [entry]);
   }
 
   /** Routes batches to a turn's stream; pending batches go first so order is kept. */
@@ -53,7 +61,7 @@ export class BerthSessionStore implements SessionStore {
     // An empty batch creates nothing: load() of a never-written session stays null (SDK conformance).
     if (entries.length === 0) return;
     const subpath = key.subpath ?? '';
-    this.keep(key.sessionId, subpath, entries);
+    this.keep(key, entries);
     const batch: TranscriptBatch = { sdkSessionId: key.sessionId, subpath, entries };
     const seq = this.batchSeq++;
     if (entries.some((e) => typeof e.uuid !== 'string')) {
@@ -64,22 +72,22 @@ export class BerthSessionStore implements SessionStore {
   }
 
   async load(key: SessionKey): Promise<SessionStoreEntry[] | null> {
-    const transcript = this.transcripts.get(mapKey(key.sessionId, key.subpath ?? ''));
+    const transcript = this.transcripts.get(mapKey(key));
     return transcript ? [...transcript.entries] : null;
   }
 
   async listSubkeys(key: { projectKey: string; sessionId: string }): Promise<string[]> {
-    const prefix = mapKey(key.sessionId, '');
+    const prefix = mapKey(key);
     return [...this.transcripts.keys()].filter((k) => k.startsWith(prefix) && k !== prefix).map((k) => k.slice(prefix.length));
   }
 
-  /** Entries held for one transcript (tests and diagnostics). */
+  /** Entries held for one transcript under this store's projectKey (tests and diagnostics). */
   size(sdkSessionId: string, subpath = ''): number {
-    return this.transcripts.get(mapKey(sdkSessionId, subpath))?.entries.length ?? 0;
+    return this.transcripts.get(mapKey({ projectKey: this.projectKey, sessionId: sdkSessionId, subpath }))?.entries.length ?? 0;
   }
 
-  private keep(sdkSessionId: string, subpath: string, entries: SessionStoreEntry[]): void {
-    const k = mapKey(sdkSessionId, subpath);
+  private keep(key: SessionKey, entries: SessionStoreEntry[]): void {
+    const k = mapKey(key);
     let transcript = this.transcripts.get(k);
     if (!transcript) this.transcripts.set(k, (transcript = { entries: [], uuids: new Set() }));
     for (const entry of entries) {
@@ -93,8 +101,9 @@ export class BerthSessionStore implements SessionStore {
   }
 }
 
-// The projectKey (the CLI's sanitized cwd) is ignored: one sandbox serves one session, and a
-// handed-over transcript was written under another sandbox's cwd.
-function mapKey(sdkSessionId: string, subpath: string): string {
-  return `${sdkSessionId}\u0000${subpath}`;
+// NUL cannot occur in a projectKey (a directory name) or an SDK session id (a UUID), so the
+// parts cannot run into each other; an empty subpath is the main transcript, and a main key is
+// the prefix of its session's subkeys.
+function mapKey(key: { projectKey: string; sessionId: string; subpath?: string | undefined }): string {
+  return `${key.projectKey}\u0000${key.sessionId}\u0000${key.subpath ?? ''}`;
 }

@@ -15,6 +15,7 @@ import { Approvals, type AnswerOutcome } from './approvals.js';
 import { permissionCallbacks, type PermissionCallbacks } from './permissions.js';
 import { Prestarter } from './prestart.js';
 import { buildClaimOptions, buildSdkOptions, type AgentDirs, type SdkInputs } from './sdk-options.js';
+import { projectKeyFor } from './project-key.js';
 import { BerthSessionStore } from './session-store.js';
 import type { StandbyCli, TakenSpare } from './standby.js';
 import { runTurn, type StopRequest, type TurnResult } from './turn.js';
@@ -71,6 +72,8 @@ export class AgentSession {
     const { profile } = bootstrap;
     this.sessionId = bootstrap.sessionId;
     this.sdkSessionId = bootstrap.resumeSdkSessionId ?? null;
+    // The tenant is the SessionStore's projectKey, as the SDK asks of multi-tenant deployments.
+    const projectKey = projectKeyFor(bootstrap.tenant);
     this.limits = {
       maxFrames: profile.maxFramesPerTurn ?? AGENT_PROFILE_DEFAULTS.maxFramesPerTurn,
       maxFrameBytes: profile.maxFrameBytes ?? AGENT_PROFILE_DEFAULTS.maxFrameBytes,
@@ -84,7 +87,7 @@ export class AgentSession {
     // settings and the conversation is new; it then keeps the store it was started with (empty).
     this.standby = standby;
     this.spare = standby?.take(profile, this.sdkSessionId !== null, this.permissions) ?? null;
-    this.store = this.spare ? standby!.store : new BerthSessionStore(bootstrap.transcript ?? []);
+    this.store = this.spare ? standby!.store : new BerthSessionStore(bootstrap.transcript ?? [], projectKey);
     this.inputs = {
       profile,
       model: bootstrap.model,
@@ -93,6 +96,7 @@ export class AgentSession {
       path: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       maxRetries: settings.maxRetries,
       isRoot: process.getuid?.() === 0,
+      projectKey,
     };
     this.prestarter = new Prestarter(settings.prestart, (resume, abortController) => this.options(resume, abortController), settings.log);
     if (!this.spare) this.prestarter.warm(this.sdkSessionId ?? undefined);

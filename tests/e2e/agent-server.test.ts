@@ -118,6 +118,8 @@ describe('turns', () => {
     expect(env.ANTHROPIC_BASE_URL).toBe(rig.model.url);
     expect(env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC).toBe('1');
     expect(env.CLAUDE_CODE_MAX_RETRIES).toBe('1');
+    // The tenant is the SessionStore projectKey (the SDK's load() and the CLI's appends agree on it).
+    expect(env.CLAUDE_CODE_PROJECT_DIR_NAME).toBe('alice');
     expect(env.BERTH_AGENT_HOST).toBeUndefined();
     for (const dir of ['HOME', 'CLAUDE_CONFIG_DIR', 'TMPDIR']) expect(existsSync(env[dir]!)).toBe(true);
   });
