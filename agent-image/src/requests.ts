@@ -7,7 +7,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 export type ParsedMessage = { kind: 'ok'; prompt: string; turn: number | undefined } | { kind: 'invalid'; detail: string };
 
-/** `{prompt, turn}`; `turn` may be absent (a v1 caller: the agent numbers the turn itself). */
+/** `{prompt, turn}`; `turn` may be absent (a hand run: the agent numbers the turn itself, lastTurn + 1). */
 export function parseMessageRequest(body: unknown): ParsedMessage {
   if (!isObject(body) || typeof body.prompt !== 'string' || body.prompt.length === 0) return { kind: 'invalid', detail: 'body must be {"prompt": non-empty string, "turn": integer ≥ 1}' };
   if (body.turn !== undefined && !(Number.isSafeInteger(body.turn) && (body.turn as number) >= 1)) return { kind: 'invalid', detail: 'turn must be an integer ≥ 1' };

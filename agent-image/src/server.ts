@@ -107,15 +107,10 @@ export function createAgentServer(settings: ServerSettings): AgentServer {
       // A re-sent start of a turn that ran already must not run the prompt twice.
       return sendProblem(res, 'turn_in_progress', `turn ${parsed.turn} already ran here (the last turn is ${last}); read it with GET /sessions/${id}/turns/${parsed.turn}/stream`);
     }
-    const turn = parsed.turn ?? last + 1;
-    const log = current.startTurn(turn, parsed.prompt);
-    if (parsed.turn === undefined) {
-      // A v1 caller (no turn number) cannot re-attach, so its disconnect still aborts the turn,
-      // as v1 promised. A v2 caller's disconnect only ends its reading.
-      res.on('close', () => {
-        if (!res.writableFinished) current.abortRunning(turn);
-      });
-    }
+    // Without a turn number (a hand run) the agent numbers the turn itself; it runs detached all
+    // the same: a caller disconnect ends only this reading, and GET …/turns/{turn}/stream
+    // re-attaches (GET /health names the running turn).
+    const log = current.startTurn(parsed.turn ?? last + 1, parsed.prompt);
     streamTurn(res, log, 0);
   }
 

@@ -169,12 +169,6 @@ export class AgentSession {
     return true;
   }
 
-  /** Stops the running turn hard, as a caller disconnect did before turns were detached. */
-  abortRunning(turn: number): void {
-    const slot = this.running;
-    if (slot?.log.turn === turn) this.stop(slot, 'error:turn_aborted', true);
-  }
-
   answerApproval(requestId: string, answer: ApprovalAnswer): AnswerOutcome {
     return this.approvals.answer(requestId, answer);
   }

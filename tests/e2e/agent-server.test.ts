@@ -158,13 +158,15 @@ describe('turns', () => {
     expect(readFileSync(`${init.cwd}/out.txt`, 'utf8')).toBe('round-trip\n');
   });
 
-  test('caller disconnect aborts the turn, leaves no CLI process behind, and the next turn works', async () => {
-    rig.model.script({ kind: 'slow', delayMs: 400, text: 'a long answer that takes a while to arrive, piece by piece, slowly' });
+  test('a caller disconnect never aborts a turn, even one started without a turn number; the turn ends once, and no CLI is left behind', async () => {
+    // Pins design.md's "a caller disconnect detaches, it never aborts": the agent used to abort
+    // turns whose POST had no `turn` field when their caller left.
     const controller = new AbortController();
-    const res = await postTurn(rig, 'to be abandoned', 'sess-1', controller.signal);
-    let turnPids: number[] = [];
+    const res = await postTurn(rig, 'to be abandoned [[slow: 150]]', 'sess-1', controller.signal);
+    expect(res.status).toBe(200);
     const requestsBefore = mainRequests(rig.model).length;
-    await readFrames(res, (frame) => {
+    let turnPids: number[] = [];
+    const cut = await readFrames(res, (frame) => {
       // Once the model is answering, the CLI running this turn is the agent's only CLI child.
       if (frame.event === 'message' && frame.json.type === 'system' && turnPids.length === 0) {
         void waitFor('the model to be asked', () => mainRequests(rig.model).length > requestsBefore).then(() => {
@@ -174,11 +176,19 @@ describe('turns', () => {
       }
     });
     expect(turnPids.length).toBeGreaterThan(0);
+    expect(terminal(cut)).toHaveLength(0);
+    const { turn: running } = (await (await fetch(`${rig.agent.url}/health`, { headers: headers() })).json()) as { turn: number | null };
+    expect(running).toEqual(expect.any(Number));
+    // The re-attach reads the turn to its end: it finished as if its caller had stayed.
+    const whole = await readFrames(await fetch(`${rig.agent.url}/sessions/sess-1/turns/${running}/stream`, { headers: headers() }));
+    expect(terminal(whole)).toHaveLength(1);
+    expect(whole.at(-1)).toMatchObject({ event: 'done', json: { stopReason: 'end_turn' } });
+    expect(resultText(whole)).toContain('you said "to be abandoned [[slow: 150]]"');
     await waitFor('every CLI of the turn to exit', () => turnPids.every((pid) => !alive(pid)));
     await waitFor('the agent to report idle', async () => !((await (await fetch(`${rig.agent.url}/health`, { headers: headers() })).json()) as { busy: boolean }).busy);
-    const next = await turn(rig, 'after the abort');
+    const next = await turn(rig, 'after the disconnect');
     expect(terminal(next).map((f) => f.event)).toEqual(['done']);
-    expect(resultText(next)).toContain('you said "after the abort"');
+    expect(resultText(next)).toContain('you said "after the disconnect"');
   });
 });
 
