@@ -2,8 +2,9 @@
 // the real Agent SDK against the offline model: a caller cut at the first frame, mid-turn or
 // after the last message never stops its turn, GET /sessions/{id}/events returns all of it, and
 // after a sandbox kill the next turn's model request carries every earlier turn exactly once (the
-// offline model echoes the earlier user turns it was sent); a standard EventSource client (the
-// `eventsource` package) reconnects across a cut and stops at the end (204); on Redis with two
+// offline model echoes the earlier user turns it was sent); `?follow=1` tails on across turns; a
+// standard EventSource client (the `eventsource` package) reconnects across a cut and stops at
+// the end (204); on Redis with two
 // replicas, a replica killed mid-turn still ends its readers' streams with exactly one terminal
 // frame (taken over by the other replica), and the session status follows the turn.
 
@@ -112,6 +113,34 @@ describe('detached turns on the in-process store', () => {
     const gap = await fetch(`${s.url}/sessions/${id}/events?format=json&after=99:1`, { headers: authHeaders(alice) });
     expect(gap.status).toBe(410);
     expect(await gap.json()).toMatchObject({ code: 'replay_gap' });
+  });
+
+  test('GET /events?follow=1 keeps tailing across turns: one stream carries turn 1 and then turn 2, each whole', async () => {
+    const id = 'follow-1';
+    const first = await sendMessage(s.url, id, 'first of two', { token: alice });
+    expect(first.frames.at(-1)!.event).toBe('done');
+
+    const abort = new AbortController();
+    const seen: SseFrame[] = [];
+    const tail = collect(`${s.url}/sessions/${id}/events?follow=1`, { headers: authHeaders(alice), signal: abort.signal }, (frame) => seen.push(frame));
+    // Turn 1's terminal frame does not end a follow tail.
+    await waitFor('the follow tail to replay turn 1 to its end', () => seen.some((f) => f.id?.startsWith('1:') && isTerminal(f)));
+    const second = await sendMessage(s.url, id, 'second of two', { token: alice });
+    expect(second.frames.at(-1)!.event).toBe('done');
+    await waitFor('the follow tail to reach turn 2\'s terminal frame', () => seen.some((f) => f.id?.startsWith('2:') && isTerminal(f)));
+    abort.abort();
+    const followed = await tail;
+    expect(followed.status).toBe(200);
+
+    const turn1 = followed.frames.filter((f) => f.id?.startsWith('1:'));
+    const turn2 = followed.frames.filter((f) => f.id?.startsWith('2:'));
+    expect(followed.frames.map((f) => f.id)).toEqual([...turn1, ...turn2].map((f) => f.id));
+    expectWholeTurn(turn1, 1);
+    expectWholeTurn(turn2, 2);
+    expect(turn1.map((f) => f.id)).toEqual(first.frames.map((f) => f.id));
+    // Turn 2 reached the tail live, frame for frame as its own POST streamed it.
+    expect(turn2.map((f) => [f.id, f.event, f.data])).toEqual(second.frames.map((f) => [f.id, f.event, f.data]));
+    expect(resultText({ ...followed, frames: turn2 })).toContain('second of two');
   });
 
   test('the eventsource client reconnects across a cut with Last-Event-ID and stops cleanly at the end (204)', async () => {
