@@ -6,3 +6,4 @@ export * from './session-service.js';
 export * from './store-writer.js';
 export * from './turn-runner.js';
 export * from './turn-relay.js';
+export * from './turn-task.js';

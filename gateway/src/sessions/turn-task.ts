@@ -4,6 +4,10 @@
 // reason. When the agent cannot be reached again, it writes the one terminal `error` frame
 // itself: `sandbox_lost` on the replica that started the turn (the sandbox is dropped, the next
 // message re-provisions), `relay_lost` on a replica that took over a dead replica's lease.
+// While it re-attaches (the upstream broke, or this replica took the relay over) the session's
+// status is `rescheduling`; it returns to `running` (or `awaiting_approval`) once the stream is
+// back. A lost sandbox is not replaced mid-turn: re-running half a turn could repeat tool calls
+// with side effects, so the turn ends `sandbox_lost` and the next message gets a fresh sandbox.
 // The turn runner starts it after the agent accepted a turn; the relay rescuer after a take-over.
 
 import type { Readable } from 'node:stream';
@@ -12,7 +16,7 @@ import type { Logger } from '../log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { frameId, type EventLog } from '../store/event-log.js';
 import type { TurnLedger } from '../store/turn-ledger.js';
-import type { SessionEventSink } from '../session-events.js';
+import type { SessionEventSink, SessionStatus } from '../session-events.js';
 import type { RelayStore } from './store-writer.js';
 import { relayTurn } from './turn-relay.js';
 
@@ -64,9 +68,13 @@ export async function runTurnTask(deps: TurnTaskDeps, task: TurnTask): Promise<T
   let upstream = task.upstream;
   let afterSeq = task.afterSeq;
   let sdkSessionId = task.sdkSessionId;
+  // The status the turn returns to after a re-attach; a take-over reads what the dead relay left.
+  let live: 'running' | 'awaiting_approval' = 'running';
+  if (!upstream) live = (await ledger.get(task.sessionId).catch(() => null))?.status === 'awaiting_approval' ? 'awaiting_approval' : 'running';
   for (let attempt = 0; attempt <= MAX_REATTACHES; attempt++) {
     if (task.signal.aborted) return handOff(deps, task, upstream);
     if (!upstream) {
+      await setStatus(deps, task, 'rescheduling');
       const opened = await reattach(task.binding, task.sessionId, task.turn, { afterSeq, signal: task.signal });
       if (opened.kind !== 'stream') {
         if (task.signal.aborted) return handOff(deps, task, null);
@@ -74,6 +82,7 @@ export async function runTurnTask(deps: TurnTaskDeps, task: TurnTask): Promise<T
         break;
       }
       upstream = opened.response;
+      await setStatus(deps, task, live);
     }
     const end = await relayTurn({
       sessionId: task.sessionId,
@@ -91,7 +100,8 @@ export async function runTurnTask(deps: TurnTaskDeps, task: TurnTask): Promise<T
       now: deps.now,
       signal: task.signal,
       onStatus: (status) => {
-        ledger.setStatus(task.sessionId, task.turn, status).then(() => publish(deps, task, 'session.status_changed', status, null), () => undefined);
+        live = status;
+        void setStatus(deps, task, status);
       },
     });
     upstream = null;
@@ -118,6 +128,16 @@ export async function runTurnTask(deps: TurnTaskDeps, task: TurnTask): Promise<T
   return { kind: 'ended', stopReason, sandboxLost: true };
 }
 
+/** Records a status of the running turn and tells the sinks; a store failure only costs the status. */
+async function setStatus(deps: TurnTaskDeps, task: TurnTask, status: SessionStatus): Promise<void> {
+  try {
+    await deps.ledger.setStatus(task.sessionId, task.turn, status);
+  } catch {
+    return;
+  }
+  publish(deps, task, 'session.status_changed', status, null);
+}
+
 async function finish(deps: TurnTaskDeps, task: TurnTask, stopReason: string): Promise<void> {
   await deps.ledger.end(task.sessionId, task.turn, stopReason).catch((error: unknown) => deps.log.warn({ err: error, session: task.sessionId }, 'turn end not recorded'));
   publish(deps, task, 'session.turn_ended', 'idle', stopReason);
@@ -129,7 +149,7 @@ async function handOff(deps: TurnTaskDeps, task: TurnTask, upstream: Readable | 
   return { kind: 'handed_off' };
 }
 
-function publish(deps: TurnTaskDeps, task: TurnTask, type: 'session.status_changed' | 'session.turn_ended', status: 'running' | 'awaiting_approval' | 'idle', stopReason: string | null): void {
+function publish(deps: TurnTaskDeps, task: TurnTask, type: 'session.status_changed' | 'session.turn_ended', status: SessionStatus, stopReason: string | null): void {
   try {
     deps.sessionEvents.publish({ type, tenant: task.tenant, sessionId: task.sessionId, status, turn: type === 'session.turn_ended' ? task.turn : task.turn, stopReason, at: deps.now() });
   } catch (error) {
