@@ -7,6 +7,7 @@
 
 import type { Query, SDKMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { AgentTurnErrorCode, DoneData, ErrorData, StopReason } from '@berth/protocol';
+import { BUDGET_REFUSAL_TAG } from '@berth/protocol';
 import type { TurnLog } from './turn-log.js';
 
 /** Why the session stopped a turn itself; null while nobody did. The first reason wins. */
@@ -54,6 +55,7 @@ export async function runTurn(run: TurnRun): Promise<TurnResult> {
   let fallback = run.fallback;
   let yielded = false;
   let failure: unknown = null;
+  let budgetRefused = false;
   run.onQuery?.(q);
   for (;;) {
     try {
@@ -62,7 +64,10 @@ export async function runTurn(run: TurnRun): Promise<TurnResult> {
         const id = (message as { session_id?: unknown }).session_id;
         if (typeof id === 'string' && id.length > 0) sdkSessionId = id;
         if (message.type === 'assistant' && firstAssistantMs === null) firstAssistantMs = performance.now() - startedAt;
-        if (message.type === 'result') resultSubtype = message.subtype;
+        if (message.type === 'result') {
+          resultSubtype = message.subtype;
+          if (message.is_error && JSON.stringify(message).includes(BUDGET_REFUSAL_TAG)) budgetRefused = true;
+        }
         if (frames.append('message', message) === 'frame_limit') run.onFrameLimit?.();
       }
       break;
@@ -80,7 +85,8 @@ export async function runTurn(run: TurnRun): Promise<TurnResult> {
     }
   }
   q.close();
-  const terminal = decide(run.stopRequested(), resultSubtype, failure, sdkSessionId);
+  if (failure !== null && describe(failure).includes(BUDGET_REFUSAL_TAG)) budgetRefused = true;
+  const terminal = decide(run.stopRequested(), budgetRefused ? 'budget_refused' : resultSubtype, failure, sdkSessionId);
   return { sdkSessionId, stopReason: terminal.data.stopReason, terminal, firstAssistantMs };
 }
 
@@ -88,12 +94,16 @@ export async function runTurn(run: TurnRun): Promise<TurnResult> {
  * The terminal frame. A stop the session asked for wins over what the SDK reported (an
  * interrupt surfaces as a `success` or an `error_during_execution` result, or as a throw).
  * maxTurns ends with the SDK's `error_max_turns` result and then a throw: that is the profile's
- * limit working, so it is a `done`.
+ * limit working, so it is a `done`; so is a budget refusal (`resultSubtype` 'budget_refused', which
+ * runTurn passes when the SDK's result or failure carries BUDGET_REFUSAL_TAG).
  */
 export function decide(stop: StopRequest | null, resultSubtype: string | null, failure: unknown, sdkSessionId: string | null): Terminal {
   if (stop === 'interrupted') return { event: 'done', data: { sdkSessionId, stopReason: 'interrupted' } };
   if (stop !== null) return errorTerminal(stop.slice('error:'.length) as AgentTurnErrorCode, STOP_MESSAGES[stop], sdkSessionId);
   if (resultSubtype === 'error_max_turns') return { event: 'done', data: { sdkSessionId, stopReason: 'max_turns' } };
+  // The egress gateway refused the tenant's spent token budget (BUDGET_REFUSAL_TAG): policy, not a
+  // failure; the result frame before this one carries the gateway's readable message.
+  if (resultSubtype === 'budget_refused') return { event: 'done', data: { sdkSessionId, stopReason: 'budget_reached' } };
   // The SDK's error text names the CLI's failure ("Claude Code returned an error result: …");
   // it carries no credential (the key lives only in the CLI's environment).
   if (failure !== null) return errorTerminal('turn_failed', describe(failure), sdkSessionId);

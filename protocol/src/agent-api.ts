@@ -139,7 +139,15 @@ export interface MessageRequest {
 export type AgentEvent = 'message' | 'transcript' | 'approval_request' | 'approval_resolved' | 'done' | 'error';
 
 /** Why a turn ended: `error:<code>` carries the terminal error frame's code. */
-export type StopReason = 'end_turn' | 'max_turns' | 'interrupted' | `error:${string}`;
+export type StopReason = 'end_turn' | 'max_turns' | 'interrupted' | 'budget_reached' | `error:${string}`;
+
+/**
+ * The egress gateway puts this tag in the message of its budget refusal (a Messages API error the
+ * CLI reports verbatim), so the agent ends such a turn with stopReason `budget_reached`: the
+ * tenant's policy working, like max_turns, not a failure. A tag, because the CLI passes on only
+ * the error's text, not the response's headers.
+ */
+export const BUDGET_REFUSAL_TAG = '[berth:budget_exhausted]';
 
 /**
  * Stable `code`s of a turn stream's terminal `error` frame. turn_failed: the SDK/CLI failed;

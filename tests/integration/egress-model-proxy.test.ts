@@ -243,7 +243,7 @@ describe('egress model reverse proxy', () => {
     expect(refused.headers['x-berth-problem']).toBe('budget_exhausted');
     expect(refused.headers['content-type']).toBe('application/json');
     const body = JSON.parse(refused.body) as { type: string; error: { type: string; message: string } };
-    expect(body).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: expect.stringMatching(/^berth egress gateway: tenant carol has spent its model token budget \(\d+ of 1000 tokens per \d+ s\); it renews in \d+ s$/) } });
+    expect(body).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: expect.stringMatching(/^berth egress gateway: tenant carol has spent its model token budget \(\d+ of 1000 tokens per \d+ s\); it renews in \d+ s \[berth:budget_exhausted\]$/) } });
     expect(upstream.seen.length).toBe(calls);
   });
 

@@ -3,6 +3,7 @@
 // store is worth a retry. Pinned per code, since the SDK in a sandbox acts on exactly these.
 import { expect, test } from 'vitest';
 import { buildModelError, type ModelErrorCode } from '@berth/gateway/egress';
+import { BUDGET_REFUSAL_TAG } from '@berth/protocol';
 
 const cases: Array<[ModelErrorCode, number, string, 'true' | 'false']> = [
   ['not_found', 404, 'not_found_error', 'false'],
@@ -18,7 +19,9 @@ const cases: Array<[ModelErrorCode, number, string, 'true' | 'false']> = [
 test.each(cases)('%s → %i %s, x-should-retry: %s', (code, status, type, retry) => {
   const error = buildModelError(code, { message: 'why', retryAfterS: 1 });
   expect(error.status).toBe(status);
-  expect(JSON.parse(error.body)).toEqual({ type: 'error', error: { type, message: 'berth egress gateway: why' } });
+  // A budget refusal carries the tag the agent turns into stopReason budget_reached.
+  const tag = code === 'budget_exhausted' ? ` ${BUDGET_REFUSAL_TAG}` : '';
+  expect(JSON.parse(error.body)).toEqual({ type: 'error', error: { type, message: `berth egress gateway: why${tag}` } });
   expect(error.headers).toMatchObject({ 'content-type': 'application/json', 'x-should-retry': retry });
   // retry-after only where a retry is advised: a budget window may be hours away.
   expect(error.headers['retry-after']).toBe(retry === 'true' ? '1' : undefined);

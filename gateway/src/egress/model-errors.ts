@@ -11,7 +11,7 @@
 
 import type { ServerResponse } from 'node:http';
 import type { ProblemCode } from '@berth/protocol';
-import { PROBLEMS } from '@berth/protocol';
+import { BUDGET_REFUSAL_TAG, PROBLEMS } from '@berth/protocol';
 
 /** The model-proxy problems and how each reads to an Anthropic SDK. */
 const AS_MESSAGES_API = {
@@ -39,7 +39,9 @@ export function buildModelError(code: ModelErrorCode, options: ModelErrorOptions
   const problem: ProblemCode = code === 'upstream_unconfigured' ? 'upstream_failed' : code;
   const { status, title } = PROBLEMS[problem];
   const { type, retry } = AS_MESSAGES_API[code];
-  const body = JSON.stringify({ type: 'error', error: { type, message: `berth egress gateway: ${options.message ?? title}` } });
+  // The tag lets the agent tell a budget stop (stopReason budget_reached) from a failure.
+  const tag = code === 'budget_exhausted' ? ` ${BUDGET_REFUSAL_TAG}` : '';
+  const body = JSON.stringify({ type: 'error', error: { type, message: `berth egress gateway: ${options.message ?? title}${tag}` } });
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-should-retry': String(retry), 'x-berth-problem': problem };
   if (retry && options.retryAfterS !== undefined) headers['retry-after'] = String(options.retryAfterS);
   return { status, headers, body };
