@@ -113,7 +113,7 @@ export async function startGateway(parts: GatewayParts): Promise<RunningGateway>
   const events = fence(parts.events ?? new MemoryEventLog(), () => crashed);
   const ledger = fence(parts.ledger ?? new MemoryTurnLedger(), () => crashed);
   const gate = fence(parts.gate ?? new PortsSessionGate({ sessions: parts.store.sessions, quotas: parts.store.quotas, ledger }), () => crashed);
-  const sessions = new SessionService({ store: parts.store, events, ledger, backend: parts.backend, access: parts.access, log: parts.log, now });
+  const sessions = new SessionService({ store: parts.store, events, ledger, backend: parts.backend, access: parts.access, log: parts.log, now, ...(parts.sessionEvents ? { sessionEvents: parts.sessionEvents } : {}) });
   // A session lease outlives the sandbox's idle life by one reaper pass plus 5 s (see IngressQuotas).
   const quotas = new IngressQuotas({ store: parts.store, metrics, now, sessionLeaseTtlMs: idleTimeoutMs + reaperIntervalMs + 5_000 });
   const streams = new Set<ActiveTurn>();

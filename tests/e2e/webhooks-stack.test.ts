@@ -1,7 +1,7 @@
 // Webhooks through the whole stack (real Agent SDK, offline model): a tenant with an endpoint in
 // the tenants file gets its session's status changes and the turn's end, each verified with the
 // `standardwebhooks` package; a tenant without one causes no request. Loopback receivers need
-// BERTH_WEBHOOK_ALLOW_PRIVATE=1, as in development.
+// BERTH_WEBHOOK_ALLOW_PRIVATE=1, as in development. A DELETE is announced as status `terminated`.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { sendMessage, startTestStack, terminalFrames, type TestStack } from '../fixtures/stack.js';
@@ -46,4 +46,16 @@ test("a turn's status changes and its end reach the tenant's endpoint, signed; a
     data: { tenant: 'alice', sessionId: 'hooked-1', status: 'idle', turn: 1, stopReason: 'end_turn' },
   });
   expect(new Set(r.requests.map((q) => q.headers['webhook-id'])).size).toBe(r.requests.length);
+});
+
+test('DELETE announces the session terminated (the record itself is gone: GET is 404)', async () => {
+  const del = await fetch(`${s.url}/sessions/hooked-1`, { method: 'DELETE', headers: { authorization: `Bearer ${s.tokens.alice}` } });
+  expect(await del.json()).toMatchObject({ id: 'hooked-1', deleted: true });
+  const statusOf = (body: string): string | undefined => (JSON.parse(body) as { data?: { status?: string } }).data?.status;
+  await r.waitUntil('a terminated delivery', (requests) => requests.some((q) => statusOf(q.body) === 'terminated'));
+  const terminated = r.requests.filter((q) => statusOf(q.body) === 'terminated').map((q) => r.verify(q, SECRET) as Delivered);
+  expect(terminated).toEqual([
+    { type: 'session.status_changed', timestamp: expect.any(String), data: { tenant: 'alice', sessionId: 'hooked-1', status: 'terminated', turn: null, stopReason: null } },
+  ]);
+  expect((await fetch(`${s.url}/sessions/hooked-1`, { headers: { authorization: `Bearer ${s.tokens.alice}` } })).status).toBe(404);
 });

@@ -13,6 +13,7 @@ import type { EventLog } from '../store/event-log.js';
 import type { TurnLedger } from '../store/turn-ledger.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { SandboxAccess } from './sandbox-access.js';
+import type { SessionEventSink } from './session-events.js';
 
 export interface SessionServiceOptions {
   store: Pick<Store, 'sessions' | 'bindings' | 'transcripts'>;
@@ -34,6 +35,8 @@ export interface SessionServiceOptions {
   ledger?: Pick<TurnLedger, 'remove'>;
   /** Sends the claim-time bootstrap. Default: bootstrapSandbox over HTTP (tests drive it without a sandbox). */
   bootstrap?: typeof bootstrapSandbox;
+  /** Told `terminated` when a session is deleted. Default: nobody. */
+  sessionEvents?: SessionEventSink;
 }
 
 export class SessionService {
@@ -150,6 +153,11 @@ export class SessionService {
     await store.sessions.deleteSession(sessionId);
     await Promise.all([this.options.events?.remove(sessionId), this.options.ledger?.remove(sessionId)]).catch(() => undefined);
     await backend.release(sessionId);
+    try {
+      this.options.sessionEvents?.publish({ type: 'session.status_changed', tenant, sessionId, status: 'terminated', turn: null, stopReason: null, at: this.now() });
+    } catch (error) {
+      this.options.log.warn({ err: error, session: sessionId }, 'session event sink threw');
+    }
     return true;
   }
 }
