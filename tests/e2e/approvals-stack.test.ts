@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ApprovalRequestData, SseFrame } from '@berth/protocol';
-import { hashToken } from '@berth/gateway/tenants/tenants-file';
+import { hashToken } from '@berth/gateway/tenants';
 import { authHeaders, resultText, sendMessage, startTestStack, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
 
 const { alice, bob } = TEST_TOKENS;

@@ -13,7 +13,7 @@ import type { EventLog } from '../store/event-log.js';
 import type { TurnLedger } from '../store/turn-ledger.js';
 import type { Tenant } from '../tenants/tenant.js';
 import type { SandboxAccess } from './sandbox-access.js';
-import type { SessionEventSink } from './session-events.js';
+import type { SessionEventSink } from '../session-events.js';
 
 export interface SessionServiceOptions {
   store: Pick<Store, 'sessions' | 'bindings' | 'transcripts'>;
