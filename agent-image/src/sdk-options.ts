@@ -60,9 +60,6 @@ export function buildStartEnv(inputs: Pick<SdkInputs, 'path' | 'dirs' | 'maxRetr
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     CLAUDE_AGENT_SDK_CLIENT_APP: 'berth-agent/0.1.0',
   };
-  // The SDK's load() and the CLI's transcript path (hence every append's key) both take the
-  // projectKey from here; CLAUDE_CONFIG_DIR above is what makes them read it.
-  if (inputs.projectKey !== undefined) env.CLAUDE_CODE_PROJECT_DIR_NAME = inputs.projectKey;
   if (inputs.maxRetries !== undefined) env.CLAUDE_CODE_MAX_RETRIES = String(inputs.maxRetries);
   // The CLI refuses --dangerously-skip-permissions as root unless told it runs in a sandbox,
   // which it does: this process is the sandbox's only tenant.
@@ -75,11 +72,15 @@ export function buildStartEnv(inputs: Pick<SdkInputs, 'path' | 'dirs' | 'maxRetr
  * gets it at claim through the claim's settings overlay (`env`), which the CLI applies to itself
  * and to every tool it runs; it never reaches the standby before.
  */
-export function buildSessionEnv(inputs: Pick<SdkInputs, 'model' | 'egress'>): Record<string, string> {
+export function buildSessionEnv(inputs: Pick<SdkInputs, 'model' | 'egress' | 'projectKey'>): Record<string, string> {
   const env: Record<string, string> = {
     ANTHROPIC_BASE_URL: inputs.model.baseUrl,
     ANTHROPIC_API_KEY: inputs.model.apiKey,
   };
+  // The SDK's load() and the CLI's transcript path (hence every append's key) both take the
+  // projectKey from here (CLAUDE_CONFIG_DIR makes them read it). It names the tenant, so it is
+  // the session's part: a standby's CLI never starts with it.
+  if (inputs.projectKey !== undefined) env.CLAUDE_CODE_PROJECT_DIR_NAME = inputs.projectKey;
   if (inputs.egress) {
     // curl reads only lowercase http_proxy for http URLs, so both cases are set.
     const noProxy = noProxyList(inputs.model.baseUrl, inputs.egress.noProxy);
