@@ -71,8 +71,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     forms: ['list', 'show <id>', 'delete <id>'],
     options: {
       tenant: { type: 'string', value: 'T', description: 'list: only this tenant' },
-      limit: { type: 'string', value: 'N', description: 'list: sessions per page, 1 to 500' },
-      cursor: { type: 'string', value: 'ID', description: 'list: start after this session (from a previous page)' },
+      limit: { type: 'string', value: 'N', description: 'list: sessions per page, 1 to 1000 (default 100)' },
+      cursor: { type: 'string', value: 'CURSOR', description: 'list: the next page (the nextCursor a previous page printed)' },
       all: { type: 'boolean', description: 'list: every page' },
       ...ADMIN_OPTIONS,
     },

@@ -25,10 +25,14 @@ interface SessionPage {
 }
 
 /**
- * Most pages `list --all` fetches (500 sessions each, the API's page bound): 200 pages is 100 000
- * sessions. A cap, so a gateway that kept returning a cursor could not loop the CLI forever.
+ * Most pages `list --all` fetches (MAX_PAGE_SIZE sessions each unless --limit says otherwise): 200
+ * pages is 200 000 sessions. A cap, so a gateway that kept returning a cursor could not loop the
+ * CLI forever.
  */
 const MAX_PAGES = 200;
+
+/** The API's page bound (GET /admin/sessions?limit=): --limit's range, and --all's page size. */
+const MAX_PAGE_SIZE = 1000;
 
 const SESSIONS_USAGE = usageLine(commandSpec('sessions'));
 
@@ -59,10 +63,12 @@ export async function sessionsCommand(flags: Flags, env: NodeJS.ProcessEnv = pro
 }
 
 async function list(target: AdminTarget, flags: Flags, json: boolean): Promise<number> {
-  if (flags.limit !== undefined && !/^\d{1,4}$/.test(flags.limit as string)) throw new AdminError('--limit must be a number from 1 to 500', 2);
+  if (flags.limit !== undefined && !/^\d{1,4}$/.test(flags.limit as string)) throw new AdminError(`--limit must be a number from 1 to ${MAX_PAGE_SIZE}`, 2);
   const query = new URLSearchParams();
   if (flags.tenant) query.set('tenant', flags.tenant as string);
+  // --all walks every page (nextCursor until null), in the largest pages the API serves.
   if (flags.limit) query.set('limit', flags.limit as string);
+  else if (flags.all) query.set('limit', String(MAX_PAGE_SIZE));
   let cursor = (flags.cursor as string | undefined) ?? null;
   const sessions: SessionView[] = [];
   let next: string | null = null;

@@ -1,22 +1,19 @@
 // The operator API under /admin, for admin tokens only (tenants get 403): every tenant's
-// sessions (cursor paged), one session, deleting one (its sandbox is released), pool status,
+// sessions (one bounded page at a time), one session, deleting one (its sandbox is released), pool status,
 // usage per tenant, and a dry-run check of a tenants file. app.ts authenticates /admin first;
 // the `berth` CLI (cli/src/commands/sessions.ts, pool.ts, usage.ts, tenants.ts) is its client.
 // It never shows a sandbox's URL or auth token, and it does not change the tenants file.
 
 import express, { Router, type RequestHandler } from 'express';
 import { BerthError } from '@berth/protocol';
-import { MAX_SESSION_PAGE } from '../store/session-listing.js';
 import type { SessionRecord } from '../store/session-records.js';
 import { findTenant } from '../tenants/tenant.js';
 import { parseTenants, TenantsFileError } from '../tenants/tenants-file.js';
 import type { IngressContext } from './context.js';
 import { principalOf } from './auth-middleware.js';
-import { sessionIdParam } from './request-input.js';
+import { encodeIdCursor, encodeTenantCursor, idCursorParam, tenantCursorParam } from './listing-cursor.js';
+import { pageLimitParam, sessionIdParam } from './request-input.js';
 import { sessionView } from './routes-sessions.js';
-
-/** Page size when ?limit is absent: a screenful for the CLI, a few store reads per shard. */
-export const DEFAULT_ADMIN_PAGE = 100;
 
 /**
  * Largest tenants file POST /admin/tenants/check accepts, in bytes. 1 MiB holds thousands of
@@ -35,22 +32,19 @@ export const requireAdmin: RequestHandler = (_req, res, next) => {
 export function adminRoutes(ctx: IngressContext): Router {
   const router = Router();
 
+  // Every listing is one bounded page from an index (store/session-listing.ts): every tenant's
+  // sessions in id order, or with ?tenant= that tenant's, newest first. ?limit (default 100, at
+  // most 1000) and the opaque ?cursor of the previous page's nextCursor.
   router.get('/admin/sessions', async (req, res) => {
-    const limit = limitParam(req.query.limit);
-    const cursor = req.query.cursor === undefined ? null : sessionIdParam(req.query.cursor);
+    const limit = pageLimitParam(req.query.limit);
     const tenant = tenantParam(req.query.tenant);
     if (tenant === undefined) {
-      const page = await ctx.store.listing.listAllSessions({ cursor, limit });
-      res.json({ sessions: page.sessions.map(adminSessionView), nextCursor: page.nextCursor });
+      const page = await ctx.store.listing.listAllSessions({ cursor: idCursorParam(req.query.cursor), limit });
+      res.json({ sessions: page.sessions.map(adminSessionView), nextCursor: page.nextCursor && encodeIdCursor(page.nextCursor) });
       return;
     }
-    // One tenant's index is already bounded by its own sessions; page it the same way (id
-    // order, exclusive cursor) so the CLI walks both listings alike.
-    const ids = (await ctx.store.listing.listSessions(tenant))
-      .filter((s) => cursor === null || s.id > cursor)
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const page = ids.slice(0, limit);
-    res.json({ sessions: page.map(adminSessionView), nextCursor: ids.length > limit ? page[page.length - 1]!.id : null });
+    const page = await ctx.store.listing.listSessions(tenant, { after: tenantCursorParam(req.query.cursor), limit });
+    res.json({ sessions: page.sessions.map(adminSessionView), nextCursor: page.next && encodeTenantCursor(page.next) });
   });
 
   router.get('/admin/sessions/:id', async (req, res) => {
@@ -121,13 +115,6 @@ async function requireSession(ctx: IngressContext, sessionId: string): Promise<S
   const session = await ctx.store.sessions.getSession(sessionId);
   if (!session) throw new BerthError('session_not_found', `no session ${sessionId}`);
   return session;
-}
-
-function limitParam(raw: unknown): number {
-  if (raw === undefined) return DEFAULT_ADMIN_PAGE;
-  const limit = typeof raw === 'string' && /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-  if (!(limit >= 1 && limit <= MAX_SESSION_PAGE)) throw new BerthError('invalid_body', `?limit must be an integer from 1 to ${MAX_SESSION_PAGE}`);
-  return limit;
 }
 
 function tenantParam(raw: unknown): string | undefined {

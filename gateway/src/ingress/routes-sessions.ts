@@ -14,7 +14,8 @@ import type { Tenant } from '../tenants/tenant.js';
 import type { IngressContext } from './context.js';
 import { tenantOf } from './auth-middleware.js';
 import { tailEvents } from './event-tail.js';
-import { promptOf, sessionIdParam } from './request-input.js';
+import { encodeTenantCursor, tenantCursorParam } from './listing-cursor.js';
+import { pageLimitParam, promptOf, sessionIdParam } from './request-input.js';
 import { SseResponse } from './sse-response.js';
 
 /** Default page of GET /sessions/{id}/events?format=json. */
@@ -96,11 +97,16 @@ export function sessionRoutes(ctx: IngressContext): Router {
     res.json({ id: sessionId, deleted, status: 'deleted' }); // status: the cookbook gateway's field, for its clients
   });
 
-  router.get('/sessions', spendRate, async (_req, res) => {
+  // One page, newest first, from the tenant's own index (store/session-listing.ts): what a
+  // request costs does not grow with the tenant's sessions. ?limit (default 100, at most 1000)
+  // and the opaque ?cursor a previous page returned as nextCursor (null on the last page).
+  router.get('/sessions', spendRate, async (req, res) => {
     const tenant = tenantOf(res, ctx.tenants());
-    const sessions = await ctx.store.listing.listSessions(tenant.name);
-    const states = await ctx.ledger.getMany(sessions.map((s) => s.id));
-    res.json({ sessions: sessions.map((s, i) => sessionView(s, states[i])) });
+    const limit = pageLimitParam(req.query.limit);
+    const after = tenantCursorParam(req.query.cursor);
+    const page = await ctx.store.listing.listSessions(tenant.name, { after, limit });
+    const states = await ctx.ledger.getMany(page.sessions.map((s) => s.id));
+    res.json({ sessions: page.sessions.map((s, i) => sessionView(s, states[i])), nextCursor: page.next && encodeTenantCursor(page.next) });
   });
 
   return router;

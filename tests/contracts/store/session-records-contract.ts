@@ -36,8 +36,8 @@ export function runSessionRecordsContract(options: StoreContractOptions): void {
         else expect(r).toEqual({ kind: 'forbidden' });
       });
       expect(await store.sessions.getSession('race')).toEqual(winner);
-      expect((await store.listing.listSessions(winner!.tenant)).map((s) => s.id)).toEqual(['race']);
-      expect(await store.listing.listSessions(winner!.tenant === 'alice' ? 'bob' : 'alice')).toEqual([]);
+      expect((await store.listing.listSessions(winner!.tenant)).sessions.map((s) => s.id)).toEqual(['race']);
+      expect((await store.listing.listSessions(winner!.tenant === 'alice' ? 'bob' : 'alice')).sessions).toEqual([]);
     });
 
     it('checkAndTouch: absent, forbidden without stamping, owned with the stamp applied and never moved back', async () => {
@@ -84,7 +84,7 @@ export function runSessionRecordsContract(options: StoreContractOptions): void {
       expect(removed).toEqual({ ...record('s1', 'alice'), sandbox: sandbox('sb-1') });
       expect(await store.sessions.getSession('s1')).toBeNull();
       expect(await store.sessions.hasSession('s1')).toBe(false);
-      expect(await store.listing.listSessions('alice')).toEqual([]);
+      expect((await store.listing.listSessions('alice')).sessions).toEqual([]);
       expect(await store.bindings.idleSessions(T0 + 1e9, 10)).toEqual([]);
       expect(await store.transcripts.loadTranscript('s1')).toEqual([]);
       expect(await store.replay.replaySince('s1', '1')).toEqual({ kind: 'unknown' });
@@ -113,7 +113,7 @@ export function runSessionRecordsContract(options: StoreContractOptions): void {
       expect(await store.sessions.getSession('never')).toBeNull();
       expect(await store.sessions.hasSession('never')).toBe(false);
       expect(await store.sessions.checkAndTouch('never', 'alice', T0 + 2000)).toEqual({ kind: 'absent' });
-      expect((await store.listing.listSessions('alice')).map((s) => s.id).sort()).toEqual(['bound', 'released']);
+      expect((await store.listing.listSessions('alice')).sessions.map((s) => s.id).sort()).toEqual(['bound', 'released']);
       expect((await store.listing.listAllSessions({ cursor: null, limit: 10 })).sessions.map((s) => s.id)).toEqual(['born-bound', 'bound', 'released']);
       expect((await store.sessions.getSession('released'))!.sandbox).toBeNull();
       expect((await store.sessions.getSession('born-bound'))!.sandbox).toEqual(sandbox('sb-3'));

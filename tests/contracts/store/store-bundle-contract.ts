@@ -18,7 +18,7 @@ export function runStoreBundleContract(options: StoreContractOptions): void {
       const other = await newStore();
       await store.sessions.createSession(record('s1', 'alice'));
       await bind(store.bindings, 's1', 'sb-1');
-      expect((await store.listing.listSessions('alice')).map((s) => s.id)).toEqual(['s1']);
+      expect((await store.listing.listSessions('alice')).sessions.map((s) => s.id)).toEqual(['s1']);
       expect(await store.bindings.countBoundSessions()).toBe(1);
       expect(await other.sessions.getSession('s1')).toBeNull();
       expect(await other.bindings.countBoundSessions()).toBe(0);

@@ -2,9 +2,11 @@
 // table, because a binding is a field of its record and setSandbox checks the lock. Every method
 // of a memory port completes synchronously inside its promise, so each is atomic with respect to
 // the others (the event loop is the lock). Records that never got a sandbox expire lazily: every
-// read goes through live() or sweep(), which drop what is past its time first.
+// read goes through live(), which drops what is past its time first (listing walks included).
+// The record map keeps the listing's sorted indexes itself (memory-session-index.ts).
 
 import type { SessionRecord } from '../session-records.js';
+import { IndexedSessionMap } from './memory-session-index.js';
 
 export interface MemoryLock {
   token: string;
@@ -12,7 +14,7 @@ export interface MemoryLock {
 }
 
 export interface MemorySessionTable {
-  readonly records: Map<string, SessionRecord>;
+  readonly records: IndexedSessionMap;
   readonly locks: Map<string, MemoryLock>;
   /** Session id → when its record expires (ms on `now`), for records never bound to a sandbox. */
   readonly unboundExpiry: Map<string, number>;
@@ -24,7 +26,7 @@ export interface MemorySessionTable {
 }
 
 export function newSessionTable(now: () => number, unboundTtlMs: number): MemorySessionTable {
-  return { records: new Map(), locks: new Map(), unboundExpiry: new Map(), unboundTtlMs, forget: [], now };
+  return { records: new IndexedSessionMap(), locks: new Map(), unboundExpiry: new Map(), unboundTtlMs, forget: [], now };
 }
 
 /** The live record of `sessionId` (an expired never-bound record is dropped and reads as absent). */
@@ -35,9 +37,4 @@ export function live(table: MemorySessionTable, sessionId: string): SessionRecor
     table.records.delete(sessionId);
   }
   return table.records.get(sessionId);
-}
-
-/** Drops every expired never-bound record; for readers that walk the whole table. */
-export function sweep(table: MemorySessionTable): void {
-  for (const sessionId of [...table.unboundExpiry.keys()]) live(table, sessionId);
 }
