@@ -51,20 +51,35 @@ test('one replica lists, pages and deletes sessions the other wrote', async () =
   expect(pages).toBe(3);
   expect(seen).toEqual(ids);
 
+  // One tenant's listing pages from its own index, newest first (created in id order here, so
+  // newest first is id order reversed, ties included), on the replica that wrote none of them.
+  const bobIds = ids.filter((_, i) => i % 3 === 0).reverse();
   const bob = await admin<Page>(b, '/admin/sessions?tenant=bob');
-  expect(bob.body.sessions.map((x) => x.id)).toEqual(ids.filter((_, i) => i % 3 === 0));
+  expect(bob.body).toMatchObject({ nextCursor: null });
+  expect(bob.body.sessions.map((x) => x.id)).toEqual(bobIds);
+  const bobFirst = await admin<Page>(b, '/admin/sessions?tenant=bob&limit=5');
+  const bobRest = await admin<Page>(a, `/admin/sessions?tenant=bob&limit=5&cursor=${bobFirst.body.nextCursor}`);
+  expect([...bobFirst.body.sessions, ...bobRest.body.sessions].map((x) => x.id)).toEqual(bobIds);
+  expect(bobRest.body.nextCursor).toBeNull();
 
   expect((await admin(b, '/admin/sessions/r-07', 'DELETE')).status).toBe(200);
   expect((await admin(a, '/admin/sessions/r-07')).status).toBe(404);
-  const after = await admin<Page>(a, '/admin/sessions?limit=500');
+  const after = await admin<Page>(a, '/admin/sessions?limit=1000');
   expect(after.body.sessions.map((x) => x.id)).toEqual(ids.filter((id) => id !== 'r-07'));
   expect(after.body.nextCursor).toBeNull();
 });
 
 test('bad paging parameters are 400 problems naming the parameter', async () => {
-  for (const query of ['limit=0', 'limit=501', 'limit=ten', 'cursor=..', 'tenant=Bad%20Name']) {
+  // A cursor is opaque and checked: junk, an id as it stands, and a tenant listing's cursor on
+  // the all-tenant listing (and the reverse) are all refused.
+  const tenantCursor = Buffer.from('t.1700000000000.r-01').toString('base64url');
+  const idCursor = Buffer.from('i.r-01').toString('base64url');
+  expect((await admin<Page>(a, `/admin/sessions?cursor=${idCursor}`)).status).toBe(200);
+  expect((await admin<Page>(a, `/admin/sessions?tenant=bob&cursor=${tenantCursor}`)).status).toBe(200);
+  for (const query of ['limit=0', 'limit=1001', 'limit=ten', 'limit=', 'limit=1&limit=2', 'cursor=..', 'cursor=r-01', 'cursor=', `cursor=${tenantCursor}`, `tenant=bob&cursor=${idCursor}`, `cursor=${idCursor}=`, `cursor=${'A'.repeat(200)}`, 'tenant=Bad%20Name']) {
     const res = await fetch(`${a.url}/admin/sessions?${query}`, { headers: authHeaders(TEST_TOKENS.admin) });
     expect([query, res.status]).toEqual([query, 400]);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/\?(limit|cursor|tenant)/);
   }
 });
