@@ -1,8 +1,10 @@
 // @berth/gateway/testing: the gateway's root modules that tests reach into (config, errors,
-// metrics, the ingress server). Not for other packages: they import the named entries.
+// metrics, the ingress server, the listing cursors' wire form). Not for other packages: they
+// import the named entries.
 export * from './config.js';
 export * from './errors.js';
 export * from './gateway.js';
+export * from './ingress/listing-cursor.js';
 export * from './log.js';
 export * from './metrics.js';
 export * from './profiles-file.js';

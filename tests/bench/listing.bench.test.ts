@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { SessionRecord, Store } from '@berth/gateway';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 import { authHeaders, startTestStack, type TestStack } from '../fixtures/stack.js';
-import { encodeTenantCursor } from '@berth/gateway/ingress/listing-cursor';
+import { encodeTenantCursor } from '@berth/gateway/testing';
 import { compare, timed } from './measure.js';
 
 const BIG = 100_000;

@@ -8,10 +8,10 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { SandboxBackend } from '@berth/orchestrator';
-import { startGateway, type RunningGateway } from '@berth/gateway/gateway';
-import { directModelAccess } from '@berth/gateway/sessions/sandbox-access';
+import { startGateway, type RunningGateway } from '@berth/gateway/testing';
+import { directModelAccess } from '@berth/gateway/sessions';
 import { createMemoryStore, type Store } from '@berth/gateway';
-import { hashToken, parseTenants } from '@berth/gateway/tenants/tenants-file';
+import { hashToken, parseTenants } from '@berth/gateway/tenants';
 
 const ALICE = 'berth_listing_alice';
 const BOB = 'berth_listing_bob';
