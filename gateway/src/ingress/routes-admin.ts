@@ -1,6 +1,6 @@
 // The operator API under /admin, for admin tokens only (tenants get 403): every tenant's
-// sessions (one bounded page at a time), one session, deleting one (its sandbox is released), pool status,
-// usage per tenant, and a dry-run check of a tenants file. app.ts authenticates /admin first;
+// sessions (one bounded page at a time), one session, deleting one (its sandbox is released),
+// pool status, usage per tenant, and a dry-run check of a tenants file. app.ts authenticates /admin first;
 // the `berth` CLI (cli/src/commands/sessions.ts, pool.ts, usage.ts, tenants.ts) is its client.
 // It never shows a sandbox's URL or auth token, and it does not change the tenants file.
 
