@@ -79,6 +79,8 @@ export interface GatewayConfig {
    * a dashboard tailing many sessions for one tenant raises it. Past it: 429 quota_exceeded.
    */
   maxStreamsPerTenant: number;
+  /** BERTH_MAX_CONNECTIONS: open connections per gateway process (streams and idle tails included). Default 10 000; past it Node closes new ones at once. Raise it with the file-descriptor limit for many idle tails. */
+  maxConnections: number;
   /**
    * Most bytes of transcript stored per session. Default 32 MiB (store/store.ts StoreLimits says
    * why); beyond it a turn's transcript is refused and the session takes no new history.
@@ -258,6 +260,7 @@ export function loadConfig(env: Env): Readonly<GatewayConfig> {
     drainGraceS: r.int('BERTH_DRAIN_GRACE_S', 30, 0, 3600),
     maxBodyBytes: r.int('BERTH_MAX_BODY_BYTES', 256 * 1024, 1024, 16 * 1024 * 1024),
     maxStreamsPerTenant: r.int('BERTH_MAX_STREAMS_PER_TENANT', 256, 1, 1_000_000),
+    maxConnections: r.int('BERTH_MAX_CONNECTIONS', 10_000, 16, 1_000_000),
     maxTranscriptBytes: r.int('BERTH_MAX_TRANSCRIPT_BYTES', 32 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
     unboundSessionTtlS: r.int('BERTH_UNBOUND_SESSION_TTL_S', 900, 300, 7 * 24 * 3600),
     logLevel: r.oneOf('BERTH_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),

@@ -62,9 +62,9 @@ beforeAll(async () => {
   redis = await startRedisServer();
   // No pool (nothing boots during the windows); the per-tenant stream cap raised above N, drain
   // grace short so stop() does not wait out the default 30 s for the tails.
-  s = await startTestStack({ poolSize: 0, redisUrl: redis.url, env: { BERTH_MAX_STREAMS_PER_TENANT: '1000000', BERTH_DRAIN_GRACE_S: '1' } });
-  // The per-process connection cap (10,000 by default) must hold the tails and the GET probe.
-  s.stack.gateway!.server.maxConnections = TAILS + 1000;
+  // The per-process connection cap (BERTH_MAX_CONNECTIONS, 10,000 by default) must hold the tails and the GET probe.
+  s = await startTestStack({ poolSize: 0, redisUrl: redis.url, env: { BERTH_MAX_STREAMS_PER_TENANT: '1000000', BERTH_MAX_CONNECTIONS: String(TAILS + 1000), BERTH_DRAIN_GRACE_S: '1' } });
+  expect(s.stack.gateway!.server.maxConnections).toBe(TAILS + 1000);
   admin = new Redis(redis.url);
   const now = Date.now();
   const create = (id: string) => s.stack.store.sessions.createSession({ id, tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: now, lastActivityAt: now, turns: 0 });

@@ -5,7 +5,7 @@ import { redisConnectionFromConfig } from '@berth/gateway/testing';
 describe('loadConfig', () => {
   test('defaults are the embedded, local ones', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 8080, egressPort: 8081, backend: 'local', poolSize: 2, idleTimeoutS: 900, redisUrl: undefined });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 8080, egressPort: 8081, backend: 'local', poolSize: 2, idleTimeoutS: 900, redisUrl: undefined, maxStreamsPerTenant: 256, maxConnections: 10_000 });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -22,6 +22,11 @@ describe('loadConfig', () => {
       expect(problems).toMatch(/BERTH_POOL_SIZE/);
       expect((error as ConfigError).problems).toHaveLength(4);
     }
+  });
+
+  test('the ingress bounds are configurable and bounded', () => {
+    expect(loadConfig({ BERTH_MAX_CONNECTIONS: '20000', BERTH_MAX_STREAMS_PER_TENANT: '5000' })).toMatchObject({ maxConnections: 20_000, maxStreamsPerTenant: 5000 });
+    expect(() => loadConfig({ BERTH_MAX_CONNECTIONS: '5' })).toThrow(/BERTH_MAX_CONNECTIONS="5" must be an integer from 16/);
   });
 
   test('a present but empty value does not fall back to the default', () => {

@@ -105,7 +105,7 @@ export async function startIngressRole(parts: SharedParts, options: IngressRoleO
     idleTimeoutS: config.idleTimeoutS,
     maxBodyBytes: config.maxBodyBytes,
     drainGraceS: config.drainGraceS,
-    limits: { maxStreamsPerTenant: config.maxStreamsPerTenant },
+    limits: { maxStreamsPerTenant: config.maxStreamsPerTenant, maxConnections: config.maxConnections },
   });
   stops.push(() => gateway.close());
   return { gateway, backend, webhooks };
