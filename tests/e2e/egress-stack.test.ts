@@ -66,8 +66,11 @@ admins:
     env: { BERTH_LOCAL_ISOLATION: 'off' },
     // The stack's upstream is the tap; scripting and request records stay on the real model.
     model: { ...model, url: tap.url },
-    // One retry: a scripted 529 is retried once, and a dead upstream fails fast.
-    agentEnv: { BERTH_AGENT_MAX_RETRIES: '1' },
+    // One retry: a scripted 529 is retried once, and a dead upstream fails fast. No pre-started
+    // CLI: this suite reads the session credential from the CLI's /proc environ, which only a CLI
+    // started after the claim has (a standby's CLI gets it in the claim's overlay, in memory;
+    // agent-server-standby.test.ts pins that path and that nothing is there before the claim).
+    agentEnv: { BERTH_AGENT_MAX_RETRIES: '1', BERTH_AGENT_PRESTART: '0' },
     egressResolver: async (name: string): Promise<ResolvedAddress[]> => {
       resolved.push(name);
       if (name === ALLOWED_HOST || name === DENIED_HOST) return [{ address: '127.0.0.1', family: 4 }];
