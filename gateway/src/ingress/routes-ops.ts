@@ -2,12 +2,14 @@
 // the process runs; /readyz says it can serve (store reachable, not draining), so a load
 // balancer stops sending traffic before a replica stops. GET /health and the snake_case fields of
 // /api/pool answer what a client or probe written for the cookbook's hosting gateway expects,
-// to the letter, beside berth's own shape.
+// to the letter, beside berth's own shape. GET /openapi.json serves the API description
+// (openapi/document.ts), unauthenticated like the probes: it holds nothing a caller may not know.
 
 import { Router } from 'express';
 import { BerthError } from '@berth/protocol';
 import type { IngressContext } from './context.js';
 import { authenticate, tenantOf } from './auth-middleware.js';
+import { openApiJson } from './openapi/document.js';
 
 export function probeRoutes(ctx: IngressContext): Router {
   const router = Router();
@@ -27,6 +29,9 @@ export function probeRoutes(ctx: IngressContext): Router {
   });
   router.get('/metrics', async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+  router.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(openApiJson);
   });
   return router;
 }

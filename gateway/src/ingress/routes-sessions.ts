@@ -19,7 +19,7 @@ import { pageLimitParam, promptOf, sessionIdParam } from './request-input.js';
 import { SseResponse } from './sse-response.js';
 
 /** Default page of GET /sessions/{id}/events?format=json. */
-const DEFAULT_EVENT_PAGE = 100;
+export const DEFAULT_EVENT_PAGE = 100;
 
 export function sessionRoutes(ctx: IngressContext): Router {
   const router = Router();

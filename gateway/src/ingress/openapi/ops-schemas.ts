@@ -1,0 +1,135 @@
+// Schemas of the operational answers: probes, pool status (berth's shape beside the cookbook's
+// fields), metered usage, and the admin tenants-file check. They restate routes-ops.ts and
+// routes-admin.ts; tests/integration/openapi-responses.test.ts holds real answers against them.
+
+import type { BackendKind } from '@berth/orchestrator';
+import { ref, type Schema } from './types.js';
+
+const BACKEND_KINDS = ['local', 'kubernetes', 'modal'] as const satisfies readonly BackendKind[];
+// Compile-time: every backend kind is listed.
+const everyKind: [Exclude<BackendKind, (typeof BACKEND_KINDS)[number]>] extends [never] ? true : never = true;
+void everyKind;
+
+const count: Schema = { type: 'integer', minimum: 0 };
+
+const poolProperties: Record<string, unknown> = {
+  profile: { type: 'string', description: 'The sandbox profile this pool serves.' },
+  target: { ...count, description: 'Standbys the pool aims to keep.' },
+  ready: { ...count, description: 'Standbys healthy and unclaimed.' },
+  starting: { ...count, description: 'Standbys being created or not yet healthy.' },
+  claimed: { ...count, description: 'Sandboxes bound to sessions.' },
+  coldStarts: { ...count, description: 'Claims served by a cold start since this replica started.' },
+  warmClaims: { ...count, description: 'Claims served from the pool since this replica started.' },
+};
+
+const status = (value: string): Schema => ({ type: 'object', required: ['status'], properties: { status: { const: value } }, additionalProperties: false });
+
+export const opsSchemas: Record<string, Schema> = {
+  Liveness: status('ok'),
+  CookbookHealth: status('healthy'),
+  Readiness: status('ready'),
+  BackendKind: { enum: BACKEND_KINDS },
+  PoolStatus: {
+    type: 'object',
+    required: Object.keys(poolProperties),
+    properties: poolProperties,
+    additionalProperties: false,
+  },
+  CallerPool: {
+    type: 'object',
+    description: "Warm pools per profile, and the cookbook hosting gateway's fields (its one pool is berth's pools summed).",
+    required: ['backend', 'pools', 'target_size', 'ready_count', 'standby_pods'],
+    properties: {
+      backend: ref('schemas', 'BackendKind'),
+      pools: { type: 'array', items: ref('schemas', 'PoolStatus') },
+      target_size: count,
+      ready_count: count,
+      standby_pods: { type: 'array', items: { type: 'string' }, description: 'Ready standbys by id where the backend tracks them (local); empty elsewhere.' },
+    },
+    additionalProperties: false,
+  },
+  AdminPool: {
+    type: 'object',
+    required: ['backend', 'pools'],
+    properties: {
+      backend: ref('schemas', 'BackendKind'),
+      pools: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: Object.keys(poolProperties),
+          properties: { ...poolProperties, standbyIds: { type: 'array', items: { type: 'string' }, description: 'Ready standbys, where the backend tracks them itself (local).' } },
+          additionalProperties: false,
+        },
+      },
+    },
+    additionalProperties: false,
+  },
+  TokenUsage: {
+    type: 'object',
+    description: 'Model tokens the egress gateway metered from the model\'s answers (lifetime counters; kept when a session is deleted).',
+    required: ['inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens'],
+    properties: { inputTokens: count, outputTokens: count, cacheCreationInputTokens: count, cacheReadInputTokens: count },
+    additionalProperties: false,
+  },
+  TenantUsage: {
+    type: 'object',
+    required: ['tenant', 'total', 'sessions'],
+    properties: {
+      tenant: { type: 'string' },
+      total: ref('schemas', 'TokenUsage'),
+      sessions: { type: 'object', additionalProperties: ref('schemas', 'TokenUsage'), description: 'By session id.' },
+    },
+    additionalProperties: false,
+  },
+  AdminUsage: {
+    type: 'object',
+    description: 'With `tenant`: that tenant\'s totals and sessions. Without: every tenant the tenants file names, with a session count.',
+    required: ['usage'],
+    properties: {
+      usage: {
+        type: 'array',
+        items: {
+          oneOf: [
+            ref('schemas', 'TenantUsage'),
+            {
+              type: 'object',
+              required: ['tenant', 'total', 'sessionCount'],
+              properties: { tenant: { type: 'string' }, total: ref('schemas', 'TokenUsage'), sessionCount: count },
+              additionalProperties: false,
+            },
+          ],
+        },
+      },
+    },
+    additionalProperties: false,
+  },
+  TenantsCheck: {
+    type: 'object',
+    description: 'The dry-run verdict on a tenants file: `ok` with what it defines, or every problem with its path. Never changes the running tenants.',
+    oneOf: [
+      {
+        type: 'object',
+        required: ['ok', 'problems', 'warnings', 'tenants', 'adminTokens'],
+        properties: {
+          ok: { const: true },
+          problems: { type: 'array', items: { type: 'string' }, maxItems: 0 },
+          warnings: { type: 'array', items: { type: 'string' }, description: "Not the file's fault: e.g. a sandboxProfile this gateway lacks." },
+          tenants: { type: 'array', items: { type: 'string' } },
+          adminTokens: { ...count, description: 'How many admin token hashes the file holds.' },
+        },
+        additionalProperties: false,
+      },
+      {
+        type: 'object',
+        required: ['ok', 'problems', 'warnings'],
+        properties: {
+          ok: { const: false },
+          problems: { type: 'array', items: { type: 'string' }, minItems: 1 },
+          warnings: { type: 'array', items: { type: 'string' }, maxItems: 0 },
+        },
+        additionalProperties: false,
+      },
+    ],
+  },
+};
