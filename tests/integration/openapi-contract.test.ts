@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SseParser, type SseFrame } from '@berth/protocol';
-import { openApiDocument } from '@berth/gateway/ingress/openapi/document';
-import { hashToken } from '@berth/gateway/tenants/tenants-file';
+import { openApiDocument } from '@berth/gateway/openapi';
+import { hashToken } from '@berth/gateway/tenants';
 import { documentedRoutes, expressRoutes, OpenApiChecker, type DocumentedAnswer } from '../fixtures/openapi.js';
 import { sendMessage, startTestStack, TEST_TOKENS, type TestStack } from '../fixtures/stack.js';
 

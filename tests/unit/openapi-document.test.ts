@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { validate } from '@readme/openapi-parser';
 import { PROBLEMS, problemType, type ProblemCode } from '@berth/protocol';
-import { openApiDocument, openApiJson } from '@berth/gateway/ingress/openapi/document';
+import { openApiDocument, openApiJson } from '@berth/gateway/openapi';
 import { OpenApiChecker } from '../fixtures/openapi.js';
 
 type ApiDocument = Exclude<Parameters<typeof validate>[0], string>;
