@@ -19,7 +19,7 @@ export const adminPaths: Record<string, PathItem> = {
       summary: "List every tenant's sessions (cursor paged)",
       tags: ['admin'],
       parameters: [ref('parameters', 'PageLimit'), ref('parameters', 'Cursor'), ref('parameters', 'TenantFilter')],
-      responses: { ...ok('A page of sessions, in id order.', 'AdminSessionList'), ...problems(400, ...ADMIN_PROBLEMS) },
+      responses: { ...ok('A page of sessions.', 'AdminSessionList'), ...problems(400, ...ADMIN_PROBLEMS) },
     },
   },
   '/admin/sessions/{id}': {

@@ -55,7 +55,7 @@ const adminViewProperties: Record<string, unknown> = {
   }),
 };
 
-const pageParams = `Pages are in session-id order: \`limit\` (default ${DEFAULT_ADMIN_PAGE}, at most ${MAX_SESSION_PAGE}) and the previous page's \`nextCursor\` as \`cursor\`.`;
+const pageParams = `One page at a time: \`limit\` (default ${DEFAULT_ADMIN_PAGE}, at most ${MAX_SESSION_PAGE}) and the previous page's \`nextCursor\` as \`cursor\`.`;
 
 export const sessionSchemas: Record<string, Schema> = {
   SessionId: { type: 'string', pattern: SESSION_ID_PATTERN.source, description: 'Chosen by the caller; the first message on an unknown id creates the session.', examples: ['demo-1'] },
@@ -67,7 +67,7 @@ export const sessionSchemas: Record<string, Schema> = {
   },
   SessionList: {
     type: 'object',
-    description: `The caller's sessions. ${pageParams}`,
+    description: `The caller's sessions, newest first. ${pageParams}`,
     required: ['sessions', 'nextCursor'],
     properties: {
       sessions: { type: 'array', items: ref('schemas', 'SessionView') },
@@ -84,7 +84,7 @@ export const sessionSchemas: Record<string, Schema> = {
   },
   AdminSessionList: {
     type: 'object',
-    description: `Every tenant's sessions (or one tenant's, with \`tenant\`). ${pageParams}`,
+    description: `Every tenant's sessions in id order, or with \`tenant\` that tenant's, newest first. ${pageParams}`,
     required: ['sessions', 'nextCursor'],
     properties: {
       sessions: { type: 'array', items: ref('schemas', 'AdminSessionView') },
