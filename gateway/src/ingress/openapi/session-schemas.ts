@@ -7,7 +7,7 @@
 // URL, its token) cannot slip in unnoticed.
 
 import { SESSION_ID_PATTERN } from '@berth/protocol';
-import type { SessionStatus } from '../../sessions/session-events.js';
+import type { SessionStatus } from '../../session-events.js';
 import { MAX_SESSION_PAGE } from '../../store/session-listing.js';
 import { DEFAULT_ADMIN_PAGE } from '../routes-admin.js';
 import { MAX_PROMPT_CHARS } from '../request-input.js';
