@@ -144,10 +144,17 @@ describe('real answers validate against the documented responses', () => {
     lastId = turn.frames.at(-1)!.id!;
   });
 
-  test('session view and listing', async () => {
+  test('session view, and the listing page by page', async () => {
     expectDocumented(await call('GET', `/sessions/${id}`, alice), 200);
+    const now = Date.now();
+    await s.stack.store.sessions.createSession({ id: 'openapi-page', tenant: 'alice', profile: 'default', sandbox: null, sdkSessionId: null, createdAt: now, lastActivityAt: now, turns: 0 });
     expectDocumented(await call('GET', '/sessions', alice), 200);
-    expectDocumented(await call('GET', '/sessions?limit=1', alice), 200);
+    const first = await call('GET', '/sessions?limit=1', alice);
+    expectDocumented(first, 200);
+    const { nextCursor } = first.answer.body as { nextCursor: string };
+    expect(nextCursor).toEqual(expect.any(String));
+    expectDocumented(await call('GET', `/sessions?limit=1&cursor=${encodeURIComponent(nextCursor)}`, alice), 200);
+    expectDocumented(await call('GET', '/sessions?limit=0', alice), 400);
   });
 
   test('the event log: stream, JSON pages, 204 past the end, 410 for a gap; resumes', async () => {
