@@ -2,9 +2,8 @@
 // or its query-string twins), the event page, and the admin listing's paging. Bounds come from the
 // constants the routes enforce, so the document states the limits the code applies.
 
-import { MAX_SESSION_PAGE } from '../../store/session-listing.js';
+import { DEFAULT_SESSION_PAGE, MAX_SESSION_PAGE } from '../../store/session-listing.js';
 import { MAX_EVENT_READ } from '../../store/event-log.js';
-import { DEFAULT_ADMIN_PAGE } from '../routes-admin.js';
 import { DEFAULT_EVENT_PAGE } from '../routes-sessions.js';
 import { TENANT_NAME_PATTERN } from '../../tenants/tenants-schema.js';
 import { ref, type Parameter } from './types.js';
@@ -63,7 +62,7 @@ export const parameters: Record<string, Parameter> = {
     name: 'limit',
     in: 'query',
     description: 'Sessions per page.',
-    schema: { type: 'integer', minimum: 1, maximum: MAX_SESSION_PAGE, default: DEFAULT_ADMIN_PAGE },
+    schema: { type: 'integer', minimum: 1, maximum: MAX_SESSION_PAGE, default: DEFAULT_SESSION_PAGE },
   },
   Cursor: {
     name: 'cursor',

@@ -8,8 +8,7 @@
 
 import { SESSION_ID_PATTERN } from '@berth/protocol';
 import type { SessionStatus } from '../../session-events.js';
-import { MAX_SESSION_PAGE } from '../../store/session-listing.js';
-import { DEFAULT_ADMIN_PAGE } from '../routes-admin.js';
+import { DEFAULT_SESSION_PAGE, MAX_SESSION_PAGE } from '../../store/session-listing.js';
 import { MAX_PROMPT_CHARS } from '../request-input.js';
 import { ref, type Schema } from './types.js';
 
@@ -55,7 +54,7 @@ const adminViewProperties: Record<string, unknown> = {
   }),
 };
 
-const pageParams = `One page at a time: \`limit\` (default ${DEFAULT_ADMIN_PAGE}, at most ${MAX_SESSION_PAGE}) and the previous page's \`nextCursor\` as \`cursor\`.`;
+const pageParams = `One page at a time: \`limit\` (default ${DEFAULT_SESSION_PAGE}, at most ${MAX_SESSION_PAGE}) and the previous page's \`nextCursor\` as \`cursor\`.`;
 
 export const sessionSchemas: Record<string, Schema> = {
   SessionId: { type: 'string', pattern: SESSION_ID_PATTERN.source, description: 'Chosen by the caller; the first message on an unknown id creates the session.', examples: ['demo-1'] },
