@@ -46,20 +46,23 @@ test('SDK options follow the profile, with the session store and resume', () => 
   expect(buildSdkOptions({ ...base, sessionStore: store, abortController }).resume).toBeUndefined();
 });
 
-test('session store: load serves handed-over entries plus appends, deduplicated on uuid; batches reach the sink', async () => {
-  const store = new BerthSessionStore([{ sdkSessionId: 's', subpath: '', entry: { type: 'user', uuid: 'u1' } }, { sdkSessionId: 's', subpath: 'subagents/agent-1', entry: { type: 'user', uuid: 'x' } }]);
+test('session store: load serves handed-over entries plus appends, deduplicated on uuid, under its projectKey; batches reach the sink', async () => {
+  // The handed-over transcript is kept under the store's own projectKey (the tenant's), the key
+  // the SDK's load() asks for; another projectKey is another namespace.
+  const store = new BerthSessionStore([{ sdkSessionId: 's', subpath: '', entry: { type: 'user', uuid: 'u1' } }, { sdkSessionId: 's', subpath: 'subagents/agent-1', entry: { type: 'user', uuid: 'x' } }], 'p');
   const seen: unknown[] = [];
   await store.append({ projectKey: 'p', sessionId: 's' }, [{ type: 'assistant', uuid: 'u2' }]);
   store.attach((batch) => (seen.push(batch), true));
-  await store.append({ projectKey: 'other', sessionId: 's' }, [{ type: 'user', uuid: 'u1' }, { type: 'cost-state' }]);
+  await store.append({ projectKey: 'p', sessionId: 's' }, [{ type: 'user', uuid: 'u1' }, { type: 'cost-state' }]);
   store.detach();
   expect(seen).toEqual([
     { sdkSessionId: 's', subpath: '', entries: [{ type: 'assistant', uuid: 'u2' }] },
     { sdkSessionId: 's', subpath: '', entries: [{ type: 'user', uuid: 'u1' }, { type: 'cost-state' }], keys: ['u1', expect.stringMatching(/^s::[0-9a-f]{8}-1:1$/)] },
   ]);
-  expect((await store.load({ projectKey: 'any', sessionId: 's' }))?.map((e) => e.uuid ?? e.type)).toEqual(['u1', 'u2', 'cost-state']);
-  expect(await store.load({ projectKey: 'any', sessionId: 'nope' })).toBeNull();
-  expect(await store.listSubkeys({ projectKey: 'any', sessionId: 's' })).toEqual(['subagents/agent-1']);
+  expect((await store.load({ projectKey: 'p', sessionId: 's' }))?.map((e) => e.uuid ?? e.type)).toEqual(['u1', 'u2', 'cost-state']);
+  expect(await store.load({ projectKey: 'other', sessionId: 's' })).toBeNull();
+  expect(await store.load({ projectKey: 'p', sessionId: 'nope' })).toBeNull();
+  expect(await store.listSubkeys({ projectKey: 'p', sessionId: 's' })).toEqual(['subagents/agent-1']);
 });
 
 test('bootstrap validation names every bad field and never echoes values', () => {
