@@ -13,6 +13,14 @@ import type { FrameSink } from '../sessions/turn-relay.js';
 
 /** Frames per log read while catching up. Default 200: one read per ~200 frames of backlog. */
 const PAGE = 200;
+/** Wait between reads while the store is away, ms. 500: a restart is noticed within half a second. */
+const STORE_RETRY_MS = 500;
+/**
+ * How long a tail rides out an unreachable store before it ends with `store_unavailable`, ms.
+ * 60 000: longer than a Redis restart or a Sentinel failover; a caller still gets one terminal
+ * frame, and resumes with Last-Event-ID once the store is back.
+ */
+const STORE_OUTAGE_MS = 60_000;
 
 export interface TailOptions {
   events: EventLog;
@@ -37,6 +45,7 @@ export async function tailEvents(options: TailOptions): Promise<void> {
   let wake: (() => void) | undefined;
   let lastSent: string | undefined = options.sent;
   let gone = false;
+  let failingSince: number | null = null;
   const stop = (): void => {
     gone = true;
     wake?.();
@@ -63,7 +72,24 @@ export async function tailEvents(options: TailOptions): Promise<void> {
       }
       dirty = false;
       for (;;) {
-        const read = await events.read(sessionId, cursor, PAGE);
+        let read: Awaited<ReturnType<EventLog['read']>>;
+        try {
+          read = await events.read(sessionId, cursor, PAGE);
+          failingSince = null;
+        } catch (error) {
+          // A store that is briefly away (a restart, a failover) does not end the caller's
+          // stream: the relay retries its appends meanwhile, so the frames will be there. Retry
+          // on the next wake or after STORE_RETRY_MS, for at most STORE_OUTAGE_MS in a row.
+          failingSince ??= Date.now();
+          if (Date.now() - failingSince > STORE_OUTAGE_MS) throw error;
+          dirty = true;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, STORE_RETRY_MS);
+            wake = () => (clearTimeout(timer), resolve());
+          });
+          wake = undefined;
+          break;
+        }
         if (read.kind === 'gap') {
           sink.finish({
             ...(lastSent ? { id: lastSent } : {}),

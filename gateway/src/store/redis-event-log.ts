@@ -110,8 +110,12 @@ export class RedisEventLog implements EventLog {
     const count = Math.min(MAX_EVENT_READ, Math.max(1, Math.floor(limit)));
     const replies = await this.run(() => this.client.pipeline().xinfo('STREAM', key).get(this.floorKey(sessionId)).xrange(key, start, '+', 'COUNT', count).exec());
     const [infoReply, floorReply, rangeReply] = replies ?? [];
-    // XINFO on a missing stream is an error reply: the log is empty (never written, or expired).
-    const info = infoReply?.[0] ? null : fields(infoReply?.[1] as unknown[]);
+    // XINFO on a missing stream is the error reply "no such key": the log is empty (never
+    // written, or expired). Any other error (LOADING after a restart, a cut connection) is the
+    // store's trouble, not a gap: read as a gap it would end a live caller's stream for good.
+    const infoError = infoReply?.[0] as Error | null | undefined;
+    if (infoError && !/no such key/i.test(infoError.message)) throw toStoreError(infoError);
+    const info = infoError ? null : fields(infoReply?.[1] as unknown[]);
     const last = info ? fromStreamId(String(info.get('last-generated-id'))) : null;
     if (cursorId) {
       if (!last || compareFrameIds(cursorId, last) > 0) return { kind: 'gap' };
