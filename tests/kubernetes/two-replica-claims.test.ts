@@ -32,8 +32,11 @@ async function race(poolSize: number): Promise<void> {
       },
     });
     const profiles = [{ name: 'race', poolSize }];
-    const a = world.newReplica(profiles);
-    const b = world.newReplica(profiles);
+    // Up to 60 real agent processes: no standby CLI in them (≈150 MiB and a CPU burst each),
+    // which this race is not about; the journey contract runs the pre-started path.
+    const lean = { agentEnv: { BERTH_AGENT_PRESTART: '0' } };
+    const a = world.newReplica(profiles, lean);
+    const b = world.newReplica(profiles, lean);
     await Promise.all([a.start(), b.start()]);
     await waitFor(`${poolSize} ready standbys on both replicas`, async () =>
       (await a.pool())[0]!.ready === poolSize && (await b.pool())[0]!.ready === poolSize, { timeoutMs: 120_000 });

@@ -36,8 +36,11 @@ function runningInApp(): string[] {
 test('30 concurrent claims on two replicas from a pool of 5: no double claim, no leak after one sweep', async () => {
   const registry = new MemoryStandbyRegistry();
   // Replica B sweeps with no grace: the pools are settled before it runs, so nothing is mid-creation.
-  const a = await newModalBackend({ profiles, standbys: registry, appName: APP, onStop: 'keep' });
-  const b = await newModalBackend({ profiles, standbys: registry, appName: APP, onStop: 'keep', sweepGraceMs: 0 });
+  // 30+ real agent processes: no standby CLI in them (≈150 MiB and a CPU burst each), which this
+  // race is not about; the journey contract runs the pre-started path.
+  const lean = { BERTH_AGENT_PRESTART: '0' };
+  const a = await newModalBackend({ profiles, standbys: registry, appName: APP, onStop: 'keep', agentEnv: lean });
+  const b = await newModalBackend({ profiles, standbys: registry, appName: APP, onStop: 'keep', sweepGraceMs: 0, agentEnv: lean });
   opened.push(a, b);
   await Promise.all([a.start(), b.start()]);
   const settled = async (): Promise<boolean> => {
