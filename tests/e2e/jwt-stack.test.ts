@@ -33,7 +33,7 @@ describe('JWT callers on a stack', () => {
     const jwt = await signToken(key, { claims: { berth_tenant: 'alice' } });
     const res = await fetch(`${running.url}/sessions`, { headers: authHeaders(jwt) });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ sessions: [] });
+    expect(await res.json()).toEqual({ sessions: [], nextCursor: null });
 
     const byStatic = await fetch(`${running.url}/sessions`, { headers: authHeaders(running.tokens.bob) });
     expect(byStatic.status).toBe(200);
@@ -73,7 +73,7 @@ describe('a JWT deployment without a tenants file', () => {
     const dave = await signToken(key, { claims: { berth_tenant: 'dave' } });
     const listed = await fetch(`${running.url}/sessions`, { headers: authHeaders(carol) });
     expect(listed.status).toBe(200);
-    expect(await listed.json()).toEqual({ sessions: [] });
+    expect(await listed.json()).toEqual({ sessions: [], nextCursor: null });
 
     // A session carol owns is hers alone: the claim names the tenant, ownership holds as with a file.
     const now = Date.now();
