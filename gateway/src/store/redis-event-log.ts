@@ -9,7 +9,7 @@
 // Gaps: the append script records the highest trimmed id beside the stream (its trim floor).
 
 import { Cluster } from 'ioredis';
-import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, toStoreError, whenReady, type RedisClient, type RedisConnectionOptions } from './redis/redis-connection.js';
+import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, runOnRedis, toStoreError, type RedisClient, type RedisConnectionOptions } from './redis/redis-connection.js';
 import { DEFAULT_KEY_PREFIX, routeShard } from './redis/redis-keys.js';
 import {
   compareFrameIds,
@@ -185,12 +185,7 @@ export class RedisEventLog implements EventLog {
   }
 
   private async run<T>(command: () => Promise<T>): Promise<T> {
-    try {
-      await whenReady(this.client, this.commandTimeoutMs);
-      return await command();
-    } catch (error) {
-      throw toStoreError(error);
-    }
+    return runOnRedis(this.client, this.commandTimeoutMs, command);
   }
 }
 

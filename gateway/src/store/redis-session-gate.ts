@@ -9,7 +9,7 @@
 
 import { Cluster } from 'ioredis';
 import { decodeRecord } from './redis/redis-codec.js';
-import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, toStoreError, whenReady, type RedisClient, type RedisConnectionOptions } from './redis/redis-connection.js';
+import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, runOnRedis, type RedisClient, type RedisConnectionOptions } from './redis/redis-connection.js';
 import { DEFAULT_KEY_PREFIX, RedisKeys } from './redis/redis-keys.js';
 import { QUOTA_LUA_FUNCTIONS } from './redis/redis-scripts.js';
 import { decodeTurnState } from './redis-turn-ledger.js';
@@ -93,12 +93,7 @@ export class RedisSessionGate implements SessionGate {
   }
 
   private async run<T>(command: () => Promise<T>): Promise<T> {
-    try {
-      await whenReady(this.client, this.commandTimeoutMs);
-      return await command();
-    } catch (error) {
-      throw toStoreError(error);
-    }
+    return runOnRedis(this.client, this.commandTimeoutMs, command);
   }
 }
 

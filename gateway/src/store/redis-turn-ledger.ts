@@ -4,7 +4,7 @@
 // `owner|turn` per session), so renew, hand-off and take-over are each one atomic script.
 
 import type { SessionStatus } from '../session-events.js';
-import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, toStoreError, whenReady, type RedisClient, type RedisConnectionOptions } from './redis/redis-connection.js';
+import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, runOnRedis, type RedisClient, type RedisConnectionOptions } from './redis/redis-connection.js';
 import { DEFAULT_KEY_PREFIX, RedisKeys } from './redis/redis-keys.js';
 import { IDLE_TURN_STATE, type TurnLedger, type TurnState } from './turn-ledger.js';
 
@@ -158,12 +158,7 @@ export class RedisTurnLedger implements TurnLedger {
   }
 
   private async run<T>(command: () => Promise<T>): Promise<T> {
-    try {
-      await whenReady(this.client, this.commandTimeoutMs);
-      return await command();
-    } catch (error) {
-      throw toStoreError(error);
-    }
+    return runOnRedis(this.client, this.commandTimeoutMs, command);
   }
 }
 

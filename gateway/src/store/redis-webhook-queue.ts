@@ -11,7 +11,7 @@
 
 import { randomUUID } from 'node:crypto';
 import {
-  DEFAULT_COMMAND_TIMEOUT_MS, createRedisClient, toStoreError, whenReady,
+  DEFAULT_COMMAND_TIMEOUT_MS, createRedisClient, runOnRedis,
   type RedisClient, type RedisConnectionOptions,
 } from './redis/redis-connection.js';
 import { DEFAULT_KEY_PREFIX } from './redis/redis-keys.js';
@@ -137,12 +137,7 @@ export class RedisWebhookQueue implements WebhookQueue {
   }
 
   private async run<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      if (this.client.status !== 'ready') await whenReady(this.client, this.commandTimeoutMs);
-      return await call();
-    } catch (error) {
-      throw toStoreError(error);
-    }
+    return runOnRedis(this.client, this.commandTimeoutMs, call);
   }
 
   private script(name: ScriptName, ...args: Array<string | number>): Promise<unknown> {

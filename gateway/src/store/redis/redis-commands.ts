@@ -3,7 +3,7 @@
 // with the readiness wait and the mapping of transport failures to StoreUnavailableError.
 // Scripts are defined once per client here, so each port's call is one EVALSHA.
 
-import { toStoreError, whenReady, type RedisClient } from './redis-connection.js';
+import { runOnRedis, type RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import { LISTING_SCRIPTS, type ListingScript } from './redis-listing-scripts.js';
 import { STORE_SCRIPTS, type StoreScript } from './redis-scripts.js';
@@ -21,12 +21,7 @@ export class RedisCommands {
 
   /** Runs one Redis call with the readiness wait and error mapping every method shares. */
   async run<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      if (this.client.status !== 'ready') await whenReady(this.client, this.commandTimeoutMs);
-      return await call();
-    } catch (error) {
-      throw toStoreError(error);
-    }
+    return runOnRedis(this.client, this.commandTimeoutMs, call);
   }
 
   script(name: StoreScript | ListingScript, ...args: Array<string | number>): Promise<unknown> {

@@ -83,6 +83,16 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
  * this waits for that attempt, at most `timeoutMs`. Between attempts (Redis known down) and
  * after close it throws at once. Concurrent callers share one wait (one set of listeners).
  */
+/** Runs one Redis call after the readiness wait, its errors mapped to the store's: every Redis port's calls go through it. */
+export async function runOnRedis<T>(client: RedisClient, timeoutMs: number, call: () => Promise<T>): Promise<T> {
+  try {
+    if (client.status !== 'ready') await whenReady(client, timeoutMs);
+    return await call();
+  } catch (error) {
+    throw toStoreError(error);
+  }
+}
+
 export async function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
   const status = client.status;
   if (status === 'ready') return;
