@@ -67,7 +67,12 @@ export function parseProfiles(text: string): SandboxProfile[] {
  */
 export function withTenantStartSettings(profiles: SandboxProfile[], tenants: Iterable<Tenant>): SandboxProfile[] {
   const users = new Map<string, Tenant[]>();
-  for (const tenant of tenants) users.set(tenant.sandboxProfile, [...(users.get(tenant.sandboxProfile) ?? []), tenant]);
+  // Appended in place: copying the list per tenant made 100,000 tenants of one pool quadratic.
+  for (const tenant of tenants) {
+    const list = users.get(tenant.sandboxProfile);
+    if (list) list.push(tenant);
+    else users.set(tenant.sandboxProfile, [tenant]);
+  }
   return profiles.map((profile) => {
     const using = users.get(profile.name) ?? [];
     if (profile.agent !== undefined || using.length === 0) return profile;
