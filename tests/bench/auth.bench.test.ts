@@ -15,13 +15,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { makeKey, signToken } from '../fixtures/jwks-server.js';
 import { authHeaders, startTestStack, type TestStack } from '../fixtures/stack.js';
 import { waitFor } from '../fixtures/wait-for.js';
-import { median } from './measure.js';
+import { median, settleHeap } from './measure.js';
 
 const CI_MODE = Boolean(process.env.BERTH_BENCH_ROUNDS);
 /** Seconds per autocannon arm: bounded so the file stays short in CI. */
@@ -124,12 +122,6 @@ function cannon(url: string, token?: string): Promise<CannonResult> {
 
 const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
 
-/** Full GC (the flag is set at run time; `gc` is then reachable from a fresh context). */
-function collectGarbage(): void {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-}
-
 test(`resident memory per held idle stream (${IDLE_STREAMS} resume streams)`, async () => {
   const session = 'bench-idle-1';
   // A slow turn (~8 model events, delayMs apart) stays running while the streams are held.
@@ -155,9 +147,7 @@ test(`resident memory per held idle stream (${IDLE_STREAMS} resume streams)`, as
 
   // Runs first in this file, before the load test's garbage; two full collections and a short
   // settle so the baseline is as close to the steady state as RSS gets.
-  collectGarbage();
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  collectGarbage();
+  await settleHeap();
   const before = process.memoryUsage();
   const script = path.join(import.meta.dirname, 'idle-stream-clients.mjs');
   clients = spawn(process.execPath, [script, new URL(s.url).port, `/sessions/${session}/stream`, s.tokens.alice, lastEventId, String(IDLE_STREAMS)]);
@@ -168,9 +158,8 @@ test(`resident memory per held idle stream (${IDLE_STREAMS} resume streams)`, as
   });
   const opened = await next();
   expect(opened).toMatchObject({ event: 'opened', opened: IDLE_STREAMS, failed: 0 });
-  // A few poll cycles and a heartbeat-free settle, then the measurement.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  collectGarbage();
+  // The streams only wait now (no polling): settle the heap, then measure.
+  await settleHeap();
   const held = process.memoryUsage();
   clients.stdin.write('report\n');
   const report = await next();

@@ -20,8 +20,6 @@ import { Agent, request } from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface, type Interface } from 'node:readline';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { HEARTBEAT_MS } from '@berth/gateway/testing';
@@ -29,7 +27,7 @@ import { commandStats, type CommandCounts } from '../fixtures/redis-commandstats
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 import { startTestStack, type TestStack } from '../fixtures/stack.js';
 import { waitFor } from '../fixtures/wait-for.js';
-import { median, percentile } from './measure.js';
+import { median, percentile, settleHeap } from './measure.js';
 
 const CI_MODE = Boolean(process.env.BERTH_BENCH_ROUNDS);
 const REQUESTED_TAILS = Number(process.env.BERTH_BENCH_TAILS || (CI_MODE ? 2000 : 10_000));
@@ -79,11 +77,6 @@ afterAll(async () => {
   await s?.stop();
   await redis?.stop();
 });
-
-function collectGarbage(): void {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-}
 
 function get(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -175,9 +168,7 @@ test(`${TAILS} idle follow tails on Redis: RSS, CPU and Redis commands per tail,
   const getsBefore = await getLatency();
   const idle = await quietWindow(BASELINE_WINDOW_MS);
 
-  collectGarbage();
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  collectGarbage();
+  await settleHeap();
   const memBefore = process.memoryUsage();
   const xrangeBefore = (await commandStats(admin)).xrange ?? 0;
 
@@ -190,7 +181,7 @@ test(`${TAILS} idle follow tails on Redis: RSS, CPU and Redis commands per tail,
   // Every tail's first read (one XRANGE each, pipelined with XINFO and GET) is done: from here on, it only waits.
   await waitFor(`the first read of all ${TAILS} tails`, async () => ((await commandStats(admin)).xrange ?? 0) - xrangeBefore >= TAILS, { timeoutMs: 60_000 });
 
-  collectGarbage();
+  await settleHeap();
   const memHeld = process.memoryUsage();
   const held = await quietWindow(WINDOW_MS);
   const getsWithTails = await getLatency();

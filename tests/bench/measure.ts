@@ -2,6 +2,8 @@
 // see the same machine noise, per-round p50/p99, medians across rounds, and one JSON line per
 // benchmark on stdout. Benchmarks report ratios; nothing here asserts a timing.
 
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import type { SandboxBackend } from '@berth/orchestrator';
 
@@ -91,4 +93,16 @@ export function claimSample(backend: () => SandboxBackend, profile: 'warm' | 'co
     await backend().release(session);
     return ms;
   };
+}
+
+/**
+ * Heap settled for an RSS reading: a full collection, one event-loop turn (weak callbacks and
+ * finalizers queued by it run), and a second collection. Waits on the loop, not on a clock.
+ */
+export async function settleHeap(): Promise<void> {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  gc();
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  gc();
 }
