@@ -4,6 +4,7 @@
 
 import { requestJson, segment, type Transport } from './http.js';
 import type { AdminDeleteResult, AdminPoolView, AdminSessionDetail, AdminSessionPage, AdminSessionView, AdminUsageView, TenantsCheck } from './views.js';
+import { walkPages } from './paging.js';
 
 export interface AdminPageOptions {
   /** Sessions per page (gateway default 100). */
@@ -29,16 +30,8 @@ export class BerthAdmin {
   }
 
   /** Every session, page by page. */
-  async *sessions(options: Omit<AdminPageOptions, 'cursor'> = {}): AsyncGenerator<AdminSessionView, void, undefined> {
-    let cursor: string | undefined;
-    const seen = new Set<string>();
-    for (;;) {
-      const page = await this.listSessions({ ...options, ...(cursor !== undefined ? { cursor } : {}) });
-      for (const session of page.sessions) yield session;
-      if (page.nextCursor === null || seen.has(page.nextCursor)) return;
-      seen.add(page.nextCursor);
-      cursor = page.nextCursor;
-    }
+  sessions(options: Omit<AdminPageOptions, 'cursor'> = {}): AsyncGenerator<AdminSessionView, void, undefined> {
+    return walkPages((cursor) => this.listSessions({ ...options, ...(cursor !== undefined ? { cursor } : {}) }));
   }
 
   getSession(sessionId: string, options: { signal?: AbortSignal } = {}): Promise<AdminSessionDetail> {

@@ -7,6 +7,7 @@
 import { BerthAdmin } from './admin.js';
 import { DEFAULT_IDLE_TIMEOUT_MS, BerthEventStream, type StreamOptions } from './event-stream.js';
 import { requestJson, segment, send, type TokenSource, type Transport } from './http.js';
+import { walkPages } from './paging.js';
 import type {
   ApprovalAnswer, ApprovalResult, DeleteResult, EventPage, HealthStatus, InterruptResult, PoolView, SessionPage, SessionView, UsageView,
 } from './views.js';
@@ -130,17 +131,8 @@ export class BerthClient {
   }
 
   /** Every session of the caller, page by page (`limit` per request). */
-  async *sessions(options: Omit<PageOptions, 'cursor'> = {}): AsyncGenerator<SessionView, void, undefined> {
-    let cursor: string | undefined;
-    const seen = new Set<string>();
-    for (;;) {
-      const page = await this.listSessions({ ...options, ...(cursor !== undefined ? { cursor } : {}) });
-      for (const session of page.sessions) yield session;
-      // A cursor seen before would loop forever: a server bug, not a reason to hang the caller.
-      if (page.nextCursor === null || seen.has(page.nextCursor)) return;
-      seen.add(page.nextCursor);
-      cursor = page.nextCursor;
-    }
+  sessions(options: Omit<PageOptions, 'cursor'> = {}): AsyncGenerator<SessionView, void, undefined> {
+    return walkPages((cursor) => this.listSessions({ ...options, ...(cursor !== undefined ? { cursor } : {}) }));
   }
 
   getSession(sessionId: string, options: CallOptions = {}): Promise<SessionView> {
