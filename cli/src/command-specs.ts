@@ -35,7 +35,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'run berth on this machine (gateway, egress, local sandboxes with a warm pool)',
     forms: [],
     options: {
-      'offline-model': { type: 'boolean', description: 'use the bundled offline model (deterministic echoes, no key, no network)' },
+      'offline-model': { type: 'boolean', description: 'use the bundled offline model (deterministic echoes, no key, no network); the default when ANTHROPIC_API_KEY is unset' },
       redis: { type: 'string', value: 'URL', description: 'keep routes and quotas in Redis (BERTH_REDIS_URL; default in-process)' },
       backend: { type: 'string', value: 'local|kubernetes|modal', description: 'where sandboxes run (BERTH_BACKEND, default local)' },
       kubeconfig: { type: 'string', value: 'FILE', description: 'kubeconfig for --backend kubernetes (BERTH_KUBECONFIG)' },

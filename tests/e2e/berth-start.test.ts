@@ -1,4 +1,5 @@
-// `berth start` as a newcomer runs it: a child process with --offline-model, its printed tokens
+// `berth start` as a newcomer runs it (`npm ci && npm start`: no key, no flag, so the bundled
+// offline model is the default and says so): a child process, its printed tokens
 // and curl line work, pool progress shows before "running" (printed once a standby is ready),
 // and Ctrl-C (SIGINT) leaves no process of its tree behind.
 
@@ -34,9 +35,9 @@ function alive(pid: number): boolean {
   }
 }
 
-test('berth start --offline-model prints working tokens and stops with no process left', async () => {
+test('berth start with no key runs on the offline model, prints working tokens and stops with no process left', async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'berth-start-'));
-  const child = spawn(process.execPath, [path.join(root, 'cli/dist/main.js'), 'start', '--offline-model', '--port', '0', '--egress-port', '0', '--pool-size', '1', '--tenants-file', path.join(dir, 'tenants.yaml')], {
+  const child = spawn(process.execPath, [path.join(root, 'cli/dist/main.js'), 'start', '--port', '0', '--egress-port', '0', '--pool-size', '1', '--tenants-file', path.join(dir, 'tenants.yaml')], {
     env: { PATH: process.env.PATH ?? '', HOME: dir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -45,6 +46,7 @@ test('berth start --offline-model prints working tokens and stops with no proces
   child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
   await waitFor('berth start to print its banner', () => out.includes('Ctrl-C stops everything'), { timeoutMs: 90_000 });
   expect(out).toContain('OFFLINE MODEL');
+  expect(out).toContain('no ANTHROPIC_API_KEY set');
   // Progress while the pool warms, and "running" only after the first standby is ready.
   const starting = out.indexOf('starting berth');
   const warmed = out.indexOf('  pool: default 1/1 ready\n');

@@ -1,6 +1,7 @@
 // `berth start` (what `npm start` runs): the whole stack in one process tree with embedded
 // defaults — in-process route store (or Redis with --redis), local sandboxes with a warm pool,
-// the egress gateway, and with --offline-model the bundled offline model as the upstream.
+// the egress gateway, and the bundled offline model as the upstream when there is no
+// ANTHROPIC_API_KEY (or with --offline-model).
 // Prints pool progress while standbys warm, then (once one is ready) the URL, the demo tenants'
 // tokens and a ready curl line; Ctrl-C stops everything, also while warming.
 
@@ -16,7 +17,6 @@ import { readConfig, untilSignal } from '../run-support.js';
 export const OFFLINE_REAL_KEY = 'offline-model-real-key';
 
 export async function startCommand(flags: Flags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const offline = flags['offline-model'] === true;
   const merged: NodeJS.ProcessEnv = { ...env };
   const set = (name: string, flag: string): void => {
     const value = flags[flag];
@@ -31,22 +31,21 @@ export async function startCommand(flags: Flags, env: NodeJS.ProcessEnv = proces
   set('BERTH_TENANTS_FILE', 'tenants-file');
   set('BERTH_LOG_LEVEL', 'log-level');
   merged.BERTH_LOG_LEVEL ??= 'warn';
+  // A newcomer's `npm ci && npm start` has no key: the bundled offline model is the embedded
+  // default then, announced loudly so nobody mistakes its echoes for Claude.
+  const asked = flags['offline-model'] === true;
+  const offline = asked || !merged.ANTHROPIC_API_KEY;
 
-  if (!offline && !merged.ANTHROPIC_API_KEY) {
-    process.stderr.write(
-      'berth needs a model to talk to. Either:\n' +
-        '  export ANTHROPIC_API_KEY=sk-ant-...   (a key from https://console.anthropic.com), then npm start\n' +
-        '  npm start -- --offline-model           (the bundled offline model: canned echo answers, no key, no network)\n',
-    );
-    return 2;
-  }
   const config = readConfig(merged);
   const log = createLogger(config.logLevel);
   const demoTokens = await ensureDemoTenants(config.tenantsFile);
   const model = offline ? await startOfflineModel() : undefined;
   if (model) {
     merged.ANTHROPIC_API_KEY ??= OFFLINE_REAL_KEY;
-    process.stdout.write(`\n*** OFFLINE MODEL at ${model.url}: answers are deterministic echoes, not Claude. ***\n`);
+    process.stdout.write(
+      `\n*** OFFLINE MODEL at ${model.url}: answers are deterministic echoes, not Claude. ***\n` +
+        (asked ? '' : '    (no ANTHROPIC_API_KEY set; for the real model: export ANTHROPIC_API_KEY=sk-ant-... and npm start again)\n'),
+    );
   }
   process.stdout.write(`\nstarting berth (gateway, egress gateway, ${config.backend} sandboxes)…\n`);
   const stack = await startStack({ config, env: merged, log, ...(model ? { modelUpstreamUrl: model.url } : {}) }).catch(async (error: unknown) => {
