@@ -373,13 +373,15 @@ describe('help, version and the bin', () => {
     expect(minted.stdout).toMatch(/^berth_[A-Za-z0-9_-]{43}\n$/);
     expect(minted.stderr).toBe(`admin token added to ${file} (shown once; only its hash is stored)\n`);
     const token = minted.stdout.trim();
-    expect(await s.stack.tenants.reload()).toMatchObject({ kind: 'applied' });
+    // The stack also watches the file: its own reload may have applied the change already.
+    expect(['applied', 'unchanged']).toContain((await s.stack.tenants.reload()).kind);
     expect(s.stack.tenants.current().adminTokenHashes).toHaveLength(2);
     const pool = await berth(['pool', '--json'], { BERTH_ADMIN_TOKEN: token });
     expect(pool.code).toBe(0);
     expect((await berth(['token', 'mint', 'alice', '--admin', '--file', file])).code).toBe(2);
     expect((await berth(['token', 'revoke', token, '--file', file])).code).toBe(0);
-    expect(await s.stack.tenants.reload()).toMatchObject({ kind: 'applied' });
+    expect(['applied', 'unchanged']).toContain((await s.stack.tenants.reload()).kind);
+    expect(s.stack.tenants.current().adminTokenHashes).toHaveLength(1);
     const refused = await berth(['pool'], { BERTH_ADMIN_TOKEN: token });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^berth pool: 401 /);
