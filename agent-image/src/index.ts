@@ -1,6 +1,6 @@
 // The agent image's pure pieces, for tests and tools; the server itself is dist/main.js.
 export { loadConfig, type AgentConfig, type ConfigResult } from './config.js';
-export { buildCliEnv, buildSdkOptions, noProxyList, type AgentDirs, type SdkInputs } from './sdk-options.js';
+export { buildCliEnv, buildSdkOptions, buildSessionHalf, noProxyList, type AgentDirs, type SdkInputs, type SessionHalf } from './sdk-options.js';
 export { BerthSessionStore } from './session-store.js';
 export { projectKeyFor } from './project-key.js';
 export { parseBootstrap } from './bootstrap.js';

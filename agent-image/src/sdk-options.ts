@@ -5,7 +5,7 @@
 // environment), so nothing of the agent server's own env, AGENT_AUTH_TOKEN above all, reaches
 // the CLI or the tools it runs.
 
-import type { ClaimOptions, Options, SessionStore } from '@anthropic-ai/claude-agent-sdk';
+import type { Options, PermissionMode, SessionStore } from '@anthropic-ai/claude-agent-sdk';
 import { agentStartSettings, type AgentProfile, type EgressSettings, type ModelEndpoint } from '@berth/protocol';
 import type { PermissionCallbacks } from './permissions.js';
 
@@ -68,9 +68,9 @@ export function buildStartEnv(inputs: Pick<SdkInputs, 'path' | 'dirs' | 'maxRetr
 }
 
 /**
- * The session's part of the environment: model endpoint, credential, proxies. A pre-started CLI
- * gets it at claim through the claim's settings overlay (`env`), which the CLI applies to itself
- * and to every tool it runs; it never reaches the standby before.
+ * The session's part of the environment: model endpoint, credential, proxies. A standby's CLI
+ * gets it at bootstrap as a flag-settings overlay (`env`, SessionHalf), which the CLI applies to
+ * itself and to every tool it runs; it never reaches the standby before.
  */
 export function buildSessionEnv(inputs: Pick<SdkInputs, 'model' | 'egress' | 'projectKey'>): Record<string, string> {
   const env: Record<string, string> = {
@@ -179,13 +179,21 @@ export function buildSpareOptions(inputs: SpareOptionsInputs): Options {
   return options;
 }
 
-/** The session's half, sent with the claim: folder, model, permission mode, endpoint and credential. */
-export function buildClaimOptions(inputs: SdkInputs & { permissions?: PermissionCallbacks | undefined }): ClaimOptions {
+/** The session's half of a standby's CLI, applied to it at bootstrap before its first prompt. */
+export interface SessionHalf {
+  /** Endpoint, credential, proxies: the CLI's flag-settings `env` layer, applied to it and its tools. */
+  env: Record<string, string>;
+  model?: string;
+  permissionMode?: PermissionMode;
+}
+
+/** The session's half: model, permission mode, endpoint and credential. */
+export function buildSessionHalf(inputs: SdkInputs & { permissions?: PermissionCallbacks | undefined }): SessionHalf {
   const { profile } = inputs;
-  const claim: ClaimOptions = { cwd: inputs.dirs.work, settings: { env: buildSessionEnv(inputs) } };
-  if (profile.model !== undefined) claim.model = profile.model;
+  const half: SessionHalf = { env: buildSessionEnv(inputs) };
+  if (profile.model !== undefined) half.model = profile.model;
   // As buildSdkOptions: with a policy, 'default' unless the profile names a mode.
   const mode = profile.permissionMode ?? (inputs.permissions ? 'default' : undefined);
-  if (mode !== undefined) claim.permissionMode = mode;
-  return claim;
+  if (mode !== undefined) half.permissionMode = mode;
+  return half;
 }

@@ -14,7 +14,7 @@ import { AGENT_PROFILE_DEFAULTS, type ApprovalAnswer, type BootstrapRequest } fr
 import { Approvals, type AnswerOutcome } from './approvals.js';
 import { permissionCallbacks, type PermissionCallbacks } from './permissions.js';
 import { Prestarter } from './prestart.js';
-import { buildClaimOptions, buildSdkOptions, type AgentDirs, type SdkInputs } from './sdk-options.js';
+import { buildSdkOptions, buildSessionHalf, type AgentDirs, type SdkInputs } from './sdk-options.js';
 import { projectKeyFor } from './project-key.js';
 import { BerthSessionStore } from './session-store.js';
 import type { StandbyCli, TakenSpare } from './standby.js';
@@ -83,11 +83,6 @@ export class AgentSession {
     // The callbacks are built once: a pre-started CLI registers them before its turn exists,
     // and they reach whichever turn runs when the CLI asks.
     this.permissions = profile.permissions ? permissionCallbacks(profile.permissions, (tool, input, signal) => this.approvals.ask(tool, input, signal)) : undefined;
-    // The standby's CLI serves the first turn when it was started with this profile's start
-    // settings and the conversation is new; it then keeps the store it was started with (empty).
-    this.standby = standby;
-    this.spare = standby?.take(profile, this.sdkSessionId !== null, this.permissions) ?? null;
-    this.store = this.spare ? standby!.store : new BerthSessionStore(bootstrap.transcript ?? [], projectKey);
     this.inputs = {
       profile,
       model: bootstrap.model,
@@ -98,6 +93,12 @@ export class AgentSession {
       isRoot: process.getuid?.() === 0,
       projectKey,
     };
+    // The standby's CLI serves the first turn when it was started with this profile's start
+    // settings and the conversation is new; it then keeps the store it was started with (empty).
+    // The session's half is applied to it now, while the first message is on its way.
+    this.standby = standby;
+    this.spare = standby?.take(profile, this.sdkSessionId !== null, this.permissions, buildSessionHalf({ ...this.inputs, permissions: this.permissions })) ?? null;
+    this.store = this.spare ? standby!.store : new BerthSessionStore(bootstrap.transcript ?? [], projectKey);
     this.prestarter = new Prestarter(settings.prestart, (resume, abortController) => this.options(resume, abortController), settings.log);
     if (!this.spare) this.prestarter.warm(this.sdkSessionId ?? undefined);
     // No spare after all (it failed to start or died): pre-start after bootstrap, as without one.
@@ -177,7 +178,7 @@ export class AgentSession {
   async close(): Promise<void> {
     this.closed = true;
     this.standby?.close();
-    void this.spare?.then((taken) => taken?.spare.close());
+    void this.spare?.then((taken) => taken?.close());
     const slot = this.running;
     if (slot) this.stop(slot, 'error:turn_aborted', true);
     await Promise.all([this.prestarter.close(), slot?.finished]);
@@ -193,8 +194,10 @@ export class AgentSession {
     const warm = spare ? null : await this.prestarter.take(resume);
     let first: Query;
     if (spare) {
+      // Its session half is in force (take() resolved only then): the prompt goes now.
       slot.abortController = spare.abortController;
-      first = await this.claim(spare, prompt, cold);
+      spare.send(prompt);
+      first = spare.query;
     } else if (warm) {
       slot.abortController = warm.abortController;
       first = warm.warm.query(prompt);
@@ -263,30 +266,6 @@ export class AgentSession {
     const pending = this.spare;
     this.spare = null;
     return pending ? await pending : null;
-  }
-
-  /**
-   * Claims the spare with the first prompt and the session's half of the options. The claim's
-   * answer comes before the CLI's first message, so waiting for it costs no time; a refused claim
-   * (the prompt has not run) falls back to a cold start. `option_not_applied` means the session
-   * runs without its model setting: the turn goes on, and the log says so.
-   */
-  private async claim(taken: TakenSpare, prompt: string, cold: () => Query): Promise<Query> {
-    const q = taken.spare.claim({ prompt, options: buildClaimOptions({ ...this.inputs, permissions: this.permissions }) });
-    try {
-      await taken.spare.claimed;
-      return q;
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (message.startsWith('option_not_applied')) {
-        this.settings.log(`the standby's CLI runs the session without an option: ${message}`);
-        return q;
-      }
-      this.settings.log(`the standby's CLI refused its claim, starting cold: ${message}`);
-      this.standby?.refused();
-      q.close();
-      return cold();
-    }
   }
 
   private options(resume: string | undefined, abortController: AbortController) {

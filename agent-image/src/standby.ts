@@ -1,9 +1,12 @@
 // The standby's pre-started CLI: at boot, before any claim, the agent server starts one Agent SDK
-// CLI with the SDK's prewarm() from its pool's start settings alone (BERTH_AGENT_STANDBY_PROFILE),
-// so a new session's first turn skips the CLI's start-up. What the CLI is started with holds no
-// session: no endpoint, no credential, no tenant name, an empty session store and callbacks that
-// reach no session yet. The session's half (folder, model, permission mode, endpoint, credential)
-// goes with the claim, which also sends the first prompt (session.ts).
+// CLI with the SDK's prewarm() from its pool's start settings alone (BERTH_AGENT_STANDBY_PROFILE)
+// and at once claims it into the agent's work folder with a held prompt (held-prompt.ts), so a
+// new session's first turn skips both the CLI's start-up and its claim (relocation, session
+// registration, folder scan: ~0.1–0.2 s of CLI work, plus a round trip). What the CLI holds
+// before its session is tenant-independent: the work folder's path, no endpoint, no credential,
+// no tenant name, an empty session store and callbacks that reach no session yet. The session's
+// half (model, permission mode, endpoint and credential) is applied at bootstrap (take()); the
+// first prompt is written only once all of it is in force (session.ts).
 // Neighbours: server.ts starts it and hands it to the bootstrapped session; sdk-options.ts builds
 // both halves; prestart.ts keeps a CLI ahead of every later turn, as before.
 // It does not decide a fallback: a session whose start settings differ, or that resumes a
@@ -12,10 +15,11 @@
 
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { prewarm, type SpareProcess } from '@anthropic-ai/claude-agent-sdk';
+import { prewarm, type Query, type SpareProcess } from '@anthropic-ai/claude-agent-sdk';
 import { agentStartKey, type AgentProfile, type StandbyCliState } from '@berth/protocol';
 import type { PermissionCallbacks } from './permissions.js';
-import { buildSpareOptions } from './sdk-options.js';
+import { HeldPrompt } from './held-prompt.js';
+import { buildSpareOptions, type SessionHalf } from './sdk-options.js';
 import { BerthSessionStore } from './session-store.js';
 import { makeDirs } from './session.js';
 
@@ -31,11 +35,23 @@ export interface StandbySettings {
   prewarm?: typeof prewarm;
 }
 
-/** A spare taken by a session: the parked CLI, its store and the controller that kills it. */
+/** A spare taken by a session, its session half in force: the claimed CLI, its store and the controller that kills it. */
 export interface TakenSpare {
-  spare: SpareProcess;
+  /** The CLI's Query; its first turn runs the prompt given to send(). */
+  query: Query;
+  /** Writes the first prompt (once). */
+  send(prompt: string): void;
+  /** Discards the CLI when no turn ran on it. */
+  close(): void;
   store: BerthSessionStore;
   abortController: AbortController;
+}
+
+/** The standby's CLI once claimed into the work folder, waiting for its first prompt. */
+interface Parked {
+  spare: SpareProcess;
+  query: Query;
+  held: HeldPrompt;
 }
 
 export class StandbyCli {
@@ -43,7 +59,7 @@ export class StandbyCli {
   readonly store = new BerthSessionStore();
   readonly key: string;
   private readonly abortController = new AbortController();
-  private spare: Promise<SpareProcess | null> | null = null;
+  private spare: Promise<Parked | null> | null = null;
   private permissionTarget: PermissionCallbacks | null = null;
   #state: StandbyCliState = 'starting';
 
@@ -55,10 +71,10 @@ export class StandbyCli {
     return this.#state;
   }
 
-  /** Starts the CLI in the background. Failure is never fatal: the session then starts cold. */
+  /** Starts and claims the CLI in the background. Failure is never fatal: the session then starts cold. */
   start(): void {
     const start = this.settings.prewarm ?? prewarm;
-    this.spare = (async () => {
+    this.spare = (async (): Promise<Parked | null> => {
       const dirs = await makeDirs(this.settings.dataDir);
       const parkDir = path.join(dirs.root, 'park');
       await mkdir(parkDir, { recursive: true, mode: 0o700 });
@@ -80,12 +96,29 @@ export class StandbyCli {
         spare.close();
         return null;
       }
+      // Claimed now, into the work folder every session of this sandbox uses (a path, nothing of
+      // a tenant): the claim's relocation and session registration leave the first turn's path.
+      // No prompt is written until a session's half is in force (take()).
+      const held = new HeldPrompt();
+      const query = spare.claim({ prompt: held.messages(), options: { cwd: dirs.work } });
+      try {
+        await spare.claimed;
+      } catch (error) {
+        held.cancel();
+        spare.close();
+        throw error;
+      }
+      if (this.#state !== 'starting') {
+        held.cancel();
+        spare.close();
+        return null;
+      }
       this.#state = 'parked';
       // A parked CLI that dies is not replaced here: its session starts cold (counted in /health).
       void spare.exited.then(() => {
         if (this.#state === 'parked') this.#state = 'failed';
       });
-      return spare;
+      return { spare, query, held };
     })().catch((error: unknown) => {
       if (this.#state === 'starting') {
         this.#state = 'failed';
@@ -96,11 +129,15 @@ export class StandbyCli {
   }
 
   /**
-   * The spare for a session with `profile`, once: null (and the spare closed) when its start
-   * settings differ, when it resumes a conversation, or when the spare failed. `permissions` are
-   * the session's callbacks, which the spare's registered callbacks reach from now on.
+   * The spare for a session with `profile`, once, with the session's half applied to its CLI
+   * (`half`: credential and endpoint as its env layer, model, permission mode): null (and the
+   * spare closed) when its start settings differ, when it resumes a conversation, when the spare
+   * failed, or when the CLI refused any part of the half; no prompt was written then, so the
+   * session starts cold and nothing ran without its settings. `permissions` are the session's
+   * callbacks, which the spare's registered callbacks reach from now on. Called at bootstrap, so
+   * the half is applied while the caller's first message is still on its way.
    */
-  take(profile: AgentProfile, resuming: boolean, permissions: PermissionCallbacks | undefined): Promise<TakenSpare | null> | null {
+  take(profile: AgentProfile, resuming: boolean, permissions: PermissionCallbacks | undefined, half: SessionHalf): Promise<TakenSpare | null> | null {
     if (!this.spare || this.#state === 'claimed' || this.#state === 'discarded') return null;
     if (resuming || agentStartKey(profile) !== this.key) {
       this.discard('discarded');
@@ -108,16 +145,29 @@ export class StandbyCli {
     }
     this.permissionTarget = permissions ?? null;
     const pending = this.spare;
-    return pending.then((spare) => {
-      if (!spare || this.#state !== 'parked') return null;
+    return pending.then(async (parked) => {
+      if (!parked || this.#state !== 'parked') return null;
       this.#state = 'claimed';
-      return { spare, store: this.store, abortController: this.abortController };
+      const { spare, query, held } = parked;
+      const close = (): void => {
+        held.cancel();
+        spare.close();
+      };
+      try {
+        // Sent together, awaited together: the prompt waits for every one of them (fail closed).
+        await Promise.all([
+          query.applyFlagSettings({ env: half.env }),
+          half.permissionMode !== undefined ? query.setPermissionMode(half.permissionMode) : undefined,
+          half.model !== undefined ? query.setModel(half.model) : undefined,
+        ]);
+      } catch (error) {
+        this.#state = 'failed';
+        this.settings.log(`the standby's CLI refused the session's settings, starting cold: ${error instanceof Error ? error.message : String(error)}`);
+        close();
+        return null;
+      }
+      return { query, send: (prompt: string) => held.send(prompt), close, store: this.store, abortController: this.abortController };
     });
-  }
-
-  /** Marks a taken spare whose claim the CLI refused (the session went cold). */
-  refused(): void {
-    this.#state = 'failed';
   }
 
   /** Closes the spare if it was not taken. Idempotent. */
@@ -129,7 +179,10 @@ export class StandbyCli {
   private discard(state: StandbyCliState): void {
     this.#state = state;
     this.abortController.abort();
-    void this.spare?.then((spare) => spare?.close());
+    void this.spare?.then((parked) => {
+      parked?.held.cancel();
+      parked?.spare.close();
+    });
   }
 
   /**

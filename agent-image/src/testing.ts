@@ -2,6 +2,7 @@
 export * from './approvals.js';
 export * from './bootstrap.js';
 export * from './children.js';
+export * from './held-prompt.js';
 export * from './permissions.js';
 export * from './requests.js';
 export * from './session-store.js';

@@ -1,7 +1,8 @@
 // The standby's pre-started CLI (agent-image/src/standby.ts), with the real SDK and CLI against
 // the offline model. Pins: before its claim a standby's CLI runs, and neither it, its environment
-// nor the standby's files hold a credential, an endpoint or anything of a tenant; the first turn
-// of a new session runs on that CLI with the session's model, credential and policy; a session
+// nor the standby's files hold a credential, an endpoint or anything of a tenant (the CLI is
+// already claimed into the work folder, holding its prompt); the first turn of a new session runs
+// on that CLI with the session's model, credential and policy, applied at bootstrap; a session
 // whose start settings differ (or that resumes) starts cold and the parked CLI goes.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -58,14 +59,18 @@ test('before its claim a standby runs its CLI and holds no credential, endpoint 
   expect(filesContaining(dataDir!, 'alice')).toEqual([]);
   expect(filesContaining(dataDir!, model.url)).toEqual([]);
 
+  const idle = mainRequests(model).length;
   expect((await bootstrap(r, { profile: { ...START, model: 'claim-time-model' } })).status).toBe(200);
+  // The CLI was claimed into the work folder at the standby's start; bootstrap applies the
+  // session's half to it but writes no prompt: nothing reaches the model before the first turn.
   const before = mainRequests(model).length;
+  expect(before).toBe(idle);
   const frames = await turn(r, 'hi');
   expect(terminal(frames).map((f) => f.event)).toEqual(['done']);
   expect(await standbyCli(r)).toBe('claimed');
   const seen = mainRequests(model).slice(before);
   expect(seen.length).toBeGreaterThan(0);
-  // The session's half arrived with the claim: its credential, endpoint and model.
+  // The session's half arrived at bootstrap, before the prompt: its credential, endpoint and model.
   for (const request of seen) {
     expect(request.headers['x-api-key']).toBe(CREDENTIAL);
     expect(request.body?.model).toBe('claim-time-model');

@@ -1,0 +1,69 @@
+// The pieces that let a standby's CLI be claimed before its session exists (agent-image
+// standby.ts): the held prompt it is claimed with writes exactly one message, and only once
+// told to (or none, when the standby is discarded); the session's half applied at bootstrap
+// carries the endpoint, credential and proxies as env, and the permission mode a cold start uses.
+import { describe, expect, test } from 'vitest';
+import { buildSessionHalf, type SdkInputs } from '@berth/agent-image';
+import { HeldPrompt } from '@berth/agent-image/testing';
+
+async function drain(held: HeldPrompt): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const message of held.messages()) out.push(message);
+  return out;
+}
+
+describe('HeldPrompt', () => {
+  test('writes nothing until send(), then exactly the first prompt, and ends', async () => {
+    const held = new HeldPrompt();
+    let done = false;
+    const drained = drain(held).then((messages) => ((done = true), messages));
+    await Promise.resolve();
+    expect(done).toBe(false);
+    held.send('first');
+    held.send('second');
+    held.cancel();
+    expect(await drained).toEqual([{ type: 'user', message: { role: 'user', content: 'first' }, parent_tool_use_id: null }]);
+  });
+
+  test('cancel() ends the input without a message', async () => {
+    const held = new HeldPrompt();
+    held.cancel();
+    held.send('too late');
+    expect(await drain(held)).toEqual([]);
+  });
+});
+
+describe('buildSessionHalf', () => {
+  const inputs: SdkInputs = {
+    profile: {},
+    model: { baseUrl: 'http://egress.test:8081', apiKey: 'cred-1' },
+    egress: { proxyUrl: 'http://berth:cred-1@egress.test:8081', noProxy: ['egress.test'] },
+    dirs: { root: '/d', home: '/d/home', config: '/d/config', tmp: '/d/tmp', work: '/d/work' },
+    path: '/usr/bin',
+    isRoot: false,
+    projectKey: 'tenant-alice',
+  };
+
+  test('endpoint, credential and both cases of the proxies go in env; nothing else is set unasked', () => {
+    const half = buildSessionHalf(inputs);
+    expect(half).toEqual({
+      env: {
+        ANTHROPIC_BASE_URL: 'http://egress.test:8081',
+        ANTHROPIC_API_KEY: 'cred-1',
+        CLAUDE_CODE_PROJECT_DIR_NAME: 'tenant-alice',
+        HTTPS_PROXY: 'http://berth:cred-1@egress.test:8081',
+        https_proxy: 'http://berth:cred-1@egress.test:8081',
+        HTTP_PROXY: 'http://berth:cred-1@egress.test:8081',
+        http_proxy: 'http://berth:cred-1@egress.test:8081',
+        NO_PROXY: 'egress.test',
+        no_proxy: 'egress.test',
+      },
+    });
+  });
+
+  test("the profile's model and mode; with a policy and no mode, 'default' (as a cold start)", () => {
+    expect(buildSessionHalf({ ...inputs, profile: { model: 'm-1', permissionMode: 'plan' } })).toMatchObject({ model: 'm-1', permissionMode: 'plan' });
+    const policy = { canUseTool: async () => ({ behavior: 'allow' as const, updatedInput: {} }), hooks: {} };
+    expect(buildSessionHalf({ ...inputs, permissions: policy }).permissionMode).toBe('default');
+  });
+});
