@@ -58,7 +58,7 @@ export const AGENT_PROFILE_DEFAULTS = {
  * The part of an agent profile the Agent SDK fixes when its CLI starts (prewarm()): what a
  * standby is pre-started with, before any claim. Two profiles with equal start settings can share
  * a standby; model, permission mode (but bypass), permission rules, limits and every credential
- * are per session and reach the CLI at claim. `permissions` keeps only its presence (the CLI then
+ * are per session and reach the CLI at bootstrap. `permissions` keeps only its presence (the CLI then
  * asks the agent's callbacks, which apply the session's rules); its rules are not start settings.
  */
 export function agentStartSettings(profile: AgentProfile): AgentProfile {
@@ -106,9 +106,10 @@ export interface BootstrapRequest {
 
 /**
  * What a standby's pre-started CLI (the SDK's prewarm()) became: `off` (pre-start disabled),
- * `starting`, `parked` (started, waiting for its session), `claimed` (the first turn ran on it),
- * `discarded` (the session's start settings differ from the standby's, or it resumes a
- * conversation: its first turn started cold), `failed` (it did not start or its claim was refused).
+ * `starting`, `parked` (started and claimed into the work folder, its prompt held, waiting for its
+ * session), `claimed` (a session took it), `discarded` (the session's start settings differ from
+ * the standby's, or it resumes a conversation: its first turn started cold), `failed` (it did not
+ * start, its claim was refused, it died, or it refused the session's half).
  */
 export type StandbyCliState = 'off' | 'starting' | 'parked' | 'claimed' | 'discarded' | 'failed';
 
