@@ -108,6 +108,13 @@ export class StandbyCli {
         spare.close();
         throw error;
       }
+      // Builds, before any session, what the CLI otherwise builds on its first prompt and then
+      // keeps (tool schemas, system prompt, memory files): ~20 % of the first turn's CPU, which a
+      // burst of first turns pays on shared cores. 'summary' answers locally (no model call, no
+      // credential needed); a failure only leaves that work to the first turn.
+      await query.getContextUsage({ detail: 'summary' }).catch((error: unknown) => {
+        this.settings.log(`standby context warm-up failed, the first turn builds it: ${error instanceof Error ? error.message : String(error)}`);
+      });
       if (this.#state !== 'starting') {
         held.cancel();
         spare.close();

@@ -51,7 +51,10 @@ function filesContaining(dir: string, needle: string): string[] {
 }
 
 test('before its claim a standby runs its CLI and holds no credential, endpoint or tenant data; the first turn runs on that CLI', async () => {
+  const untouched = model.requests.length;
   const { rig: r, cli } = await parkedRig(START);
+  // Started, claimed into the work folder and warmed without a single request to the model.
+  expect(model.requests.length).toBe(untouched);
   const env = environOf(cli);
   for (const name of Object.keys(env)) expect(name).not.toMatch(/^(ANTHROPIC_|HTTPS?_PROXY$|https?_proxy$|AGENT_AUTH_TOKEN)/);
   const cmdline = execFileSync('cat', [`/proc/${cli}/cmdline`], { encoding: 'utf8' });
