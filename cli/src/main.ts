@@ -7,8 +7,7 @@
 import { createRequire } from 'node:module';
 import { COMMANDS, commandHelp, mainHelp, usageLine, type CommandSpec } from './command-specs.js';
 import { parseCommand, UsageError, type Flags } from './flags.js';
-import { ConfigError } from '@berth/gateway';
-import { CommandError } from './run-support.js';
+import { CommandError } from './command-error.js';
 
 type Command = (flags: Flags) => Promise<number>;
 
@@ -65,7 +64,8 @@ async function main(argv: string[]): Promise<number> {
       return error.exitCode;
     }
     // A configuration the roles refuse at start (roleProblems) exits 2, like one loadConfig refuses.
-    if (error instanceof ConfigError) {
+    // The gateway package is loaded here, on the error path only: see the commands map above.
+    if (error instanceof (await import('@berth/gateway')).ConfigError) {
       process.stderr.write(`${error.message}\n`);
       return 2;
     }

@@ -2,13 +2,9 @@
 // every problem reported and exit code 2, and waiting for Ctrl-C or SIGTERM.
 
 import { ConfigError, loadConfig, type GatewayConfig } from '@berth/gateway';
+import { CommandError } from './command-error.js';
 
-/** A failure the command reports as one message with its own exit code (no usage text). */
-export class CommandError extends Error {
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
-  }
-}
+export { CommandError };
 
 export function readConfig(env: Record<string, string | undefined>): Readonly<GatewayConfig> {
   try {

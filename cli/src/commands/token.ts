@@ -2,14 +2,14 @@
 // `berth token mint --admin` mints an admin token (admins.tokenHashes) the same way.
 // `berth token revoke <token|sha256:hash>` removes either. A running gateway picks all up on reload.
 
-import { loadConfig } from '@berth/gateway';
 import { UsageError, type Flags } from '../flags.js';
 import { mintAdminToken, mintToken, revokeToken } from '../tokens.js';
 
 const TENANT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 export async function tokenCommand(flags: Flags, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const file = (flags.file as string | undefined) ?? loadConfig(env).tenantsFile;
+  // The gateway package (its whole config) is loaded only when no --file names the tenants file.
+  const file = (flags.file as string | undefined) ?? (await import('@berth/gateway')).loadConfig(env).tenantsFile;
   const [first, second, extra] = flags._;
   if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
   if (flags.admin === true) {
