@@ -8,6 +8,7 @@ import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { SandboxError } from '../../errors.js';
+import { killThroughNamespaceInit } from './namespace-kill.js';
 
 export interface AgentProcessOptions {
   /** Loopback address to bind (each sandbox may get its own 127.0.0.N). Default 127.0.0.1. */
@@ -27,8 +28,10 @@ export interface AgentProcessOptions {
   /**
    * What to run instead of `node <agent entry>`: an isolated sandbox's jail (jail.ts), which
    * starts the same server inside its namespaces. uid/gid: the outside ids it runs under.
+   * pidNamespace: its one child is the init of a pid namespace holding the rest, and kill()
+   * goes through that init (namespace-kill.ts).
    */
-  command?: { file: string; args: string[]; uid?: number; gid?: number };
+  command?: { file: string; args: string[]; uid?: number; gid?: number; pidNamespace?: boolean };
 }
 
 export interface AgentProcess {
@@ -95,6 +98,8 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
   let killing: Promise<void> | null = null;
   const kill = (graceMs = 2000): Promise<void> => (killing ??= killGroup(graceMs));
   const killGroup = async (graceMs: number): Promise<void> => {
+    // A jail ends at once either way (see namespace-kill.ts); this way leaves no zombie to wait for.
+    if (command.pidNamespace) await killThroughNamespaceInit(child, exited);
     if (child.exitCode === null && child.signalCode === null) {
       signalGroup(child, 'SIGTERM');
       const timer = graceMs > 0 ? setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs) : null;

@@ -216,7 +216,7 @@ async function startJailed(
       startTimeoutMs: options.startTimeoutMs,
       signal: options.signal,
       onStderr,
-      command: { ...command, ...(owner ?? {}) },
+      command: { ...command, ...(owner ?? {}), pidNamespace: true },
     });
     const started = dirs;
     await writeOwner(started, agent.child.pid ?? null);
