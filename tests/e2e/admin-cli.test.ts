@@ -51,10 +51,9 @@ const EXTRA = ['adm-x1', 'adm-x2', 'adm-x3'];
 beforeAll(async () => {
   // bob may hold one session: the delete test shows an admin delete frees that slot.
   s = await startTestStack({ poolSize: 1, tenantExtra: { bob: '    limits: { maxConcurrentSessions: 1 }\n' } });
-  for (const [id, tenant] of [['adm-a1', 'alice'], ['adm-b1', 'bob']] as const) {
-    const turn = await sendMessage(s.url, id, 'hello admin', { token: s.tokens[tenant] });
-    expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
-  }
+  // The two turns side by side: independent sessions of two tenants.
+  const turns = await Promise.all(([['adm-a1', 'alice'], ['adm-b1', 'bob']] as const).map(([id, tenant]) => sendMessage(s.url, id, 'hello admin', { token: s.tokens[tenant] })));
+  for (const turn of turns) expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
   // Metering is written by the egress gateway as each model response ends; usage tests read it.
   await waitFor('usage metered for alice and bob', async () => (await s.stack.store.usage.getUsage('alice')).tenant.outputTokens > 0 && (await s.stack.store.usage.getUsage('bob')).tenant.outputTokens > 0);
   const now = Date.now();
@@ -105,26 +104,32 @@ describe('berth sessions', () => {
   }, SPAWNS_TIMEOUT_MS);
 
   test('--tenant filters; --limit pages with a cursor; --all follows every page', async () => {
-    const bob = await json<{ sessions: SessionJson[] }>(['sessions', 'list', '--tenant', 'bob']);
+    type Page = { sessions: SessionJson[]; nextCursor: string | null };
+    // The listings that need no cursor run side by side (read-only); the ones that follow a cursor after.
+    const [bob, first, all, aliceOnly, aliceAll, table] = await Promise.all([
+      json<Page>(['sessions', 'list', '--tenant', 'bob']),
+      json<Page>(['sessions', 'list', '--limit', '2']),
+      json<Page>(['sessions', 'list', '--limit', '2', '--all']),
+      json<Page>(['sessions', 'list', '--tenant', 'alice', '--limit', '3']),
+      json<Page>(['sessions', 'list', '--tenant', 'alice', '--limit', '1', '--all']),
+      berth(['sessions', 'list', '--limit', '1']),
+    ]);
     expect(bob.sessions.map((x) => x.id)).toEqual(['adm-b1']);
-    const first = await json<{ sessions: SessionJson[]; nextCursor: string | null }>(['sessions', 'list', '--limit', '2']);
     expect(first.sessions.map((x) => x.id)).toEqual(['adm-a1', 'adm-b1']);
     // The cursor is opaque: the CLI hands back what the page said.
     expect(first.nextCursor).toEqual(expect.any(String));
-    const second = await json<{ sessions: SessionJson[] }>(['sessions', 'list', '--limit', '2', '--cursor', first.nextCursor!]);
+    const [second, aliceRest] = await Promise.all([
+      json<Page>(['sessions', 'list', '--limit', '2', '--cursor', first.nextCursor!]),
+      json<Page>(['sessions', 'list', '--tenant', 'alice', '--limit', '3', '--cursor', aliceOnly.nextCursor!]),
+    ]);
     expect(second.sessions.map((x) => x.id)).toEqual(['adm-x1', 'adm-x2']);
-    const all = await json<{ sessions: SessionJson[]; nextCursor: string | null }>(['sessions', 'list', '--limit', '2', '--all']);
     expect(all.sessions.map((x) => x.id)).toEqual(['adm-a1', 'adm-b1', ...EXTRA]);
     expect(all.nextCursor).toBeNull();
     // One tenant's listing is newest first (EXTRA share one creation time: ties by id, descending).
-    const aliceOnly = await json<{ sessions: SessionJson[]; nextCursor: string | null }>(['sessions', 'list', '--tenant', 'alice', '--limit', '3']);
     expect(aliceOnly.sessions.map((x) => x.id)).toEqual(['adm-x3', 'adm-x2', 'adm-x1']);
-    const aliceRest = await json<{ sessions: SessionJson[]; nextCursor: string | null }>(['sessions', 'list', '--tenant', 'alice', '--limit', '3', '--cursor', aliceOnly.nextCursor!]);
     expect(aliceRest).toMatchObject({ sessions: [expect.objectContaining({ id: 'adm-a1' })], nextCursor: null });
-    const aliceAll = await json<{ sessions: SessionJson[]; nextCursor: string | null }>(['sessions', 'list', '--tenant', 'alice', '--limit', '1', '--all']);
     expect(aliceAll.sessions.map((x) => x.id)).toEqual(['adm-x3', 'adm-x2', 'adm-x1', 'adm-a1']);
     // The table says where the next page starts, on stderr (stdout stays rows only).
-    const table = await berth(['sessions', 'list', '--limit', '1']);
     expect(table.code).toBe(0);
     expect(table.stdout.trimEnd().split('\n')).toHaveLength(2);
     expect(table.stderr).toMatch(/^more sessions: berth sessions list --cursor [A-Za-z0-9_-]+ \(or --all\)\n$/);
@@ -333,8 +338,9 @@ describe('help, version and the bin', () => {
   const COMMAND_NAMES = ['start', 'gateway', 'token', 'sessions', 'pool', 'usage', 'tenants'];
 
   test('every command answers --help on stdout with exit 0, without a gateway or a stack', async () => {
-    for (const name of COMMAND_NAMES) {
-      const run = await berth([name, '--help'], { BERTH_URL: 'http://127.0.0.1:1', BERTH_ADMIN_TOKEN: '' });
+    const runs = await Promise.all(COMMAND_NAMES.map((name) => berth([name, '--help'], { BERTH_URL: 'http://127.0.0.1:1', BERTH_ADMIN_TOKEN: '' })));
+    for (const [i, name] of COMMAND_NAMES.entries()) {
+      const run = runs[i]!;
       expect({ name, code: run.code, stderr: run.stderr }).toEqual({ name, code: 0, stderr: '' });
       expect(run.stdout).toMatch(new RegExp(`^usage: berth ${name}\\b`));
       expect(run.stdout).toContain('-h, --help');

@@ -177,8 +177,8 @@ describe('a real `berth start` gateway', () => {
   });
 
   /** Starts `berth start --offline-model` in `dir`; resolves with its URL and alice's token. */
-  async function startBerth(): Promise<{ url: string; alice: string; child: ChildProcess }> {
-    const child = spawn(process.execPath, [path.join(root, 'cli/dist/main.js'), 'start', '--offline-model', '--port', '0', '--egress-port', '0', '--pool-size', '1', '--tenants-file', path.join(dir, '.berth', 'tenants.yaml')], {
+  async function startBerth(poolSize = 1): Promise<{ url: string; alice: string; child: ChildProcess }> {
+    const child = spawn(process.execPath, [path.join(root, 'cli/dist/main.js'), 'start', '--offline-model', '--port', '0', '--egress-port', '0', '--pool-size', String(poolSize), '--tenants-file', path.join(dir, '.berth', 'tenants.yaml')], {
       cwd: dir,
       // The real key sits in the gateway's environment, where a sandbox must not read it.
       env: { PATH: process.env.PATH ?? '', HOME: dir, TMPDIR: dir, ANTHROPIC_API_KEY: REAL_KEY, BERTH_LOCAL_ISOLATION: 'on' },
@@ -228,7 +228,8 @@ describe('a real `berth start` gateway', () => {
     // Their folders are still there: nobody was left to remove them.
     for (const id of folders) expect(existsSync(path.join(stateDir, id))).toBe(true);
 
-    const second = await startBerth();
+    // The sweep runs as the backend starts, before the banner: the restart needs no standby.
+    const second = await startBerth(0);
     for (const id of folders) expect(existsSync(path.join(stateDir, id)), id).toBe(false);
     second.child.kill('SIGINT');
     await new Promise((resolve) => second.child.once('exit', resolve));

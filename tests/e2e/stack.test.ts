@@ -108,7 +108,9 @@ describe('problems', () => {
 describe('streams', () => {
   test('a caller disconnect aborts the turn, and the next turn works', async () => {
     await sendMessage(s.url, 'hangup', 'warm up', { token: s.tokens.alice });
-    s.model.script({ kind: 'slow', delayMs: 1500 });
+    // ~8 × 300 ms: the cut comes at the first frame, long before the reply ends; the next turn
+    // below waits out the rest of it (the turn runs on detached), so a longer reply costs only time.
+    s.model.script({ kind: 'slow', delayMs: 300 });
     const abort = new AbortController();
     const cut = await sendMessage(s.url, 'hangup', 'long answer please', { token: s.tokens.alice, signal: abort.signal, onFrame: () => abort.abort() });
     expect(terminalFrames(cut)).toHaveLength(0);
