@@ -13,7 +13,7 @@ import { EventSource } from 'eventsource';
 import type { SseFrame } from '@berth/protocol';
 import { waitFor } from '../fixtures/wait-for.js';
 import { startReplicaPair, type ReplicaPair } from '../fixtures/replicas.js';
-import { authHeaders, collect, resultText, sendMessage, startTestStack, TEST_TOKENS, type TestStack } from '../fixtures/stack.js';
+import { authHeaders, collect, NO_PRESTART, resultText, sendMessage, startTestStack, TEST_TOKENS, type TestStack } from '../fixtures/stack.js';
 
 const alice = TEST_TOKENS.alice;
 
@@ -54,7 +54,7 @@ const cuts: Array<[Cut, (frame: SseFrame) => boolean]> = [
 describe('detached turns on the in-process store', () => {
   let s: TestStack;
   beforeAll(async () => {
-    s = await startTestStack({ poolSize: 2 });
+    s = await startTestStack({ poolSize: 2, agentEnv: { ...NO_PRESTART } });
   });
   afterAll(async () => {
     await s?.stop();
@@ -227,7 +227,7 @@ describe('detached turns on the in-process store', () => {
 describe('detached turns on Redis with two replicas', () => {
   let pair: ReplicaPair;
   beforeAll(async () => {
-    pair = await startReplicaPair({ poolSize: 1 });
+    pair = await startReplicaPair({ poolSize: 1, agentEnv: { ...NO_PRESTART } });
   });
   afterAll(async () => {
     await pair?.stop();

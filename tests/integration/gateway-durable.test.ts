@@ -16,7 +16,7 @@ import type { SseFrame } from '@berth/protocol';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 // The offline model's `slow` reply waits delayMs after each of its ~8 stream events, so a reply
 // lasts about 8 × delayMs.
-import { authHeaders, collect, resultText, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
+import { authHeaders, collect, NO_PRESTART, resultText, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
 import { waitFor } from '../fixtures/wait-for.js';
 
 let redis: RedisServer;
@@ -26,7 +26,7 @@ const alice = TEST_TOKENS.alice;
 beforeAll(async () => {
   redis = await startRedisServer();
   // 10 s is the smallest idle timeout config accepts; the reaper test waits it out once.
-  s = await startTestStack({ redisUrl: redis.url, poolSize: 2, env: { BERTH_IDLE_TIMEOUT_S: '10' } });
+  s = await startTestStack({ redisUrl: redis.url, poolSize: 2, env: { BERTH_IDLE_TIMEOUT_S: '10' }, agentEnv: { ...NO_PRESTART } });
   await waitFor('two ready standbys', async () => (await pool()).ready === 2);
 });
 

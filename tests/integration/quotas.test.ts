@@ -5,7 +5,7 @@
 // session is deleted. Across two replicas: quotas-replicas.test.ts.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { authHeaders, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
+import { authHeaders, NO_PRESTART, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
 import { metricValue, startTurn } from '../fixtures/quota-client.js';
 import { waitFor } from '../fixtures/wait-for.js';
 
@@ -14,6 +14,7 @@ let s: TestStack;
 beforeAll(async () => {
   s = await startTestStack({
     poolSize: 1,
+    agentEnv: { ...NO_PRESTART },
     tenantExtra: {
       // alice: concurrency only; bob: rate and budget only, so each test sees one limit at work.
       alice: '    limits: { maxConcurrentSessions: 2, maxConcurrentTurns: 1 }\n',
