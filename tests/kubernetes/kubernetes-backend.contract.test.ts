@@ -9,7 +9,9 @@ runSandboxBackendContract({
   name: 'KubernetesBackend (fake API server)',
   newBackend: async ({ profiles }) => {
     const world = await openKubeWorld();
-    const backend = world.newReplica(profiles);
+    // No pre-started CLI in the pods, as in the local run of this contract: these cases never run
+    // a turn, and each CLI would cost ~1 s of CPU and ~150 MiB per pod.
+    const backend = world.newReplica(profiles, { agentEnv: { BERTH_AGENT_PRESTART: '0' } });
     // The world (fake server and its pod processes) ends with the backend the suite stops.
     const wrapped: SandboxBackend = Object.create(backend) as SandboxBackend;
     wrapped.stop = async () => {

@@ -10,5 +10,7 @@ useFakeModal();
 
 runSandboxBackendContract({
   name: 'ModalBackend (fake Modal control plane)',
-  newBackend: async ({ profiles }) => newModalBackend({ profiles, standbys: new MemoryStandbyRegistry(), appName: `contract-${++apps}` }),
+  // No pre-started CLI in the sandboxes, as in the local run of this contract: these cases never
+  // run a turn, and each CLI would cost ~1 s of CPU and ~150 MiB per sandbox.
+  newBackend: async ({ profiles }) => newModalBackend({ profiles, standbys: new MemoryStandbyRegistry(), appName: `contract-${++apps}`, agentEnv: { BERTH_AGENT_PRESTART: '0' } }),
 });
