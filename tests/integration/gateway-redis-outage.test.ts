@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { StoredTranscriptEntry } from '@berth/protocol';
 import { startDurableRedisServer, type DurableRedisServer } from '../fixtures/redis-durable-server.js';
-import { NO_PRESTART, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
+import { sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
 import { waitFor } from '../fixtures/wait-for.js';
 import { probeHealth } from '@berth/orchestrator';
 
@@ -23,7 +23,7 @@ let failedAppends = 0;
 
 beforeAll(async () => {
   redis = await startDurableRedisServer();
-  s = await startTestStack({ redisUrl: redis.url, poolSize: 2, agentEnv: { ...NO_PRESTART } });
+  s = await startTestStack({ redisUrl: redis.url, poolSize: 2 });
   // Record what the agents emitted: every append the relay attempts, before the store sees it.
   const store = s.stack.store.transcripts;
   const append = store.appendTranscript.bind(store);
