@@ -191,10 +191,12 @@ describe('detached turns on the in-process store', () => {
   test('POST /interrupt stops a long turn: its stream ends with one terminal frame saying interrupted, and the session is idle', async () => {
     const id = 'interrupt-1';
     await sendMessage(s.url, id, 'warm up', { token: alice });
-    s.model.script({ kind: 'slow', delayMs: 2000 });
+    // Slow by its own prompt (the offline model's `[[slow: ms]]`), not by the shared script: the
+    // interrupt may land before the model is asked at all (the first message is the CLI's init),
+    // and a scripted reply left unused would slow the next test's turn by ~16 s instead.
     let started!: () => void;
     const turnStarted = new Promise<void>((resolve) => (started = resolve));
-    const turn = sendMessage(s.url, id, 'a very long answer', { token: alice, onFrame: (f) => f.event === 'message' && started() });
+    const turn = sendMessage(s.url, id, 'a very long answer [[slow: 2000]]', { token: alice, onFrame: (f) => f.event === 'message' && started() });
     await turnStarted;
     const res = await fetch(`${s.url}/sessions/${id}/interrupt`, { method: 'POST', headers: authHeaders(alice) });
     expect(res.status).toBe(200);

@@ -16,7 +16,7 @@ import type { SseFrame } from '@berth/protocol';
 import { startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
 // The offline model's `slow` reply waits delayMs after each of its ~8 stream events, so a reply
 // lasts about 8 × delayMs.
-import { authHeaders, collect, NO_PRESTART, resultText, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
+import { authHeaders, collect, resultText, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
 import { waitFor } from '../fixtures/wait-for.js';
 
 let redis: RedisServer;
@@ -26,7 +26,7 @@ const alice = TEST_TOKENS.alice;
 beforeAll(async () => {
   redis = await startRedisServer();
   // 10 s is the smallest idle timeout config accepts; the reaper test waits it out once.
-  s = await startTestStack({ redisUrl: redis.url, poolSize: 2, env: { BERTH_IDLE_TIMEOUT_S: '10' }, agentEnv: { ...NO_PRESTART } });
+  s = await startTestStack({ redisUrl: redis.url, poolSize: 2, env: { BERTH_IDLE_TIMEOUT_S: '10' } });
   await waitFor('two ready standbys', async () => (await pool()).ready === 2);
 });
 
@@ -80,10 +80,12 @@ describe('durable conversations', () => {
     expect(before.sdkSessionId).not.toBeNull();
     const pid = pidListeningOn(before.sandbox!.url, before.sandbox!.sandboxId);
 
-    s.model.script({ kind: 'slow', delayMs: 1000 });
+    // Slow by its own prompt (the offline model's `[[slow: ms]]`), not by the shared script: the
+    // agent dies at the first frame, mostly before it asks the model, and a scripted reply left
+    // unused would make the resumed turn below wait ~8 s for it instead.
     let killedAt = 0;
     let terminalAt = 0;
-    const turn = await sendMessage(s.url, id, 'a long answer please', {
+    const turn = await sendMessage(s.url, id, 'a long answer please [[slow: 1000]]', {
       token: alice,
       onFrame: (frame) => {
         if (killedAt === 0) {
