@@ -36,6 +36,9 @@ export interface StackOptions {
   egressResolver?: Resolver;
   /** The resolver for webhook endpoint names. Default: the system resolver. */
   webhookResolver?: Resolver;
+  /** How often the idle reaper runs, ms (default 15 s). Tests that tick it themselves set it long,
+   *  so no tick of its own lands between their steps. */
+  reaperIntervalMs?: number;
 }
 
 export interface RunningStack {
@@ -89,6 +92,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}),
         ...(options.backendOptions ? { backendOptions: options.backendOptions } : {}),
         ...(options.webhookResolver ? { webhookResolver: options.webhookResolver } : {}),
+        ...(options.reaperIntervalMs !== undefined ? { reaperIntervalMs: options.reaperIntervalMs } : {}),
       }, stops)
       : undefined;
     sourceBound = roles.egress && (ingress?.backend as { isolated?: boolean } | undefined)?.isolated === true;

@@ -25,8 +25,10 @@ const alice = TEST_TOKENS.alice;
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  // 10 s is the smallest idle timeout config accepts; the reaper test waits it out once.
-  s = await startTestStack({ redisUrl: redis.url, poolSize: 2, env: { BERTH_IDLE_TIMEOUT_S: '10' } });
+  // 10 s is the smallest idle timeout config accepts; the reaper test waits it out once and ticks
+  // the reaper itself. The reaper's own ticks are an hour apart: on a loaded machine a step of
+  // another test here can take 10 s, and a tick then would reap that test's session mid-test.
+  s = await startTestStack({ redisUrl: redis.url, poolSize: 2, env: { BERTH_IDLE_TIMEOUT_S: '10' }, reaperIntervalMs: 3_600_000 });
   await waitFor('two ready standbys', async () => (await pool()).ready === 2);
 });
 

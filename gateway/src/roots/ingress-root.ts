@@ -37,6 +37,8 @@ export interface IngressRoleOptions {
   agentEnv?: Record<string, string>;
   backendOptions?: Record<string, unknown>;
   webhookResolver?: Resolver;
+  /** The idle reaper's interval, ms; the gateway's default when absent. */
+  reaperIntervalMs?: number;
 }
 
 export interface RunningIngressRole {
@@ -103,6 +105,7 @@ export async function startIngressRole(parts: SharedParts, options: IngressRoleO
     host: config.host,
     port: config.port,
     idleTimeoutS: config.idleTimeoutS,
+    ...(options.reaperIntervalMs !== undefined ? { reaperIntervalMs: options.reaperIntervalMs } : {}),
     maxBodyBytes: config.maxBodyBytes,
     drainGraceS: config.drainGraceS,
     limits: { maxStreamsPerTenant: config.maxStreamsPerTenant, maxConnections: config.maxConnections },
