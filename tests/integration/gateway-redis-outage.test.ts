@@ -113,8 +113,11 @@ test('Redis killed and restarted mid-turn under 20 streams: one terminal frame e
   expect(ends.done).toBe(SESSIONS);
 
   await waitFor('/readyz 200 after the restart', async () => (await fetch(`${s.url}/readyz`)).status === 200);
+  // How many appends Redis refused is printed, not asserted: an append sent while the client is
+  // between reconnect attempts fails and is retried, one sent during an attempt waits for it and
+  // lands after the restart; which of the two each is depends on scheduling. What is asserted
+  // holds either way: every entry the agents emitted while Redis was down is stored, once.
   console.log(JSON.stringify({ metric: 'outage_failed_transcript_appends', value: failedAppends }));
-  expect(failedAppends).toBeGreaterThan(0);
 
   for (const id of ids) {
     const stored = await s.stack.store.transcripts.loadTranscript(id);

@@ -77,12 +77,6 @@ export function createRedisClient(options: RedisConnectionOptions): RedisClient 
   return new Redis(options.url, { ...options.redisOptions, ...policy });
 }
 
-/**
- * Resolves when the client can take a command. With the offline queue off, a command sent while
- * the first connection (or a reconnect attempt) is still being made would fail needlessly, so
- * this waits for that attempt, at most `timeoutMs`. Between attempts (Redis known down) and
- * after close it throws at once. Concurrent callers share one wait (one set of listeners).
- */
 /** Runs one Redis call after the readiness wait, its errors mapped to the store's: every Redis port's calls go through it. */
 export async function runOnRedis<T>(client: RedisClient, timeoutMs: number, call: () => Promise<T>): Promise<T> {
   try {
@@ -93,6 +87,12 @@ export async function runOnRedis<T>(client: RedisClient, timeoutMs: number, call
   }
 }
 
+/**
+ * Resolves when the client can take a command. With the offline queue off, a command sent while
+ * the first connection (or a reconnect attempt) is still being made would fail needlessly, so
+ * this waits for that attempt, at most `timeoutMs`. Between attempts (Redis known down) and
+ * after close it throws at once. Concurrent callers share one wait (one set of listeners).
+ */
 export async function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
   const status = client.status;
   if (status === 'ready') return;
