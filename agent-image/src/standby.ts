@@ -52,6 +52,8 @@ interface Parked {
   spare: SpareProcess;
   query: Query;
   held: HeldPrompt;
+  /** Ends the held input and the CLI (no turn ran on it). */
+  close(): void;
 }
 
 export class StandbyCli {
@@ -101,11 +103,14 @@ export class StandbyCli {
       // No prompt is written until a session's half is in force (take()).
       const held = new HeldPrompt();
       const query = spare.claim({ prompt: held.messages(), options: { cwd: dirs.work } });
+      const close = (): void => {
+        held.cancel();
+        spare.close();
+      };
       try {
         await spare.claimed;
       } catch (error) {
-        held.cancel();
-        spare.close();
+        close();
         throw error;
       }
       // Builds, before any session, what the CLI otherwise builds on its first prompt and then
@@ -116,8 +121,7 @@ export class StandbyCli {
         this.settings.log(`standby context warm-up failed, the first turn builds it: ${error instanceof Error ? error.message : String(error)}`);
       });
       if (this.#state !== 'starting') {
-        held.cancel();
-        spare.close();
+        close();
         return null;
       }
       this.#state = 'parked';
@@ -125,7 +129,7 @@ export class StandbyCli {
       void spare.exited.then(() => {
         if (this.#state === 'parked') this.#state = 'failed';
       });
-      return { spare, query, held };
+      return { spare, query, held, close };
     })().catch((error: unknown) => {
       if (this.#state === 'starting') {
         this.#state = 'failed';
@@ -155,11 +159,7 @@ export class StandbyCli {
     return pending.then(async (parked) => {
       if (!parked || this.#state !== 'parked') return null;
       this.#state = 'claimed';
-      const { spare, query, held } = parked;
-      const close = (): void => {
-        held.cancel();
-        spare.close();
-      };
+      const { query, held, close } = parked;
       try {
         // Sent together, awaited together: the prompt waits for every one of them (fail closed).
         await Promise.all([
@@ -187,8 +187,7 @@ export class StandbyCli {
     this.#state = state;
     this.abortController.abort();
     void this.spare?.then((parked) => {
-      parked?.held.cancel();
-      parked?.spare.close();
+      parked?.close();
     });
   }
 

@@ -4,8 +4,6 @@
 import { ConfigError, loadConfig, type GatewayConfig } from '@berth/gateway';
 import { CommandError } from './command-error.js';
 
-export { CommandError };
-
 export function readConfig(env: Record<string, string | undefined>): Readonly<GatewayConfig> {
   try {
     return loadConfig(env);
