@@ -1,9 +1,10 @@
 // Pins WarmPool (orchestrator/src/pool/warm-pool.ts) with a fake StandbyFactory and a manual
-// clock: bounded refill, ready-only-when-created, FIFO take, refill after a claim on a later
-// tick, failure backoff, replacement of dead standbys, and a stop that leaves nothing behind.
+// clock: bounded refill, ready-only-when-created, FIFO take, refill a delay after a claim (past
+// its session's first turn), failure backoff, replacement of dead standbys, and a stop that leaves
+// nothing behind.
 import { describe, expect, test } from 'vitest';
 import type { Clock } from '@berth/orchestrator';
-import { REFILL_FALLBACK_MS, WarmPool, type StandbyFactory } from '@berth/orchestrator';
+import { REFILL_DELAY_MS, WarmPool, type StandbyFactory } from '@berth/orchestrator';
 import type { SandboxProfile } from '@berth/orchestrator';
 
 class ManualClock implements Clock {
@@ -92,7 +93,7 @@ describe('WarmPool', () => {
     expect(readyCounts).toEqual([1, 2, 3, 4, 5]);
   });
 
-  test('take() is FIFO and synchronous; the replacement starts at refill(), not during the claim', async () => {
+  test('take() is FIFO and synchronous; the replacement starts REFILL_DELAY_MS after it, past the claim and its first turn', async () => {
     const { clock, factory, pool } = newPool(2);
     pool.start();
     await clock.advance(0);
@@ -101,28 +102,27 @@ describe('WarmPool', () => {
     await clock.advance(0);
     expect(factory.created).toBe(2);
     expect(pool.take()).toEqual({ id: 1 });
-    // The claim still probes and binds its standby: no spawn may compete with it yet.
-    await clock.advance(0);
-    await clock.advance(500);
+    // The claim still probes and binds its standby, then its session's first turn runs: no
+    // spawn may compete with them yet.
+    await clock.advance(REFILL_DELAY_MS - 1);
     expect(factory.created).toBe(2);
-    pool.refill();
-    expect(factory.created).toBe(2);
-    await clock.advance(0);
-    expect(factory.created).toBe(3);
     expect(pool.take()).toEqual({ id: 2 });
     expect(pool.take()).toBeUndefined();
+    // The second take() does not push the first replacement back: the earlier deadline stands.
+    await clock.advance(1);
+    expect(factory.created).toBe(4);
   });
 
-  test('a taken standby is replaced after REFILL_FALLBACK_MS even if refill() is never called', async () => {
-    const { clock, factory, pool } = newPool(1);
+  test('refillDelayMs sets the delay (0: at once)', async () => {
+    const clock = new ManualClock();
+    const factory = new FakeFactory();
+    const pool = new WarmPool<Standby>({ profile: { name: 'p', poolSize: 1 }, factory, clock, refillDelayMs: 0 });
     pool.start();
     await clock.advance(0);
     factory.succeed();
     await clock.advance(0);
     pool.take();
-    await clock.advance(REFILL_FALLBACK_MS - 1);
-    expect(factory.created).toBe(1);
-    await clock.advance(1);
+    await clock.advance(0);
     expect(factory.created).toBe(2);
   });
 
@@ -144,8 +144,7 @@ describe('WarmPool', () => {
     await clock.advance(0);
     expect(pool.status().ready).toBe(1);
     pool.take();
-    pool.refill();
-    await clock.advance(0);
+    await clock.advance(REFILL_DELAY_MS);
     expect(factory.created).toBe(4);
   });
 

@@ -26,10 +26,15 @@ export interface StandbyFactory<S> {
 export type ClaimRecord = 'warm' | 'cold' | 'failed';
 
 /**
- * Longest a taken standby goes unreplaced when its backend never calls refill(), in ms. 1000: a
- * forgotten call costs at most a second of pool depth, never the pool itself.
+ * How long after a claim its replacement starts, ms. 1000: the claim's session is then bootstrapping
+ * and running its first turn, the turn a warm pool exists to speed up, and a replacement's start
+ * (on the local tier: a fork of the gateway, the jail, Node's boot and the CLI's pre-start, ~1.5 s
+ * of CPU) competes with it for the same cores. Measured on 2 cores (first-turn bench): a
+ * replacement started at the claim made a new session's first assistant message 1.4–1.6× a
+ * follow-up's, one started after this delay 1.0–1.2×. Pool depth recovers this much later;
+ * how many start at once is unchanged.
  */
-export const REFILL_FALLBACK_MS = 1000;
+export const REFILL_DELAY_MS = 1000;
 
 export interface WarmPoolOptions<S> {
   profile: SandboxProfile;
@@ -39,6 +44,8 @@ export interface WarmPoolOptions<S> {
   logger?: Logger;
   /** Called with the ready count whenever it changes (drives the standby_ready gauge). */
   onReadyChange?: (ready: number) => void;
+  /** How long after a take() the replacement starts, ms. Default REFILL_DELAY_MS. */
+  refillDelayMs?: number;
 }
 
 export class WarmPool<S> {
@@ -48,6 +55,7 @@ export class WarmPool<S> {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #onReadyChange: (ready: number) => void;
+  readonly #refillDelayMs: number;
   readonly #ready: S[] = [];
   readonly #inflight = new Set<Promise<void>>();
   readonly #abort = new AbortController();
@@ -67,6 +75,7 @@ export class WarmPool<S> {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#onReadyChange = options.onReadyChange ?? (() => {});
+    this.#refillDelayMs = options.refillDelayMs ?? REFILL_DELAY_MS;
   }
 
   /** Begins filling the pool in the background. Idempotent; a stopped pool stays stopped. */
@@ -79,22 +88,15 @@ export class WarmPool<S> {
   /**
    * Hands out the oldest ready standby (FIFO: the one that waited longest, so none ages out while
    * newer ones serve), or undefined on a pool miss. Synchronous, hence atomic within the process.
-   * Its replacement is not started yet: spawning one costs the event loop (and a 2-core host)
-   * enough to slow the claim that is still probing or binding this standby. Call refill() once
-   * that claim is done; if nobody does, the refill starts after REFILL_FALLBACK_MS anyway.
+   * Its replacement starts refillDelayMs later, past the claim and its session's first turn.
    */
   take(): S | undefined {
     const standby = this.#ready.shift();
     if (standby !== undefined) {
       this.#onReadyChange(this.#ready.length);
-      this.#replenishIn(REFILL_FALLBACK_MS);
+      this.#replenishIn(this.#refillDelayMs);
     }
     return standby;
-  }
-
-  /** Starts the replacements of taken standbys on the next tick. Idempotent and cheap: call it after every claim. */
-  refill(): void {
-    this.#replenishIn(0);
   }
 
   /** Drops a ready standby that died or failed; the pool starts a replacement. False if not held. */

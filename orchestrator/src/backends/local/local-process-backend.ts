@@ -37,6 +37,8 @@ export interface LocalProcessBackendOptions {
   killGraceMs?: number;
   /** Pool refill policy (concurrency, backoff); see pool/replenish-plan.ts for defaults and why. */
   replenish?: Partial<ReplenishPolicy>;
+  /** How long after a claim its replacement starts, ms; default REFILL_DELAY_MS (pool/warm-pool.ts, which says why). */
+  refillDelayMs?: number;
   logger?: Logger;
   metrics?: BackendMetrics;
   clock?: Clock;
@@ -108,6 +110,7 @@ export class LocalProcessBackend implements SandboxBackend {
       this.#pools.set(profile.name, new WarmPool<LocalSandbox>({
         profile,
         policy: options.replenish,
+        ...(options.refillDelayMs !== undefined ? { refillDelayMs: options.refillDelayMs } : {}),
         clock: this.#clock,
         logger: this.#logger,
         onReadyChange: (ready) => this.#metrics.standbyReady(profile.name, ready),
@@ -157,16 +160,7 @@ export class LocalProcessBackend implements SandboxBackend {
     this.#assertRunning();
     const bound = this.#sessions.get(sessionId);
     if (bound && !bound.sandbox.exited) return bound.claimed;
-    return this.#claims.run(sessionId, () => this.#claimNew(sessionId, pool));
-  }
-
-  async #claimNew(sessionId: string, pool: WarmPool<LocalSandbox>): Promise<ClaimedSandbox> {
-    try {
-      return await this.#bind(sessionId, pool);
-    } finally {
-      // Replacements start only now, so their spawns never slow the claim they replace for.
-      pool.refill();
-    }
+    return this.#claims.run(sessionId, () => this.#bind(sessionId, pool));
   }
 
   async #bind(sessionId: string, pool: WarmPool<LocalSandbox>): Promise<ClaimedSandbox> {
