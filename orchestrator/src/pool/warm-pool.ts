@@ -26,13 +26,13 @@ export interface StandbyFactory<S> {
 export type ClaimRecord = 'warm' | 'cold' | 'failed';
 
 /**
- * How long after a claim its replacement starts, ms. 1000: the claim's session is then bootstrapping
- * and running its first turn, the turn a warm pool exists to speed up, and a replacement's start
- * (on the local tier: a fork of the gateway, the jail, Node's boot and the CLI's pre-start, ~1.5 s
- * of CPU) competes with it for the same cores. Measured on 2 cores (first-turn bench): a
- * replacement started at the claim made a new session's first assistant message 1.4–1.6× a
- * follow-up's, one started after this delay 1.0–1.2×. Pool depth recovers this much later;
- * how many start at once is unchanged.
+ * How long after a claim its replacement starts, ms. 1000: meanwhile the claim's session
+ * bootstraps and runs its first turn, the turn a warm pool exists to speed up, and a
+ * replacement's start (on the local tier: a fork of the gateway, the jail, Node's boot and the
+ * CLI's pre-start, ~1.5 s of CPU) would compete with it for the same cores. Measured on 2 quiet
+ * cores (first-turn bench): started at the claim, a new session's first assistant message took
+ * ~1.5× a follow-up's; started after this delay, 1.1×. Pool depth recovers this much later; how
+ * many start at once is unchanged.
  */
 export const REFILL_DELAY_MS = 1000;
 
