@@ -6,7 +6,6 @@ export * from './session-records.js';
 export * from './session-listing.js';
 export * from './sandbox-bindings.js';
 export * from './transcript-log.js';
-export * from './replay-buffer.js';
 export * from './standby-registry.js';
 export * from './usage-ledger.js';
 export * from './quota-counters.js';

@@ -64,7 +64,7 @@ export interface SessionRecords {
   touch(sessionId: string, now: number): Promise<void>;
   /**
    * Removes the record, its indexes and lock, and everything stored under the session
-   * (transcript, replay buffer), in one step. Usage counters stay. Returns what was removed.
+   * (the transcript), in one step. Usage counters stay. Returns what was removed.
    */
   deleteSession(sessionId: string): Promise<SessionRecord | null>;
 }

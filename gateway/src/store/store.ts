@@ -6,7 +6,6 @@
 // Implementations: memory/memory-store.ts, redis/redis-store.ts. Contracts: tests/contracts/store/.
 
 import type { QuotaCounters } from './quota-counters.js';
-import type { ReplayBuffer } from './replay-buffer.js';
 import type { SandboxBindings } from './sandbox-bindings.js';
 import type { SessionListing } from './session-listing.js';
 import type { SessionRecords } from './session-records.js';
@@ -22,7 +21,6 @@ export interface Store {
   readonly listing: SessionListing;
   readonly bindings: SandboxBindings;
   readonly transcripts: TranscriptLog;
-  readonly replay: ReplayBuffer;
   readonly standbys: StandbyRegistry;
   readonly usage: UsageLedger;
   readonly quotas: QuotaCounters;
@@ -33,10 +31,6 @@ export interface Store {
 }
 
 export interface StoreLimits {
-  /** Frames kept per session for Last-Event-ID replay. Default 2000 (~ a long turn's SDK messages). */
-  replayMaxFrames: number;
-  /** Replay buffer lifetime after its last frame, in seconds. Default 3600. */
-  replayTtlS: number;
   /**
    * Most bytes of transcript stored per session (entries' JSON, UTF-8). Default 32 MiB: hundreds
    * of long turns with tool output, and every byte of it is handed to a fresh sandbox on resume.
@@ -54,16 +48,12 @@ export interface StoreLimits {
 }
 
 export const DEFAULT_STORE_LIMITS: StoreLimits = {
-  replayMaxFrames: 2000,
-  replayTtlS: 3600,
   maxTranscriptBytes: 32 * 1024 * 1024,
   unboundTtlS: 900,
 };
 
 /** Refuses limits no store can honour (a RangeError naming the field). */
 export function checkStoreLimits(limits: StoreLimits): void {
-  if (!(limits.replayMaxFrames >= 1)) throw new RangeError('replayMaxFrames must be at least 1');
-  if (!(limits.replayTtlS > 0)) throw new RangeError('replayTtlS must be positive');
   if (!(limits.maxTranscriptBytes >= 1)) throw new RangeError('maxTranscriptBytes must be at least 1');
   if (!(limits.unboundTtlS >= 0)) throw new RangeError('unboundTtlS must be 0 (never) or positive');
 }

@@ -3,7 +3,6 @@
 // topology (memory; Redis single, Cluster, Sentinel).
 
 import { runQuotaCountersContract } from './quota-counters-contract.js';
-import { runReplayBufferContract } from './replay-buffer-contract.js';
 import { runSandboxBindingsContract } from './sandbox-bindings-contract.js';
 import { runSessionListingContract } from './session-listing-contract.js';
 import { runSessionRecordsContract } from './session-records-contract.js';
@@ -20,7 +19,6 @@ export function runStoreContracts(options: StoreContractOptions): void {
   runSessionListingContract(options);
   runSandboxBindingsContract(options);
   runTranscriptLogContract(options);
-  runReplayBufferContract(options);
   runStandbyRegistryContract(options);
   runUsageLedgerContract(options);
   runQuotaCountersContract(options);

@@ -72,13 +72,12 @@ export function runSessionRecordsContract(options: StoreContractOptions): void {
       expect(await store.sessions.hasSession('ghost')).toBe(false);
     });
 
-    it('deleteSession removes record, indexes, lock, transcript and replay buffer; usage is kept', async () => {
+    it('deleteSession removes record, indexes, lock and transcript; usage is kept', async () => {
       const store = await newStore();
       await store.sessions.createSession(record('s1', 'alice'));
       const token = (await store.bindings.acquireLock('s1', 60_000))!;
       expect(await store.bindings.setSandbox('s1', sandbox('sb-1'), token)).toBe(true);
       await store.transcripts.appendTranscript('s1', [entry('u1')]);
-      await store.replay.appendReplay('s1', { id: '1', event: 'message', data: '{}' });
       await store.usage.addUsage('alice', 's1', usage(5));
       const removed = await store.sessions.deleteSession('s1');
       expect(removed).toEqual({ ...record('s1', 'alice'), sandbox: sandbox('sb-1') });
@@ -87,7 +86,6 @@ export function runSessionRecordsContract(options: StoreContractOptions): void {
       expect((await store.listing.listSessions('alice')).sessions).toEqual([]);
       expect(await store.bindings.idleSessions(T0 + 1e9, 10)).toEqual([]);
       expect(await store.transcripts.loadTranscript('s1')).toEqual([]);
-      expect(await store.replay.replaySince('s1', '1')).toEqual({ kind: 'unknown' });
       expect(await store.bindings.acquireLock('s1', 60_000)).toEqual(expect.any(String));
       expect(await store.sessions.checkAndTouch('s1', 'alice', T0)).toEqual({ kind: 'absent' });
       expect((await store.usage.getUsage('alice')).tenant.inputTokens).toBe(5);

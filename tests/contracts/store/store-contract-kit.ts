@@ -1,5 +1,5 @@
 // What every store port contract shares: how a suite gets a fresh store bundle, the fake clock,
-// skips with written reasons, and the fixtures (records, bindings, entries, frames, usage).
+// skips with written reasons, and the fixtures (records, bindings, entries, usage).
 // Each port's suite (beside this file) pins that port's methods and races; it may use other
 // ports of the same bundle to set a case up (a binding needs a record). Time: the kit owns a fake
 // clock passed as `now`; a store whose expiries run on a server clock (Redis PX/PEXPIRE/TIME)
@@ -14,7 +14,7 @@ export interface StoreContractOptions {
   name: string;
   /** A fresh, empty store bundle using `now` as its clock and `limits` over its defaults. */
   newStore(options: { now: () => number; limits: Partial<StoreLimits> }): Promise<Store>;
-  /** Locks, replay buffers and leases expire on the store's own clock: the kit sleeps as it advances. */
+  /** Locks, leases and never-bound records expire on the store's own clock: the kit sleeps as it advances. */
   serverClock?: boolean;
   /** Test name → written reason for skipping it on this implementation. */
   skip?: Record<string, string>;
@@ -76,10 +76,6 @@ export function entry(uuid: string | undefined, text = uuid ?? '', subpath = '')
   const e: StoredTranscriptEntry['entry'] = { type: 'user', message: { content: text, nested: [1, { a: null }] } };
   if (uuid !== undefined) e.uuid = uuid;
   return { sdkSessionId: 'sdk-1', subpath, entry: e };
-}
-
-export function frame(i: number): { id: string; event: string; data: string } {
-  return { id: String(i), event: 'message', data: JSON.stringify({ type: 'assistant', n: i }) };
 }
 
 export function usage(n: number): TokenUsage {

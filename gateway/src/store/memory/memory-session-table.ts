@@ -20,7 +20,7 @@ export interface MemorySessionTable {
   readonly unboundExpiry: Map<string, number>;
   /** Lifetime of a never-bound record, in ms; 0 = never expires. */
   readonly unboundTtlMs: number;
-  /** Drops what other ports keep under a session (transcript, replay buffer) on delete. */
+  /** Drops what other ports keep under a session (the transcript) on delete. */
   readonly forget: Array<(sessionId: string) => void>;
   readonly now: () => number;
 }

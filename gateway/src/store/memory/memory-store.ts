@@ -4,7 +4,6 @@
 
 import { DEFAULT_STORE_LIMITS, checkStoreLimits, type Store, type StoreLimits } from '../store.js';
 import { MemoryQuotaCounters } from './memory-quota-counters.js';
-import { MemoryReplayBuffer } from './memory-replay-buffer.js';
 import { MemorySandboxBindings } from './memory-sandbox-bindings.js';
 import { MemorySessionListing } from './memory-session-listing.js';
 import { MemorySessionRecords } from './memory-session-records.js';
@@ -17,7 +16,7 @@ export { MemoryStandbyRegistry } from './memory-standby-registry.js';
 
 export interface MemoryStoreOptions {
   limits?: Partial<StoreLimits>;
-  /** The store's clock (lock, replay, lease and unbound-record expiry). Default Date.now. */
+  /** The store's clock (lock, lease and unbound-record expiry). Default Date.now. */
   now?: () => number;
 }
 
@@ -27,15 +26,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const now = options.now ?? Date.now;
   const table = newSessionTable(now, Math.ceil(limits.unboundTtlS * 1000));
   const transcripts = new MemoryTranscriptLog(limits.maxTranscriptBytes);
-  const replay = new MemoryReplayBuffer(limits, now);
-  table.forget.push((id) => transcripts.forget(id), (id) => replay.forget(id));
+  table.forget.push((id) => transcripts.forget(id));
   return {
     technology: 'memory',
     sessions: new MemorySessionRecords(table),
     listing: new MemorySessionListing(table),
     bindings: new MemorySandboxBindings(table),
     transcripts,
-    replay,
     standbys: new MemoryStandbyRegistry(),
     usage: new MemoryUsageLedger(),
     quotas: new MemoryQuotaCounters(now),

@@ -1,8 +1,7 @@
 // Encoding between the store ports' values and what the Redis store keeps in Redis: session records
-// as hash fields, replay frames as self-delimiting list elements, usage as hash counters.
+// as hash fields, usage as hash counters.
 // Pure functions, no connection; the layout they write is described in redis-scripts.ts.
 
-import type { SseFrame } from '@berth/protocol';
 import type { SessionRecord } from '../session-records.js';
 import { emptyUsage, type TokenUsage, type UsageReport } from '../usage-ledger.js';
 
@@ -37,26 +36,6 @@ export function decodeRecord(flat: unknown): SessionRecord | null {
     lastActivityAt: Number(fields.get('lastActivityAt')),
     turns: Number(fields.get('turns') ?? 0),
   };
-}
-
-/**
- * A replay element is `<byte length of id>:<id><frame JSON>`. The length prefix makes the id
- * self-delimiting, so the Lua scan finds a frame by a plain prefix compare without parsing JSON
- * (frames can be large) and no id can be mistaken for the prefix of another.
- */
-export function replayIdPrefix(id: string): string {
-  return `${Buffer.byteLength(id, 'utf8')}:${id}`;
-}
-
-export function encodeReplayFrame(frame: SseFrame & { id: string }): string {
-  return replayIdPrefix(frame.id) + JSON.stringify(frame);
-}
-
-export function decodeReplayFrame(element: string): SseFrame {
-  const colon = element.indexOf(':');
-  const idBytes = Number(element.slice(0, colon));
-  const rest = Buffer.from(element.slice(colon + 1), 'utf8');
-  return JSON.parse(rest.subarray(idBytes).toString('utf8')) as SseFrame;
 }
 
 const COUNTERS = ['inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens'] as const;

@@ -21,7 +21,7 @@ export interface RedisConnectionOptions {
   clusterNodes?: Array<{ host: string; port: number }>;
   /**
    * Longest wait for one Redis reply, in milliseconds. Default 2000: far above a healthy round
-   * trip (~0.1 ms) and the slowest script here (a replay scan of 2000 frames), yet short enough
+   * trip (~0.1 ms) and the slowest script here (a large transcript batch append), yet short enough
    * that a stalled Redis turns a caller's request into a prompt 503 instead of a hang that
    * outlives the caller's patience and piles up sockets. Raising it delays failure detection;
    * lowering it below a replication or failover hiccup turns hiccups into errors.

@@ -1,7 +1,7 @@
 // Key naming for the Redis store. Every key starts with a configurable prefix (several berth
 // installations can share one Redis) and carries a hash tag, so that each Lua script only ever
 // touches keys of ONE Redis Cluster hash slot:
-// - `{route:<shard>}`: everything of one session (record, lock, transcript, replay buffer) AND
+// - `{route:<shard>}`: everything of one session (record, lock, transcript, turn state) AND
 //   the shard of the activity index (sessions holding a sandbox, scored by last activity) the
 //   session is listed in, and the shard's id index (every session id, for the admin listing;
 //   sessions created before that index existed are absent from it until recreated).
@@ -31,7 +31,6 @@ export interface SessionKeys {
   transcriptUuids: string;
   /** Bytes of transcript stored (a counter string), for the per-session cap. */
   transcriptBytes: string;
-  replay: string;
   /** The activity-index shard this session belongs to (shared with other sessions of the shard). */
   activity: string;
   /** Every session id of the shard (score 0, read in id order): the admin listing walks these. */
@@ -55,7 +54,6 @@ export class RedisKeys {
       transcript: `${base}:transcript:${id}`,
       transcriptUuids: `${base}:transcript-uuids:${id}`,
       transcriptBytes: `${base}:transcript-bytes:${id}`,
-      replay: `${base}:replay:${id}`,
       activity: `${base}:activity`,
       ids: `${base}:ids`,
       turnState: `${base}:turn:${id}`,

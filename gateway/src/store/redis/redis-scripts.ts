@@ -64,11 +64,12 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`;
 
 const deleteSession = `
--- KEYS: record, activity, lock, transcript, transcriptUuids, replay, ids, transcriptBytes  ARGV: sessionId
+-- KEYS: record, activity, lock, transcript, transcriptUuids, ids, transcriptBytes  ARGV: sessionId
+-- (A 'replay:<id>' key left by gateways before the event log carries a TTL and expires alone.)
 local record = redis.call('HGETALL', KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[8])
+redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[7])
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[7], ARGV[1])
+redis.call('ZREM', KEYS[6], ARGV[1])
 return record`;
 
 const releaseLock = `
@@ -127,29 +128,6 @@ for _, i in ipairs(fresh) do
 end
 if batchBytes > 0 then stored = redis.call('INCRBY', KEYS[3], batchBytes) end
 return {1, #fresh, stored}`;
-
-const appendReplay = `
--- KEYS: replay  ARGV: element, maxFrames, ttlMs. Append, bound, and re-arm the TTL together,
--- so the buffer is never longer than maxFrames and never outlives its TTL.
-redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
-return 1`;
-
-const replaySince = `
--- KEYS: replay  ARGV: idPrefix (the element prefix of the last seen frame's id)
--- Returns {0} when the id is not buffered, else {1, frames after it...}. Scans in Redis so a
--- reconnect transfers only what the caller missed.
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-local prefix = ARGV[1]
-for i = 1, #items do
-  if string.sub(items[i], 1, #prefix) == prefix then
-    local out = {1}
-    for j = i + 1, #items do out[#out + 1] = items[j] end
-    return out
-  end
-end
-return {0}`;
 
 const addStandby = `
 -- KEYS: standbyIds, standbyData  ARGV: sandboxId, data. Adding a present id is a no-op.
@@ -255,13 +233,11 @@ export const STORE_SCRIPTS = {
   berthCreateSession: { numberOfKeys: 3, lua: createSession },
   berthTouch: { numberOfKeys: 2, lua: touch },
   berthUpdateSession: { numberOfKeys: 1, lua: updateSession },
-  berthDeleteSession: { numberOfKeys: 8, lua: deleteSession },
+  berthDeleteSession: { numberOfKeys: 7, lua: deleteSession },
   berthReleaseLock: { numberOfKeys: 1, lua: releaseLock },
   berthSetSandbox: { numberOfKeys: 3, lua: setSandbox },
   berthClearSandbox: { numberOfKeys: 2, lua: clearSandbox },
   berthAppendTranscript: { numberOfKeys: 3, lua: appendTranscript },
-  berthAppendReplay: { numberOfKeys: 1, lua: appendReplay },
-  berthReplaySince: { numberOfKeys: 1, lua: replaySince },
   berthAddStandby: { numberOfKeys: 2, lua: addStandby },
   berthPopStandby: { numberOfKeys: 2, lua: popStandby },
   berthRemoveStandby: { numberOfKeys: 2, lua: removeStandby },

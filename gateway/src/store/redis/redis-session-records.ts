@@ -58,7 +58,7 @@ export class RedisSessionRecords implements SessionRecords {
     const { keys, client } = this.redis;
     const k = keys.session(sessionId);
     const record = decodeRecord(
-      await this.redis.script('berthDeleteSession', k.record, k.activity, k.lock, k.transcript, k.transcriptUuids, k.replay, k.ids, k.transcriptBytes, sessionId),
+      await this.redis.script('berthDeleteSession', k.record, k.activity, k.lock, k.transcript, k.transcriptUuids, k.ids, k.transcriptBytes, sessionId),
     );
     if (record) await this.redis.run(() => client.zrem(keys.tenantSessions(record.tenant), sessionId));
     return record;

@@ -1,7 +1,7 @@
 // The Redis Store: the store of every multi-replica deployment. All ports share one client (or
 // one the caller passes: Cluster, a shared connection). Each operation that must be atomic is
 // one Lua script (redis-scripts.ts) over keys of one hash slot (redis-keys.ts), so it runs on a
-// single Redis, behind Sentinel, or on Redis Cluster. Expiry (locks, replay buffers, leases,
+// single Redis, behind Sentinel, or on Redis Cluster. Expiry (locks, leases,
 // never-bound records) runs on the Redis server's clock, so replicas with skewed clocks agree;
 // callers pass their own timestamps for records and activity. Connection policy and error
 // mapping: redis-connection.ts. It does not reap or sweep; it answers the questions reapers and
@@ -12,7 +12,6 @@ import { RedisCommands } from './redis-commands.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, createRedisClient, type RedisClient, type RedisConnectionOptions } from './redis-connection.js';
 import { DEFAULT_KEY_PREFIX, RedisKeys } from './redis-keys.js';
 import { RedisQuotaCounters } from './redis-quota-counters.js';
-import { RedisReplayBuffer } from './redis-replay-buffer.js';
 import { RedisSandboxBindings } from './redis-sandbox-bindings.js';
 import { RedisSessionListing } from './redis-session-listing.js';
 import { RedisSessionRecords } from './redis-session-records.js';
@@ -54,7 +53,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     listing: new RedisSessionListing(redis),
     bindings: new RedisSandboxBindings(redis),
     transcripts: new RedisTranscriptLog(redis, limits.maxTranscriptBytes),
-    replay: new RedisReplayBuffer(redis, limits),
     standbys: new RedisStandbyRegistry(redis),
     usage: new RedisUsageLedger(redis),
     quotas: new RedisQuotaCounters(redis),
