@@ -142,7 +142,7 @@ test(`resident memory per held idle stream (${IDLE_STREAMS} resume streams)`, as
     text += new TextDecoder().decode(value);
   }
   const lastEventId = /^id: (\S+)$/m.exec(text)![1]!;
-  // The caller goes away; the turn runs on and fills the replay buffer the resume streams tail.
+  // The caller goes away; the turn runs on and fills the session's event log the resume streams tail.
   abort.abort();
 
   // Runs first in this file, before the load test's garbage; two full collections and a short

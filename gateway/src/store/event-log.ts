@@ -1,7 +1,7 @@
 // The EventLog port: each session's event log, the frames of its turns as callers see them, in
 // order, bounded, readable and tailable from any replica. The relaying replica appends (sessions/
-// turn-relay.ts); the POST's own stream, resumes and GET /sessions/{id}/events read. It replaces
-// the replay buffer: nothing a caller reads depends on the connection that started the turn.
+// turn-relay.ts); the POST's own stream, resumes and GET /sessions/{id}/events read, so nothing
+// a caller reads depends on the connection that started the turn.
 // Implementations: MemoryEventLog (one process) and RedisEventLog (Redis Streams, one pub/sub
 // subscription per replica). Both pass tests/contracts/store/event-log-contract.ts.
 //
