@@ -177,7 +177,7 @@ test(`resident memory per held idle stream (${IDLE_STREAMS} resume streams)`, as
     rssDeltaMiB: Math.round(((held.rss - before.rss) / 1048576) * 10) / 10,
     rssKiBPerStream: kib(held.rss - before.rss),
     heapUsedKiBPerStream: kib(held.heapUsed - before.heapUsed),
-    what: 'GET /sessions/{id}/stream with the Last-Event-ID of a running slow turn (resume tail: SseResponse + heartbeat timer + 200 ms replay poll per stream), clients in a child process, gateway in this process (in-memory store)',
+    what: 'GET /sessions/{id}/stream with the Last-Event-ID of a running slow turn (resume tail: SseResponse + heartbeat timer + event-log watcher woken on append per stream), clients in a child process, gateway in this process (in-memory store)',
   }));
   // ≈40 KiB per idle stream measured; 1 MiB each would be a buffer or a leak per stream.
   expect(held.rss - before.rss).toBeLessThan(IDLE_STREAMS * 1024 * 1024);
