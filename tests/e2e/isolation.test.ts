@@ -216,8 +216,10 @@ describe('a real `berth start` gateway', () => {
     expect(out).toMatch(/dir-rc=2/);
 
     const stateDir = path.join(dir, 'berth-sandboxes');
-    const folders = readdirSync(stateDir);
-    expect(folders.length).toBeGreaterThanOrEqual(2); // the session's sandbox and the standby
+    // The session's sandbox and the standby replacing it, which starts REFILL_DELAY_MS after the claim.
+    const owned = (): string[] => readdirSync(stateDir).filter((id) => existsSync(path.join(stateDir, id, 'owner.json')));
+    await waitFor('the replacement standby to start', () => owned().length >= 2);
+    const folders = owned();
     const jailPids = folders.map((id) => (JSON.parse(readFileSync(path.join(stateDir, id, 'owner.json'), 'utf8')) as { jailPid: number }).jailPid);
     for (const jail of jailPids) expect(existsSync(`/proc/${jail}`)).toBe(true);
 
