@@ -9,7 +9,7 @@ import { DEFAULT_IDLE_TIMEOUT_MS, BerthEventStream, type StreamOptions } from '.
 import { requestJson, segment, send, type TokenSource, type Transport } from './http.js';
 import { walkPages } from './paging.js';
 import type {
-  ApprovalAnswer, ApprovalResult, DeleteResult, EventPage, HealthStatus, InterruptResult, PoolView, SessionPage, SessionView, UsageView,
+  ApprovalAnswer, ApprovalResult, DeleteResult, EventPage, HealthStatus, InterruptResult, PoolView, SessionPage, SessionUsage, SessionView, UsageView,
 } from './views.js';
 
 export interface BerthClientOptions {
@@ -26,7 +26,7 @@ export interface BerthClientOptions {
 }
 
 export interface PageOptions {
-  /** Sessions per page (the gateway's default is 100). */
+  /** Sessions per page (the gateway's default is 100, its maximum 1000). */
   limit?: number;
   /** The `nextCursor` of the previous page. */
   cursor?: string;
@@ -161,8 +161,26 @@ export class BerthClient {
     return requestJson(this.transport, { method: 'GET', path: '/api/pool', ...options });
   }
 
-  usage(options: CallOptions = {}): Promise<UsageView> {
-    return requestJson(this.transport, { method: 'GET', path: '/api/usage', ...options });
+  /**
+   * The caller's token totals, one page of its sessions' counters (session-id order) and its
+   * budget window (`budget` null without a token budget). `total` and `budget` are on every page.
+   */
+  async usage(options: PageOptions = {}): Promise<UsageView> {
+    const view = await requestJson<Omit<UsageView, 'nextCursor' | 'budget'> & Partial<Pick<UsageView, 'nextCursor' | 'budget'>>>(this.transport, {
+      method: 'GET',
+      path: '/api/usage',
+      query: { limit: options.limit, cursor: options.cursor },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return { ...view, nextCursor: view.nextCursor ?? null, budget: view.budget ?? null };
+  }
+
+  /** Every session's counters of the caller, page by page (`limit` per request). */
+  usageSessions(options: Omit<PageOptions, 'cursor'> = {}): AsyncGenerator<SessionUsage, void, undefined> {
+    return walkPages(async (cursor) => {
+      const page = await this.usage({ ...options, ...(cursor !== undefined ? { cursor } : {}) });
+      return { sessions: Object.entries(page.sessions).map(([sessionId, usage]) => ({ sessionId, usage })), nextCursor: page.nextCursor };
+    });
   }
 
   /** GET /healthz: the gateway process runs. */

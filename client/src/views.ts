@@ -59,11 +59,37 @@ export interface TokenUsage {
   cacheReadInputTokens: number;
 }
 
-/** GET /api/usage: the caller's metered model tokens, total and per session id. */
+/** The current window of a tenant's token budget; the quotas refuse turns once `remainingTokens` is 0. */
+export interface BudgetView {
+  /** Tokens per window (input, output, cache creation and cache read alike). */
+  tokens: number;
+  periodS: number;
+  /** Metered in this window; may exceed `tokens` (turns running together overshoot). */
+  usedTokens: number;
+  /** `tokens` − `usedTokens`, never below 0. */
+  remainingTokens: number;
+  /** ISO 8601 UTC; windows are fixed, aligned to the Unix epoch. */
+  windowStartsAt: string;
+  windowEndsAt: string;
+}
+
+/**
+ * GET /api/usage: the caller's metered model tokens, in total and for one page of its sessions
+ * (by session id, in id order), and its budget window (null without a token budget).
+ */
 export interface UsageView {
   tenant: string;
   total: TokenUsage;
   sessions: Record<string, TokenUsage>;
+  /** Pass as `cursor` for the next page of sessions; null on the last page. */
+  nextCursor: string | null;
+  budget: BudgetView | null;
+}
+
+/** One session's lifetime counters, as `usageSessions()` yields them. */
+export interface SessionUsage {
+  sessionId: string;
+  usage: TokenUsage;
 }
 
 export interface InterruptResult {

@@ -1,10 +1,11 @@
 // @berth/gateway/testing: the gateway's root modules that tests reach into (config, errors,
-// metrics, the ingress server, the listing cursors' wire form). Not for other packages: they
+// metrics, the ingress server, the listing cursors' wire form, the usage report's body). Not for other packages: they
 // import the named entries.
 export * from './config.js';
 export * from './errors.js';
 export * from './gateway.js';
 export * from './ingress/listing-cursor.js';
+export { tenantUsageReport, type BudgetView, type UsageReportBody } from './ingress/usage-report.js';
 export * from './log.js';
 export * from './metrics.js';
 export * from './profiles-file.js';

@@ -1,5 +1,5 @@
 // The egress gateway's public surface, for its wiring (stack.ts: `berth start` and the `berth
-// gateway egress` command) and the ingress `GET /api/usage` route. Import from '@berth/gateway/egress'.
+// gateway egress` command). Import from '@berth/gateway/egress'.
 
 export { createEgressServer, type EgressServer, type EgressServerOptions } from './egress-server.js';
 export { DEFAULT_EGRESS_LIMITS, type EgressLimits } from './egress-context.js';
@@ -8,7 +8,6 @@ export type { TokenBudget } from '../policy/budget.js';
 export { compileAllowlist, decide, parseAllowlist, type Allowlist, type Decision } from '../policy/allowlist.js';
 export { systemResolver } from './destination.js';
 export { sourceMatchesBinding } from './proxy-auth.js';
-export { tenantUsageReport, type UsageReportBody } from './usage-report.js';
 export { sandboxEgressEnv, type SandboxEgressEnvInput } from './sandbox-env.js';
 export * from './destination.js';
 export * from './egress-metrics.js';
@@ -18,4 +17,3 @@ export * from './model-errors.js';
 export * from './proxy-auth.js';
 export * from './sandbox-env.js';
 export * from './usage-meter.js';
-export * from './usage-report.js';

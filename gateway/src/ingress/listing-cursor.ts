@@ -1,8 +1,8 @@
-// The wire form of listing cursors (GET /sessions, GET /admin/sessions): opaque to callers,
-// base64url of a tagged key, and checked on the way back in (security control: a cursor is
-// caller input, bounded and validated like any other; a bad one is a 400, never a store read).
-// The tag keeps a cursor from one listing out of the other. The store's keys behind them:
-// store/session-listing.ts.
+// The wire form of listing cursors (GET /sessions, GET /admin/sessions, GET /api/usage): opaque
+// to callers, base64url of a tagged key, and checked on the way back in (security control: a
+// cursor is caller input, bounded and validated like any other; a bad one is a 400, never a store
+// read). The tag keeps a cursor from one listing out of the others. The store's keys behind them:
+// store/session-listing.ts, store/usage-ledger.ts.
 
 import { BerthError, isValidSessionId } from '@berth/protocol';
 import type { TenantListingKey } from '../store/session-listing.js';
@@ -33,6 +33,19 @@ export function tenantCursorParam(raw: unknown): TenantListingKey | null {
 export function idCursorParam(raw: unknown): string | null {
   if (raw === undefined) return null;
   const match = /^i\.(.+)$/s.exec(decode(raw));
+  if (!match || !isValidSessionId(match[1])) throw badCursor();
+  return match[1]!;
+}
+
+/** A usage listing's cursor (GET /api/usage): `u.<id>`, the last session id of the page. */
+export function encodeUsageCursor(sessionId: string): string {
+  return Buffer.from(`u.${sessionId}`).toString('base64url');
+}
+
+/** ?cursor of a usage listing: absent → null (from the first session); not one it returned → 400. */
+export function usageCursorParam(raw: unknown): string | null {
+  if (raw === undefined) return null;
+  const match = /^u\.(.+)$/s.exec(decode(raw));
   if (!match || !isValidSessionId(match[1])) throw badCursor();
   return match[1]!;
 }

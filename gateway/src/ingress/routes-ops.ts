@@ -1,4 +1,4 @@
-// Operational routes: probes, metrics, pool status and the tenant's own usage. /healthz says
+// Operational routes: probes, metrics, pool status and the tenant's own usage (usage-report.ts). /healthz says
 // the process runs; /readyz says it can serve (store reachable, not draining), so a load
 // balancer stops sending traffic before a replica stops. GET /health and the snake_case fields of
 // /api/pool answer what a client or probe written for the cookbook's hosting gateway expects,
@@ -9,7 +9,11 @@ import { Router } from 'express';
 import { BerthError } from '@berth/protocol';
 import type { IngressContext } from './context.js';
 import { authenticate, tenantOf } from './auth-middleware.js';
+import { DEFAULT_USAGE_PAGE, MAX_USAGE_PAGE } from '../store/usage-ledger.js';
+import { usageCursorParam } from './listing-cursor.js';
 import { openApiJson } from './openapi/document.js';
+import { pageLimitParam } from './request-input.js';
+import { tenantUsageReport } from './usage-report.js';
 
 export function probeRoutes(ctx: IngressContext): Router {
   const router = Router();
@@ -50,10 +54,14 @@ export function poolRoutes(ctx: IngressContext): Router {
       standby_pods: pools.flatMap((p) => p.standbyIds ?? []),
     });
   });
-  router.get('/api/usage', authenticate(ctx.authenticator), async (_req, res) => {
+  // The tenant's totals, one page of its sessions' counters (?limit, default 100, at most 1000,
+  // and the opaque ?cursor of the previous page's nextCursor; session-id order) and its budget
+  // window: the tenant's own limits and the gateway's clock, as the quotas read them.
+  router.get('/api/usage', authenticate(ctx.authenticator), async (req, res) => {
     const tenant = tenantOf(res, ctx.tenants());
-    const usage = await ctx.store.usage.getUsage(tenant.name);
-    res.json({ tenant: tenant.name, total: usage.tenant, sessions: usage.sessions });
+    const limit = pageLimitParam(req.query.limit, { defaultLimit: DEFAULT_USAGE_PAGE, maxLimit: MAX_USAGE_PAGE });
+    const after = usageCursorParam(req.query.cursor);
+    res.json(await tenantUsageReport(ctx.store.usage, tenant.name, tenant.limits.tokenBudget, ctx.now(), { after, limit }));
   });
   return router;
 }

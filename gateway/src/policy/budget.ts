@@ -1,8 +1,9 @@
 // Token budgets per tenant over fixed windows (periodS, aligned to the Unix epoch), kept in the
 // store's UsageLedger so every replica sees the same spend. Tenant policy, shared by both sides: the egress
-// model proxy checks before the upstream call and records after (egress/model-proxy.ts),
-// egress/usage-report.ts shows the window to the tenant, and the ingress quotas refuse a turn
-// once the window is spent (quotas/token-budget.ts).
+// model proxy checks before the upstream call and records after (egress/model-proxy.ts), the
+// ingress quotas refuse a turn once the window is spent (quotas/token-budget.ts), and GET
+// /api/usage shows the tenant the same window through the same checkBudget read
+// (ingress/usage-report.ts).
 //
 // The UsageLedger port has lifetime counters only (addUsage/getUsage per tenant and session), so a
 // window is its own ledger: usage is also added under the pseudo-tenant `budgetKey(tenant,

@@ -3,6 +3,7 @@
 // routes-admin.ts; tests/integration/openapi-responses.test.ts holds real answers against them.
 
 import type { BackendKind } from '@berth/orchestrator';
+import { DEFAULT_USAGE_PAGE, MAX_USAGE_PAGE } from '../../store/usage-ledger.js';
 import { ref, type Schema } from './types.js';
 
 const BACKEND_KINDS = ['local', 'kubernetes', 'modal'] as const satisfies readonly BackendKind[];
@@ -11,6 +12,7 @@ const everyKind: [Exclude<BackendKind, (typeof BACKEND_KINDS)[number]>] extends 
 void everyKind;
 
 const count: Schema = { type: 'integer', minimum: 0 };
+const nullable = (schema: Schema | { $ref: string }): Schema => ({ oneOf: [schema, { type: 'null' }] });
 
 const poolProperties: Record<string, unknown> = {
   profile: { type: 'string', description: 'The sandbox profile this pool serves.' },
@@ -74,6 +76,33 @@ export const opsSchemas: Record<string, Schema> = {
   },
   TenantUsage: {
     type: 'object',
+    description: `The caller's lifetime totals, one page of its sessions' counters (session-id order: \`limit\`, default ${DEFAULT_USAGE_PAGE}, at most ${MAX_USAGE_PAGE}, and the previous page's \`nextCursor\` as \`cursor\`), and its token budget's current window. \`total\` and \`budget\` are the same on every page.`,
+    required: ['tenant', 'total', 'sessions', 'nextCursor', 'budget'],
+    properties: {
+      tenant: { type: 'string' },
+      total: ref('schemas', 'TokenUsage'),
+      sessions: { type: 'object', additionalProperties: ref('schemas', 'TokenUsage'), description: 'By session id: this page of them.' },
+      nextCursor: { ...nullable({ type: 'string' }), description: 'Opaque; pass as `cursor` for the next page. null on the last page.' },
+      budget: { ...nullable(ref('schemas', 'BudgetWindow')), description: 'null when the tenant has no token budget.' },
+    },
+    additionalProperties: false,
+  },
+  BudgetWindow: {
+    type: 'object',
+    description: 'The token budget\'s current window: fixed, `periodS` long, aligned to the Unix epoch; the window the quotas refuse turns on (429 budget_exhausted once `remainingTokens` is 0).',
+    required: ['tokens', 'periodS', 'usedTokens', 'remainingTokens', 'windowStartsAt', 'windowEndsAt'],
+    properties: {
+      tokens: { ...count, description: 'Tokens per window (input, output, cache creation and cache read alike).' },
+      periodS: { type: 'integer', minimum: 1, description: 'Window length in seconds.' },
+      usedTokens: { ...count, description: 'Tokens metered in this window; may exceed `tokens` (turns running together overshoot).' },
+      remainingTokens: { ...count, description: '`tokens` − `usedTokens`, never below 0.' },
+      windowStartsAt: { type: 'string', format: 'date-time', description: 'ISO 8601 UTC.' },
+      windowEndsAt: { type: 'string', format: 'date-time', description: 'ISO 8601 UTC: the next window starts here.' },
+    },
+    additionalProperties: false,
+  },
+  AdminTenantUsage: {
+    type: 'object',
     required: ['tenant', 'total', 'sessions'],
     properties: {
       tenant: { type: 'string' },
@@ -91,7 +120,7 @@ export const opsSchemas: Record<string, Schema> = {
         type: 'array',
         items: {
           oneOf: [
-            ref('schemas', 'TenantUsage'),
+            ref('schemas', 'AdminTenantUsage'),
             {
               type: 'object',
               required: ['tenant', 'total', 'sessionCount'],

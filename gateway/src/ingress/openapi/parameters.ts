@@ -1,9 +1,10 @@
 // Parameters and request headers the routes read: path ids, the EventSource cursor (Last-Event-ID
-// or its query-string twins), the event page, and the admin listing's paging. Bounds come from the
-// constants the routes enforce, so the document states the limits the code applies.
+// or its query-string twins), the event page, and the listings' paging (sessions, usage). Bounds
+// come from the constants the routes enforce, so the document states the limits the code applies.
 
 import { DEFAULT_SESSION_PAGE, MAX_SESSION_PAGE } from '../../store/session-listing.js';
 import { MAX_EVENT_READ } from '../../store/event-log.js';
+import { DEFAULT_USAGE_PAGE, MAX_USAGE_PAGE } from '../../store/usage-ledger.js';
 import { DEFAULT_EVENT_PAGE } from '../routes-sessions.js';
 import { TENANT_NAME_PATTERN } from '../../tenants/tenants-schema.js';
 import { ref, type Parameter } from './types.js';
@@ -63,6 +64,12 @@ export const parameters: Record<string, Parameter> = {
     in: 'query',
     description: 'Sessions per page.',
     schema: { type: 'integer', minimum: 1, maximum: MAX_SESSION_PAGE, default: DEFAULT_SESSION_PAGE },
+  },
+  UsagePageLimit: {
+    name: 'limit',
+    in: 'query',
+    description: 'Sessions per page of usage.',
+    schema: { type: 'integer', minimum: 1, maximum: MAX_USAGE_PAGE, default: DEFAULT_USAGE_PAGE },
   },
   Cursor: {
     name: 'cursor',

@@ -3,7 +3,7 @@
 // Pure functions, no connection; the layout they write is described in redis-scripts.ts.
 
 import type { SessionRecord } from '../session-records.js';
-import { emptyUsage, type TokenUsage, type UsageReport } from '../usage-ledger.js';
+import { emptyUsage, type TokenUsage, type UsagePage, type UsageReport } from '../usage-ledger.js';
 
 /** Hash field/value pairs of a new record (null fields are absent). */
 export function encodeRecord(record: SessionRecord): string[] {
@@ -59,4 +59,17 @@ export function decodeUsage(flat: Record<string, string>): UsageReport {
     }
   }
   return report;
+}
+
+/** Parses berthUsagePage's reply: 4 tenant counters, more (0|1), then id + 4 counters per session. */
+export function decodeUsagePage(reply: string[]): UsagePage {
+  const counters = (at: number): TokenUsage => {
+    const usage = emptyUsage();
+    COUNTERS.forEach((name, i) => (usage[name] = Number(reply[at + i])));
+    return usage;
+  };
+  const sessions: UsagePage['sessions'] = [];
+  for (let at = 5; at + 4 < reply.length; at += 5) sessions.push({ sessionId: reply[at]!, usage: counters(at + 1) });
+  const more = reply[4] === '1';
+  return { tenant: counters(0), sessions, next: more && sessions.length > 0 ? sessions[sessions.length - 1]!.sessionId : null };
 }

@@ -7,6 +7,7 @@ import { runOnRedis, type RedisClient } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 import { LISTING_SCRIPTS, type ListingScript } from './redis-listing-scripts.js';
 import { STORE_SCRIPTS, type StoreScript } from './redis-scripts.js';
+import { USAGE_SCRIPTS, type UsageScript } from './redis-usage-scripts.js';
 
 type ScriptFn = (...args: Array<string | number>) => Promise<unknown>;
 
@@ -16,7 +17,7 @@ export class RedisCommands {
     readonly keys: RedisKeys,
     private readonly commandTimeoutMs: number,
   ) {
-    for (const [name, definition] of Object.entries({ ...STORE_SCRIPTS, ...LISTING_SCRIPTS })) client.defineCommand(name, definition);
+    for (const [name, definition] of Object.entries({ ...STORE_SCRIPTS, ...LISTING_SCRIPTS, ...USAGE_SCRIPTS })) client.defineCommand(name, definition);
   }
 
   /** Runs one Redis call with the readiness wait and error mapping every method shares. */
@@ -24,9 +25,9 @@ export class RedisCommands {
     return runOnRedis(this.client, this.commandTimeoutMs, call);
   }
 
-  script(name: StoreScript | ListingScript, ...args: Array<string | number>): Promise<unknown> {
+  script(name: StoreScript | ListingScript | UsageScript, ...args: Array<string | number>): Promise<unknown> {
     // defineCommand adds the method at run time; the cast names what it added.
-    const fn = (this.client as unknown as Record<StoreScript | ListingScript, ScriptFn>)[name];
+    const fn = (this.client as unknown as Record<StoreScript | ListingScript | UsageScript, ScriptFn>)[name];
     return this.run(() => fn.apply(this.client, args));
   }
 }

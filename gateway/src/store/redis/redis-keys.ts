@@ -77,6 +77,11 @@ export class RedisKeys {
     return `${this.prefix}{tenant:${encodeURIComponent(tenant)}}:usage`;
   }
 
+  /** The tenant's usage index: every session id of its usage hash (redis-usage-scripts.ts). */
+  tenantUsageSessions(tenant: string): string {
+    return `${this.prefix}{tenant:${encodeURIComponent(tenant)}}:usage-sessions`;
+  }
+
   /** The tenant's request-rate token bucket (hash: tokens, at). */
   tenantRate(tenant: string): string {
     return `${this.prefix}{tenant:${encodeURIComponent(tenant)}}:rate`;

@@ -159,19 +159,6 @@ for i = 1, #ids do
 end
 return out`;
 
-const addUsage = `
--- KEYS: tenantUsage  ARGV: sessionId, inputTokens, outputTokens, cacheCreationInputTokens,
--- cacheReadInputTokens. Tenant total and the session's share move together.
-local names = {'inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens'}
-for i = 1, 4 do
-  local value = tonumber(ARGV[i + 1])
-  if value ~= 0 then
-    redis.call('HINCRBY', KEYS[1], 'tenant:' .. names[i], value)
-    redis.call('HINCRBY', KEYS[1], 'session:' .. ARGV[1] .. ':' .. names[i], value)
-  end
-end
-return 1`;
-
 /**
  * Lua functions shared by the scripts that take a rate token or renew a lease (the standalone
  * ones below and the session gate's, redis-session-gate.ts), so both count alike.
@@ -242,7 +229,6 @@ export const STORE_SCRIPTS = {
   berthPopStandby: { numberOfKeys: 2, lua: popStandby },
   berthRemoveStandby: { numberOfKeys: 2, lua: removeStandby },
   berthListStandbys: { numberOfKeys: 2, lua: listStandbys },
-  berthAddUsage: { numberOfKeys: 1, lua: addUsage },
   berthTakeRateToken: { numberOfKeys: 1, lua: takeRateToken },
   berthAcquireLease: { numberOfKeys: 1, lua: acquireLease },
 } as const satisfies Record<string, ScriptDefinition>;
