@@ -4,7 +4,7 @@
 // resumed with its last id (the rest arrives once, with one terminal event); an events tail and
 // a turn's own stream cut server-side (every ingress connection closed) resuming by themselves
 // with Last-Event-ID and stopping at the end (204); interrupt; a tool call approved through the
-// client (alice's profile asks for Bash); paging iterators; the admin and ops calls.
+// client (alice's profile asks for Bash); paging iterators (sessions, usage); the admin and ops calls.
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -228,6 +228,18 @@ describe('listings, ops and admin', () => {
     expect(usage.tenant).toBe('alice');
     expect(usage.total.outputTokens).toBeGreaterThan(0);
     expect(Object.keys(usage.sessions)).toContain('cl-1');
+    expect(usage).toMatchObject({ nextCursor: null, budget: null });
+    // The usage iterator: one session per page, each once, in id order. (Counters are not
+    // compared: a response of an earlier turn may still be metered between the two reads.)
+    const before = sent.length;
+    const walked: string[] = [];
+    for await (const { sessionId, usage: counters } of alice.usageSessions({ limit: 1 })) {
+      walked.push(sessionId);
+      expect(counters).toMatchObject({ inputTokens: expect.any(Number), outputTokens: expect.any(Number) });
+    }
+    expect(walked).toEqual(Object.keys(usage.sessions).sort());
+    expect(sent.slice(before)).toEqual(walked.map(() => 'GET /api/usage'));
+    await expect(alice.usage({ limit: 0 })).rejects.toMatchObject({ status: 400, code: 'invalid_body' });
   });
 
   test('admin: sessions paged across tenants, one session, pool, usage, tenants check, delete; tenants get 403', async () => {

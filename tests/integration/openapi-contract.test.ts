@@ -27,6 +27,7 @@ const tenantsYaml = (): string => `tenants:
     agent: { allowedTools: [Bash], permissionMode: default, maxTurns: 8, approvalTimeoutS: 600, permissions: { default: allow, rules: [{ tool: Bash, decision: ask }] } }
   bob:
     tokenHashes: ["${hashToken(TEST_TOKENS.bob)}"]
+    limits: { tokenBudget: { tokens: 1000000, periodS: 86400 } }
 admins:
   tokenHashes: ["${hashToken(TEST_TOKENS.admin)}"]
 `;
@@ -184,6 +185,13 @@ describe('real answers validate against the documented responses', () => {
     for (const route of ['/healthz', '/health', '/readyz', '/metrics']) expectDocumented(await call('GET', route), 200);
     expectDocumented(await call('GET', '/api/pool', alice), 200);
     expectDocumented(await call('GET', '/api/usage', alice), 200);
+    expectDocumented(await call('GET', '/api/usage?limit=1', alice), 200);
+    expectDocumented(await call('GET', '/api/usage?limit=0', alice), 400);
+    expectDocumented(await call('GET', '/api/usage?cursor=nope', alice), 400);
+    // bob has a token budget: its window is part of the answer.
+    const bobUsage = await call('GET', '/api/usage', { token: TEST_TOKENS.bob });
+    expectDocumented(bobUsage, 200);
+    expect(bobUsage.answer.body).toMatchObject({ budget: { tokens: 1000000, periodS: 86400 } });
     expectDocumented(await call('GET', '/api/usage', { token: TEST_TOKENS.admin }), 403);
   });
 

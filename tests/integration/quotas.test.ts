@@ -2,7 +2,8 @@
 // concurrent turns, concurrent sessions, request rate and token budget each answer 429
 // problem+json with their code and a Retry-After, count berth_gateway_quota_refusals_total by
 // kind, and free their slots when a turn ends (also when the caller left mid-stream) or a
-// session is deleted. Across two replicas: quotas-replicas.test.ts.
+// session is deleted; GET /api/usage shows the budget window the refusal judges (paging and the
+// window's edges on a fixed clock: usage-route.test.ts). Across two replicas: quotas-replicas.test.ts.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { authHeaders, NO_PRESTART, sendMessage, startTestStack, terminalFrames, TEST_TOKENS, type TestStack, type Turn } from '../fixtures/stack.js';
@@ -26,6 +27,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await s?.stop();
 });
+
+interface UsageBody {
+  total: Record<'inputTokens' | 'outputTokens' | 'cacheCreationInputTokens' | 'cacheReadInputTokens', number>;
+  budget: null | { tokens: number; periodS: number; usedTokens: number; remainingTokens: number; windowStartsAt: string; windowEndsAt: string };
+}
+
+/** Every token a budget counts (policy/budget.ts totalTokens, restated). */
+function sumTokens(u: UsageBody['total']): number {
+  return u.inputTokens + u.outputTokens + u.cacheCreationInputTokens + u.cacheReadInputTokens;
+}
 
 function expectRefusal(turn: Turn, code: string, maxRetryAfterS: number): void {
   expect(turn.status).toBe(429);
@@ -96,10 +107,29 @@ describe('quotas on one gateway', () => {
     const budgetBefore = await metricValue(s.url, 'berth_gateway_quota_refusals_total', 'kind="budget"');
     const rateBefore = await metricValue(s.url, 'berth_gateway_quota_refusals_total', 'kind="rate"');
     // Request 1 of 4: a whole turn, metered by the egress gateway (far more than 1 token).
+    const startedMs = Date.now();
     const first = await sendMessage(s.url, 'b1', 'spend it', { token: bob });
     expect(terminalFrames(first).map((f) => f.event)).toEqual(['done']);
     const used = await (await fetch(`${s.url}/api/usage`, { headers: authHeaders(bob) })).json() as { total: { inputTokens: number } };
     expect(used.total.inputTokens).toBeGreaterThan(1);
+    // GET /api/usage shows the window the quotas judge: every token metered in it (bob's only
+    // turn, unless it crossed the hour into a new window), none remaining. The egress gateway
+    // records a response's usage just after it ends, so wait for the two to agree.
+    const windowStartsAt = new Date(Math.floor(startedMs / 3_600_000) * 3_600_000).toISOString();
+    const report = await waitFor('the budget window to count the metered turn', async () => {
+      const r = await (await fetch(`${s.url}/api/usage`, { headers: authHeaders(bob) })).json() as UsageBody;
+      const sameWindow = r.budget?.windowStartsAt === windowStartsAt;
+      return r.budget && (!sameWindow || r.budget.usedTokens === sumTokens(r.total)) ? r : null;
+    });
+    expect(report.budget).toMatchObject({ tokens: 1, periodS: 3600, remainingTokens: 0 });
+    expect(report.budget!.usedTokens).toBeGreaterThan(1);
+    expect(report.budget!.usedTokens).toBeLessThanOrEqual(sumTokens(report.total));
+    if (report.budget!.windowStartsAt === windowStartsAt) {
+      expect(report.budget!.usedTokens).toBe(sumTokens(report.total));
+      expect(Date.parse(report.budget!.windowEndsAt) - Date.parse(windowStartsAt)).toBe(3_600_000);
+    }
+    // alice has no token budget.
+    expect(((await (await fetch(`${s.url}/api/usage`, { headers: authHeaders(alice) })).json()) as UsageBody).budget).toBeNull();
     // Request 2: refused before any sandbox work, Retry-After pointing at the next window.
     const spent = await sendMessage(s.url, 'b1', 'more', { token: bob });
     expectRefusal(spent, 'budget_exhausted', 3600);

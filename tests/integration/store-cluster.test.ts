@@ -61,6 +61,8 @@ describe('hash slots', () => {
         expect(await admin.call('CLUSTER', 'KEYSLOT', key)).toBe(keySlot(key));
       }
       expect(keySlot(keys.tenantSessions('al{ice}'))).toBe(keySlot(keys.tenantUsage('al{ice}')));
+      // The usage scripts take the counters and their index together.
+      expect(keySlot(keys.tenantUsageSessions('al{ice}'))).toBe(keySlot(keys.tenantUsage('al{ice}')));
       expect(keySlot(keys.standbyIds('gpu'))).toBe(keySlot(keys.standbyData('gpu')));
     } finally {
       admin.disconnect();

@@ -108,6 +108,42 @@ describe('Redis store specifics', () => {
     }
   });
 
+  test('usage hashes written before the usage index existed are paged whole: the first page indexes them once', async ({ redis }) => {
+    const store = createRedisStore({ url: redis.url, keyPrefix: 'legacy-usage:' });
+    const admin = new Redis(redis.url);
+    const keys = new RedisKeys('legacy-usage:');
+    const fields = (n: number) => ({ inputTokens: n, outputTokens: 2 * n, cacheCreationInputTokens: 0, cacheReadInputTokens: 3 * n });
+    try {
+      // The layout the Redis store wrote before: one hash of counters, no index, no marker.
+      const legacy: Record<string, string> = {};
+      for (let i = 0; i < 12; i++) {
+        const id = `old-${String(i).padStart(2, '0')}`;
+        for (const [name, value] of Object.entries(fields(i + 1))) if (value !== 0) legacy[`session:${id}:${name}`] = String(value);
+      }
+      Object.assign(legacy, { 'tenant:inputTokens': '78', 'tenant:outputTokens': '156', 'tenant:cacheReadInputTokens': '234' });
+      await admin.hset(keys.tenantUsage('alice'), legacy);
+      // A session metered after the upgrade, before any page was read.
+      await store.usage.addUsage('alice', 'new-1', fields(1));
+      const ids: string[] = [];
+      let after: string | null = null;
+      do {
+        const page = await store.usage.usagePage('alice', { after, limit: 5 });
+        expect(page.tenant).toEqual(fields(79));
+        for (const s of page.sessions) {
+          ids.push(s.sessionId);
+          expect(s.usage).toEqual(s.sessionId === 'new-1' ? fields(1) : fields(Number(s.sessionId.slice(4)) + 1));
+        }
+        after = page.next;
+      } while (after !== null);
+      expect(ids).toEqual([...Array.from({ length: 12 }, (_, i) => `old-${String(i).padStart(2, '0')}`), 'new-1'].sort());
+      expect(await admin.zcard(keys.tenantUsageSessions('alice'))).toBe(13);
+      expect((await store.usage.getUsage('alice')).tenant).toEqual(fields(79));
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
+
   test('a key prefix with a brace is refused (it would become every key’s hash tag)', async ({ redis }) => {
     expect(() => createRedisStore({ url: redis.url, keyPrefix: 'x{y}:' })).toThrow(/must not contain/);
   });

@@ -1,10 +1,10 @@
-// Pins gateway/src/policy/budget.ts and egress/usage-report.ts: fixed windows aligned to the epoch,
-// Retry-After pointing at the next window, the window ledger in the UsageLedger, and the report
-// the ingress GET /api/usage route serves.
+// Pins gateway/src/policy/budget.ts and ingress/usage-report.ts: fixed windows aligned to the
+// epoch, Retry-After pointing at the next window, the window ledger in the UsageLedger, and the
+// body the ingress GET /api/usage route serves (over HTTP: tests/integration/usage-route.test.ts).
 import { describe, expect, test } from 'vitest';
 import { createMemoryStore } from '@berth/gateway';
 import { budgetWindow, checkBudget, judgeBudget, recordUsage } from '@berth/gateway/policy';
-import { tenantUsageReport } from '@berth/gateway/egress';
+import { tenantUsageReport } from '@berth/gateway/testing';
 
 const budget = { tokens: 100, periodS: 3600 };
 const usage = (input: number, output: number) => ({ inputTokens: input, outputTokens: output, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 });
@@ -29,7 +29,8 @@ describe('budget', () => {
     expect(await checkBudget(store, 'alice', budget, t0 + 3_600_000)).toMatchObject({ ok: true, usedTokens: 0 });
     await recordUsage(store, 'alice', 's2', usage(1, 1), budget, t0 + 3_600_000);
     const report = await tenantUsageReport(store, 'alice', budget, t0 + 3_600_001);
-    expect(report.usage).toEqual(usage(61, 51));
+    expect(report.total).toEqual(usage(61, 51));
+    expect(report.nextCursor).toBeNull();
     expect(Object.keys(report.sessions).sort()).toEqual(['s1', 's2']);
     expect(report.budget).toEqual({
       tokens: 100,
@@ -46,8 +47,9 @@ describe('budget', () => {
     await recordUsage(store, 'carol', 's1', usage(3, 4), undefined, 0);
     expect(await tenantUsageReport(store, 'carol', undefined, 0)).toEqual({
       tenant: 'carol',
-      usage: usage(3, 4),
+      total: usage(3, 4),
       sessions: { s1: usage(3, 4) },
+      nextCursor: null,
       budget: null,
     });
   });
