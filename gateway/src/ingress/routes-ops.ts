@@ -1,9 +1,10 @@
-// Operational routes: probes, metrics, pool status and the tenant's own usage (usage-report.ts). /healthz says
-// the process runs; /readyz says it can serve (store reachable, not draining), so a load
-// balancer stops sending traffic before a replica stops. GET /health and the snake_case fields of
-// /api/pool answer what a client or probe written for the cookbook's hosting gateway expects,
-// to the letter, beside berth's own shape. GET /openapi.json serves the API description
-// (openapi/document.ts), unauthenticated like the probes: it holds nothing a caller may not know.
+// Operational routes: probes, metrics, pool status and the tenant's own usage (its body:
+// usage-report.ts). /healthz says the process runs; /readyz says it can serve (store reachable,
+// not draining), so a load balancer stops sending traffic before a replica stops. GET /health and
+// the snake_case fields of /api/pool answer what a client or probe written for the cookbook's
+// hosting gateway expects, to the letter, beside berth's own shape. GET /openapi.json serves the
+// API description (openapi/document.ts), unauthenticated like the probes: it holds nothing a
+// caller may not know.
 
 import { Router } from 'express';
 import { BerthError } from '@berth/protocol';
