@@ -216,11 +216,19 @@ describe('a real `berth start` gateway', () => {
     expect(out).toMatch(/dir-rc=2/);
 
     const stateDir = path.join(dir, 'berth-sandboxes');
-    // The session's sandbox and the standby replacing it, which starts REFILL_DELAY_MS after the claim.
-    const owned = (): string[] => readdirSync(stateDir).filter((id) => existsSync(path.join(stateDir, id, 'owner.json')));
-    await waitFor('the replacement standby to start', () => owned().length >= 2);
-    const folders = owned();
-    const jailPids = folders.map((id) => (JSON.parse(readFileSync(path.join(stateDir, id, 'owner.json'), 'utf8')) as { jailPid: number }).jailPid);
+    // The session's sandbox and the standby replacing it, which starts REFILL_DELAY_MS after the
+    // claim: both once their jail runs (owner.json names no jail while one starts).
+    const jailOf = (id: string): number | null => {
+      try {
+        return (JSON.parse(readFileSync(path.join(stateDir, id, 'owner.json'), 'utf8')) as { jailPid: number | null }).jailPid;
+      } catch {
+        return null;
+      }
+    };
+    await waitFor('the replacement standby to start', () => readdirSync(stateDir).filter((id) => jailOf(id) !== null).length >= 2);
+    const folders = readdirSync(stateDir);
+    const jailPids = folders.map(jailOf);
+    expect(jailPids).toHaveLength(2);
     for (const jail of jailPids) expect(existsSync(`/proc/${jail}`)).toBe(true);
 
     gateway.kill('SIGKILL');
