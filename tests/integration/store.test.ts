@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { createMemoryStore, createRedisStore } from '@berth/gateway';
 import { RedisKeys } from '@berth/gateway/store';
 import { STORE_SCRIPTS } from '@berth/gateway/store';
+import { BUDGET_WINDOW_GRACE_MS, budgetKey, budgetWindow, checkBudget, recordUsage } from '@berth/gateway/policy';
 import { runStoreContracts } from '../contracts/store/index.js';
 import { countCommands, luaCommandNames } from '../fixtures/redis-commandstats.js';
 import { redisTest as test, startRedisServer, type RedisServer } from '../fixtures/redis-server.js';
@@ -138,6 +139,60 @@ describe('Redis store specifics', () => {
       expect(ids).toEqual([...Array.from({ length: 12 }, (_, i) => `old-${String(i).padStart(2, '0')}`), 'new-1'].sort());
       expect(await admin.zcard(keys.tenantUsageSessions('alice'))).toBe(13);
       expect((await store.usage.getUsage('alice')).tenant).toEqual(fields(79));
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
+
+  test('usageSummary and sessionUsage read neither the sessions nor the whole hash, whatever the tenant holds', async ({ redis }) => {
+    const store = createRedisStore({ url: redis.url, keyPrefix: 'narrow-usage:' });
+    const admin = new Redis(redis.url);
+    const tokens = { inputTokens: 1, outputTokens: 2, cacheCreationInputTokens: 0, cacheReadInputTokens: 3 };
+    try {
+      await Promise.all(Array.from({ length: 300 }, (_, i) => store.usage.addUsage('alice', `s-${i}`, tokens)));
+      const summary = await countCommands(admin, () => store.usage.usageSummary('alice'));
+      expect(summary.result).toEqual({ tenant: { inputTokens: 300, outputTokens: 600, cacheCreationInputTokens: 0, cacheReadInputTokens: 900 }, sessionCount: 300 });
+      const one = await countCommands(admin, () => store.usage.sessionUsage('alice', 's-42'));
+      expect(one.result).toEqual(tokens);
+      // Inside the scripts: the marker check, named fields and the index's cardinality or one
+      // member; never HGETALL, HKEYS or a range of the index.
+      for (const cost of [summary, one]) {
+        expect((cost.commands.evalsha ?? 0) + (cost.commands.eval ?? 0)).toBe(1);
+        for (const name of ['hgetall', 'hkeys', 'hvals', 'zrange', 'zrangebylex', 'scan', 'hscan']) expect([name, cost.commands[name]]).toEqual([name, undefined]);
+      }
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
+
+  test('a budget window ledger gets one TTL on both its keys, renewed by each add; lifetime keys get none', async ({ redis }) => {
+    const store = createRedisStore({ url: redis.url, keyPrefix: 'budget-ttl:' });
+    const admin = new Redis(redis.url);
+    const keys = new RedisKeys('budget-ttl:');
+    const budget = { tokens: 1000, periodS: 3600 };
+    const tokens = { inputTokens: 5, outputTokens: 5, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 };
+    try {
+      // 10 minutes before the window's end: the ledger lives those 10 minutes plus the grace.
+      const window = budgetWindow(budget, 472_223 * 3_600_000);
+      const nowMs = window.endsAt - 600_000;
+      await recordUsage(store.usage, 'alice', 's1', tokens, budget, nowMs);
+      const windowKeys = [keys.tenantUsage(budgetKey('alice', window)), keys.tenantUsageSessions(budgetKey('alice', window))];
+      const expectedMs = 600_000 + BUDGET_WINDOW_GRACE_MS;
+      for (const key of windowKeys) {
+        const ttlMs = await admin.pttl(key);
+        // Counted down on the server from the add: at most what was set, and not far below it.
+        expect([key, ttlMs <= expectedMs && ttlMs > expectedMs - 60_000]).toEqual([key, true]);
+      }
+      for (const key of [keys.tenantUsage('alice'), keys.tenantUsageSessions('alice')]) expect([key, await admin.pttl(key)]).toEqual([key, -1]);
+      // A later add in the same window sets the same end again (a shorter TTL from a later now).
+      await recordUsage(store.usage, 'alice', 's1', tokens, budget, nowMs + 300_000);
+      for (const key of windowKeys) expect(await admin.pttl(key)).toBeLessThanOrEqual(expectedMs - 300_000);
+      // An add without a TTL leaves the expiry as it is.
+      await store.usage.addUsage(budgetKey('alice', window), 'window', tokens);
+      for (const key of windowKeys) expect(await admin.pttl(key)).toBeGreaterThan(0);
+      expect((await checkBudget(store.usage, 'alice', budget, nowMs + 300_001)).usedTokens).toBe(30);
     } finally {
       admin.disconnect();
       await store.close();

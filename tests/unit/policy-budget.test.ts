@@ -1,9 +1,10 @@
 // Pins gateway/src/policy/budget.ts and ingress/usage-report.ts: fixed windows aligned to the
-// epoch, Retry-After pointing at the next window, the window ledger in the UsageLedger, and the
-// body the ingress GET /api/usage route serves (over HTTP: tests/integration/usage-route.test.ts).
+// epoch, Retry-After pointing at the next window, the window ledger in the UsageLedger and its
+// expiry (on the memory store's injected clock; Redis TTLs: tests/integration/store.test.ts), and
+// the body the ingress GET /api/usage route serves (over HTTP: tests/integration/usage-route.test.ts).
 import { describe, expect, test } from 'vitest';
 import { createMemoryStore } from '@berth/gateway';
-import { budgetWindow, checkBudget, judgeBudget, recordUsage } from '@berth/gateway/policy';
+import { BUDGET_WINDOW_GRACE_MS, budgetKey, budgetWindow, checkBudget, judgeBudget, recordUsage } from '@berth/gateway/policy';
 import { tenantUsageReport } from '@berth/gateway/testing';
 
 const budget = { tokens: 100, periodS: 3600 };
@@ -40,6 +41,45 @@ describe('budget', () => {
       windowStartsAt: new Date(t0 + 3_600_000).toISOString(),
       windowEndsAt: new Date(t0 + 7_200_000).toISOString(),
     });
+  });
+
+  test('a window ledger expires BUDGET_WINDOW_GRACE_MS after its window ends; checkBudget reads the current window throughout; lifetime counters stay', async () => {
+    const t0 = 3_600_000 * 20;
+    let clock = t0;
+    const store = createMemoryStore({ now: () => clock }).usage;
+    const first = budgetWindow(budget, t0);
+    // The gateway's now and the store's clock are one clock here, as in one process.
+    clock = t0 + 5;
+    await recordUsage(store, 'alice', 's1', usage(60, 50), budget, clock);
+    clock = first.endsAt - 1;
+    expect(await checkBudget(store, 'alice', budget, clock)).toMatchObject({ ok: false, usedTokens: 110 });
+    // The next window starts empty while the closed one is still kept (the grace).
+    clock = first.endsAt;
+    expect(await checkBudget(store, 'alice', budget, clock)).toMatchObject({ ok: true, usedTokens: 0 });
+    await recordUsage(store, 'alice', 's1', usage(3, 4), budget, clock);
+    clock = first.endsAt + BUDGET_WINDOW_GRACE_MS - 1;
+    expect((await store.usageSummary(budgetKey('alice', first))).tenant).toEqual(usage(60, 50));
+    // At the end of the grace the closed window is gone; the current one and the lifetime counters are not.
+    clock = first.endsAt + BUDGET_WINDOW_GRACE_MS;
+    expect(await store.usageSummary(budgetKey('alice', first))).toEqual({ tenant: usage(0, 0), sessionCount: 0 });
+    expect(await checkBudget(store, 'alice', budget, clock)).toMatchObject({ ok: true, usedTokens: 7 });
+    expect(await store.usageSummary('alice')).toEqual({ tenant: usage(63, 54), sessionCount: 1 });
+    expect(BUDGET_WINDOW_GRACE_MS).toBe(300_000);
+  });
+
+  test('the memory store drops windows nobody reads again: a day of hourly metering leaves the lifetime ledger and the windows still in their grace', async () => {
+    const t0 = 3_600_000 * 30;
+    let clock = t0;
+    const store = createMemoryStore({ now: () => clock }).usage;
+    for (let hour = 0; hour < 24; hour++) {
+      clock = t0 + hour * 3_600_000 + 2 * BUDGET_WINDOW_GRACE_MS;
+      await recordUsage(store, 'alice', `s${hour}`, usage(1, 1), budget, clock);
+    }
+    // The memory ledger's private map is the only view of what no read touches (a read would
+    // drop an expired ledger itself): the sweep in addUsage must have emptied it of old windows.
+    const held = [...(store as unknown as { usage: Map<string, unknown> }).usage.keys()].sort();
+    expect(held).toEqual(['alice', budgetKey('alice', budgetWindow(budget, clock))].sort());
+    expect((await store.usageSummary('alice')).sessionCount).toBe(24);
   });
 
   test('without a budget the report has lifetime counters and budget null', async () => {

@@ -5,10 +5,13 @@
 // /api/usage shows the tenant the same window through the same checkBudget read
 // (ingress/usage-report.ts).
 //
-// The UsageLedger port has lifetime counters only (addUsage/getUsage per tenant and session), so a
-// window is its own ledger: usage is also added under the pseudo-tenant `budgetKey(tenant,
-// windowStart)`, a name no tenant can have ('|' is not allowed in tenant names). Old windows are never read again; in Redis they cost one small hash each per tenant and
-// window. A TTL'd window counter on the port would be cleaner; this works with the port as it is.
+// A window is its own ledger: usage is also added under the pseudo-tenant `budgetKey(tenant,
+// windowStart)`, a name no tenant can have ('|' is not allowed in tenant names), and the check
+// reads that ledger's totals (usageSummary, never its sessions). A closed window is never read
+// again, so each add gives the window's ledger an expiry at the window's end plus a grace
+// (BUDGET_WINDOW_GRACE_MS): a tenant keeps its current window and those closed less than the
+// grace ago, not one per window forever.
+// The tenant's lifetime counters get no expiry.
 //
 // Race, accepted and documented: the check happens before the call and the spend is known only
 // after it, so concurrent requests of one tenant can overshoot the budget by what they use
@@ -29,6 +32,16 @@ export function totalTokens(usage: TokenUsage): number {
 }
 
 const LEDGER_SESSION = 'window';
+
+/**
+ * How long a window's ledger outlives the window, in ms: 5 minutes. The expiry counts on the
+ * store's clock from the time of each add, so the grace absorbs what can make a reader still
+ * ask for a window that has just closed on another clock: replicas' clocks a little apart, a
+ * request whose `now` was taken before the boundary and read after it. Shorter risks a check
+ * that reads an expired window as empty (and lets a spent tenant through until the boundary);
+ * longer only keeps dead windows around a little more (one small hash and index each).
+ */
+export const BUDGET_WINDOW_GRACE_MS = 5 * 60_000;
 
 export interface BudgetWindow {
   /** Unix ms. */
@@ -60,11 +73,14 @@ export function judgeBudget(budget: TokenBudget, usedTokens: number, nowMs: numb
 
 export async function checkBudget(store: UsageLedger, tenant: string, budget: TokenBudget, nowMs: number): Promise<BudgetCheck> {
   const window = budgetWindow(budget, nowMs);
-  const report = await store.getUsage(budgetKey(tenant, window));
-  return judgeBudget(budget, totalTokens(report.tenant), nowMs);
+  const spent = await store.usageSummary(budgetKey(tenant, window));
+  return judgeBudget(budget, totalTokens(spent.tenant), nowMs);
 }
 
-/** Records one response's usage: lifetime counters per tenant and session, plus the window ledger. */
+/**
+ * Records one response's usage: lifetime counters per tenant and session (no expiry), plus the
+ * window ledger, which expires BUDGET_WINDOW_GRACE_MS after the window ends.
+ */
 export async function recordUsage(
   store: UsageLedger,
   tenant: string,
@@ -74,5 +90,7 @@ export async function recordUsage(
   nowMs: number,
 ): Promise<void> {
   await store.addUsage(tenant, sessionId, usage);
-  if (budget) await store.addUsage(budgetKey(tenant, budgetWindow(budget, nowMs)), LEDGER_SESSION, usage);
+  if (!budget) return;
+  const window = budgetWindow(budget, nowMs);
+  await store.addUsage(budgetKey(tenant, window), LEDGER_SESSION, usage, { ttlMs: window.endsAt + BUDGET_WINDOW_GRACE_MS - nowMs });
 }

@@ -1,7 +1,10 @@
 // UsageLedger: token usage per tenant and per session, as the egress gateway metered it from
 // the model's responses. Lifetime counters; the budget windows (policy/budget.ts) are ledgers
-// under their own key. Kept when a session is deleted, so a tenant's sessions here only grow:
-// GET /api/usage reads them one bounded page at a time (usagePage), never all at once.
+// under their own key, given an expiry (addUsage's ttlMs) since nothing reads a closed window.
+// Kept when a session is deleted, so a tenant's sessions here only grow: readers take what they
+// need and no more — one page (usagePage: GET /api/usage, GET /admin/usage?tenant=), the totals
+// and a session count (usageSummary: GET /admin/usage, the budget check), one session's
+// counters (sessionUsage: GET /admin/sessions/{id}); getUsage reads everything.
 
 export interface TokenUsage {
   inputTokens: number;
@@ -30,6 +33,22 @@ export interface UsagePage {
   next: string | null;
 }
 
+/** The tenant's lifetime totals and how many sessions it holds counters for. */
+export interface UsageSummary {
+  tenant: TokenUsage;
+  sessionCount: number;
+}
+
+export interface AddUsageOptions {
+  /**
+   * Expire the whole ledger of the tenant (totals, every session's counters, the session index)
+   * this many ms after this add; each add that passes it sets the expiry anew, one without it
+   * leaves the expiry as it is. For ledgers nobody reads once they are old (a budget window's);
+   * never for lifetime counters. A positive integer (smaller values are taken as 1).
+   */
+  ttlMs?: number;
+}
+
 /**
  * Most sessions one usage page lists: bounds one request's store work and body (an entry is
  * ~150 bytes of JSON, so ~150 KB). The same bound as a session listing page (session-listing.ts).
@@ -40,13 +59,26 @@ export const MAX_USAGE_PAGE = 1000;
 export const DEFAULT_USAGE_PAGE = 100;
 
 export interface UsageLedger {
-  /** Adds to the tenant's total and the session's share together (atomic; no increment lost). */
-  addUsage(tenant: string, sessionId: string, usage: TokenUsage): Promise<void>;
   /**
-   * Every counter of the tenant at once. Its sessions are unbounded: for ledgers known to be
-   * small (a budget window's) and operators; a caller-facing read pages with usagePage.
+   * Adds to the tenant's total and the session's share together (atomic; no increment lost), and
+   * with `ttlMs` sets when the tenant's ledger expires, in the same atomic step.
+   */
+  addUsage(tenant: string, sessionId: string, usage: TokenUsage, options?: AddUsageOptions): Promise<void>;
+  /**
+   * Every counter of the tenant at once. Its sessions are unbounded: for tests and tools only; a
+   * route reads usagePage, usageSummary or sessionUsage.
    */
   getUsage(tenant: string): Promise<UsageReport>;
+  /**
+   * The tenant's totals and its number of sessions, read together, without reading any session's
+   * counters: costs the same for one session or a million.
+   */
+  usageSummary(tenant: string): Promise<UsageSummary>;
+  /**
+   * One session's counters in the tenant's ledger; null when it holds none for that session.
+   * Costs the same whatever else the tenant holds.
+   */
+  sessionUsage(tenant: string, sessionId: string): Promise<TokenUsage | null>;
   /**
    * The tenant's totals and at most `limit` (clamped to 1..MAX_USAGE_PAGE) sessions with ids
    * strictly after `after` (null: from the first), read together (one atomic read). Sessions are

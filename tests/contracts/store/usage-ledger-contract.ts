@@ -1,16 +1,19 @@
 // The UsageLedger contract (gateway/src/store/usage-ledger.ts): tenant and session counters, no
-// lost increment under concurrency, and usagePage: session-id order, each page resuming right
+// lost increment under concurrency, the narrow reads (usageSummary: totals and session count;
+// sessionUsage: one session or null), usagePage: session-id order, each page resuming right
 // after its last id, the totals on every page, the limit's bounds, and a walk that returns every
-// session exactly once while other sessions are metered concurrently.
+// session exactly once while other sessions are metered concurrently; and a ledger added to with
+// ttlMs expiring whole (totals, counters, index) while the others stay.
 // Run per implementation through runStoreContracts (index.ts); harness: store-contract-kit.ts.
 
 import { describe, expect } from 'vitest';
 import { MAX_USAGE_PAGE, type Store, type UsagePage } from '@berth/gateway';
+import { waitFor } from '../../fixtures/wait-for.js';
 import { contractKit, usage, type StoreContractOptions } from './store-contract-kit.js';
 
 export function runUsageLedgerContract(options: StoreContractOptions): void {
   describe(`UsageLedger contract: ${options.name}`, () => {
-    const { newStore, it } = contractKit(options);
+    const { newStore, it, advance } = contractKit(options);
 
     it('counts per tenant and per session; tenants are separate', async () => {
       const store = await newStore();
@@ -31,6 +34,54 @@ export function runUsageLedgerContract(options: StoreContractOptions): void {
       const store = await newStore();
       await Promise.all(Array.from({ length: 40 }, () => store.usage.addUsage('alice', 's1', usage(1))));
       expect((await store.usage.getUsage('alice')).tenant).toEqual(usage(40));
+    });
+
+    it('usageSummary: the totals and the number of sessions, per tenant; sessionUsage: one session or null', async () => {
+      const store = await newStore();
+      expect(await store.usage.usageSummary('alice')).toEqual({ tenant: usage(0), sessionCount: 0 });
+      expect(await store.usage.sessionUsage('alice', 's1')).toBeNull();
+      await store.usage.addUsage('alice', 's1', usage(1));
+      await store.usage.addUsage('alice', 's2', usage(2));
+      await store.usage.addUsage('alice', 's1', usage(3));
+      // A session metered only zeros still has (zero) counters and counts as a session.
+      await store.usage.addUsage('alice', 's0', usage(0));
+      await store.usage.addUsage('bob', 's3', usage(5));
+      expect(await store.usage.usageSummary('alice')).toEqual({ tenant: usage(6), sessionCount: 3 });
+      expect(await store.usage.usageSummary('bob')).toEqual({ tenant: usage(5), sessionCount: 1 });
+      expect(await store.usage.sessionUsage('alice', 's1')).toEqual(usage(4));
+      expect(await store.usage.sessionUsage('alice', 's2')).toEqual(usage(2));
+      expect(await store.usage.sessionUsage('alice', 's0')).toEqual(usage(0));
+      // Another tenant's session, an unknown one, an unknown tenant: none.
+      expect(await store.usage.sessionUsage('alice', 's3')).toBeNull();
+      expect(await store.usage.sessionUsage('alice', 's9')).toBeNull();
+      expect(await store.usage.sessionUsage('carol', 's1')).toBeNull();
+      // The same counters the page and the whole report read.
+      const page = await store.usage.usagePage('alice', { after: null, limit: 10 });
+      expect(page.sessions.map((s) => s.sessionId)).toEqual(['s0', 's1', 's2']);
+      expect(page.tenant).toEqual(usage(6));
+      expect((await store.usage.getUsage('alice')).sessions.s1).toEqual(usage(4));
+    });
+
+    it('ttlMs: the ledger expires whole (totals, counters, index) and starts afresh; ledgers without one stay', async () => {
+      const store = await newStore();
+      const window = 'budget|alice|1';
+      // A long TTL: readable like any ledger (this test never waits for it).
+      await store.usage.addUsage('budget|alice|0', 'window', usage(7), { ttlMs: 600_000 });
+      await store.usage.addUsage('alice', 's1', usage(1));
+      await store.usage.addUsage(window, 'window', usage(2), { ttlMs: 100 });
+      await store.usage.addUsage(window, 'other', usage(3), { ttlMs: 100 });
+      await advance(100);
+      await waitFor('the short-lived ledger to expire', async () => (await store.usage.usageSummary(window)).sessionCount === 0);
+      expect(await store.usage.usageSummary(window)).toEqual({ tenant: usage(0), sessionCount: 0 });
+      expect(await store.usage.usagePage(window, { after: null, limit: 10 })).toEqual({ tenant: usage(0), sessions: [], next: null });
+      expect(await store.usage.sessionUsage(window, 'window')).toBeNull();
+      expect(await store.usage.getUsage(window)).toEqual({ tenant: usage(0), sessions: {} });
+      // The others are untouched: the lifetime ledger has no expiry, the long TTL has not passed.
+      expect(await store.usage.usagePage('alice', { after: null, limit: 10 })).toEqual({ tenant: usage(1), sessions: [{ sessionId: 's1', usage: usage(1) }], next: null });
+      expect(await store.usage.usageSummary('budget|alice|0')).toEqual({ tenant: usage(7), sessionCount: 1 });
+      // Metered again after it expired: a fresh ledger, its index holding only the new session.
+      await store.usage.addUsage(window, 'window', usage(4), { ttlMs: 600_000 });
+      expect(await store.usage.usagePage(window, { after: null, limit: 10 })).toEqual({ tenant: usage(4), sessions: [{ sessionId: 'window', usage: usage(4) }], next: null });
     });
 
     it('usagePage: session-id order, each page resumes right after its last id, totals on every page, a null next at the end', async () => {

@@ -16,7 +16,7 @@ export { MemoryStandbyRegistry } from './memory-standby-registry.js';
 
 export interface MemoryStoreOptions {
   limits?: Partial<StoreLimits>;
-  /** The store's clock (lock, lease and unbound-record expiry). Default Date.now. */
+  /** The store's clock (lock, lease, unbound-record and usage-ledger expiry). Default Date.now. */
   now?: () => number;
 }
 
@@ -34,7 +34,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     bindings: new MemorySandboxBindings(table),
     transcripts,
     standbys: new MemoryStandbyRegistry(),
-    usage: new MemoryUsageLedger(),
+    usage: new MemoryUsageLedger(now),
     quotas: new MemoryQuotaCounters(now),
     ping: async () => undefined,
     close: async () => undefined,

@@ -3,7 +3,7 @@
 // Pure functions, no connection; the layout they write is described in redis-scripts.ts.
 
 import type { SessionRecord } from '../session-records.js';
-import { emptyUsage, type TokenUsage, type UsagePage, type UsageReport } from '../usage-ledger.js';
+import { emptyUsage, type TokenUsage, type UsagePage, type UsageReport, type UsageSummary } from '../usage-ledger.js';
 
 /** Hash field/value pairs of a new record (null fields are absent). */
 export function encodeRecord(record: SessionRecord): string[] {
@@ -40,8 +40,9 @@ export function decodeRecord(flat: unknown): SessionRecord | null {
 
 const COUNTERS = ['inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens'] as const;
 
-export function usageArgs(sessionId: string, usage: TokenUsage): string[] {
-  return [sessionId, ...COUNTERS.map((name) => String(usage[name]))];
+/** berthAddUsage's ARGV: the session, its 4 counters, and the ledger's TTL in ms ('' = none). */
+export function usageArgs(sessionId: string, usage: TokenUsage, ttlMs?: number): string[] {
+  return [sessionId, ...COUNTERS.map((name) => String(usage[name])), ttlMs === undefined ? '' : String(Math.max(1, Math.ceil(ttlMs)))];
 }
 
 /** Parses the usage hash: fields `tenant:<counter>` and `session:<id>:<counter>`. */
@@ -61,13 +62,26 @@ export function decodeUsage(flat: Record<string, string>): UsageReport {
   return report;
 }
 
+/** 4 counters from `reply` starting at `at` (a Lua script's strings or numbers). */
+function countersAt(reply: Array<string | number>, at: number): TokenUsage {
+  const usage = emptyUsage();
+  COUNTERS.forEach((name, i) => (usage[name] = Number(reply[at + i])));
+  return usage;
+}
+
+/** Parses berthUsageSummary's reply: 4 tenant counters, then the session count. */
+export function decodeUsageSummary(reply: Array<string | number>): UsageSummary {
+  return { tenant: countersAt(reply, 0), sessionCount: Number(reply[4]) };
+}
+
+/** Parses berthSessionUsage's reply: present (0|1), then the session's 4 counters. */
+export function decodeSessionUsage(reply: Array<string | number>): TokenUsage | null {
+  return Number(reply[0]) === 1 ? countersAt(reply, 1) : null;
+}
+
 /** Parses berthUsagePage's reply: 4 tenant counters, more (0|1), then id + 4 counters per session. */
 export function decodeUsagePage(reply: string[]): UsagePage {
-  const counters = (at: number): TokenUsage => {
-    const usage = emptyUsage();
-    COUNTERS.forEach((name, i) => (usage[name] = Number(reply[at + i])));
-    return usage;
-  };
+  const counters = (at: number): TokenUsage => countersAt(reply, at);
   const sessions: UsagePage['sessions'] = [];
   for (let at = 5; at + 4 < reply.length; at += 5) sessions.push({ sessionId: reply[at]!, usage: counters(at + 1) });
   const more = reply[4] === '1';
