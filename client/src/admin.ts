@@ -1,9 +1,10 @@
 // The operator API under /admin (admin tokens only; a tenant's token gets 403 forbidden): every
 // tenant's sessions, one session with its usage, deleting one, pools with standby ids, usage
-// per tenant, and a dry-run check of a tenants file. Reached as `client.admin`.
+// per tenant (one tenant's sessions paged), and a dry-run check of a tenants file. Reached as
+// `client.admin`.
 
 import { requestJson, segment, type Transport } from './http.js';
-import type { AdminDeleteResult, AdminPoolView, AdminSessionDetail, AdminSessionPage, AdminSessionView, AdminUsageView, TenantsCheck } from './views.js';
+import type { AdminDeleteResult, AdminPoolView, AdminSessionDetail, AdminSessionPage, AdminSessionView, AdminUsageView, SessionUsage, TenantsCheck } from './views.js';
 import { walkPages } from './paging.js';
 
 export interface AdminPageOptions {
@@ -47,13 +48,24 @@ export class BerthAdmin {
     return requestJson(this.transport, { method: 'GET', path: '/admin/pool', ...options });
   }
 
-  /** Usage of every tenant in the tenants file, or of one (with its sessions). */
-  usage(options: { tenant?: string; signal?: AbortSignal } = {}): Promise<AdminUsageView> {
+  /**
+   * Usage of every tenant in the tenants file (totals and session count), or of one with one page
+   * of its sessions' counters (`limit`, `cursor`: only with `tenant`; gateway default 100).
+   */
+  usage(options: { tenant?: string; limit?: number; cursor?: string; signal?: AbortSignal } = {}): Promise<AdminUsageView> {
     return requestJson(this.transport, {
       method: 'GET',
       path: '/admin/usage',
-      query: { tenant: options.tenant },
+      query: { tenant: options.tenant, limit: options.limit, cursor: options.cursor },
       ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /** Every session's counters of one tenant, page by page (`limit` per request). */
+  usageSessions(tenant: string, options: { limit?: number; signal?: AbortSignal } = {}): AsyncGenerator<SessionUsage, void, undefined> {
+    return walkPages(async (cursor) => {
+      const page = (await this.usage({ ...options, tenant, ...(cursor !== undefined ? { cursor } : {}) })).usage[0];
+      return { sessions: Object.entries(page?.sessions ?? {}).map(([sessionId, usage]) => ({ sessionId, usage })), nextCursor: page?.nextCursor ?? null };
     });
   }
 

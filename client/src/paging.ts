@@ -1,5 +1,5 @@
 // Walks a cursor-paged listing (`{sessions, nextCursor}`) to its end, one request per page. The
-// caller's and the admin's session listings and the caller's usage pages share it.
+// caller's and the admin's session listings and the caller's and the admin's usage pages share it.
 
 export async function* walkPages<T>(fetchPage: (cursor: string | undefined) => Promise<{ sessions: T[]; nextCursor: string | null }>): AsyncGenerator<T, void, undefined> {
   let cursor: string | undefined;

@@ -154,11 +154,15 @@ export interface AdminPoolView {
   pools: Array<PoolStatus & { standbyIds?: string[] }>;
 }
 
-/** One tenant's usage: with ?tenant= its sessions; across all tenants a session count. */
+/**
+ * One tenant's usage: with ?tenant= one page of its sessions (session-id order) and the cursor
+ * of the next (null on the last); across all tenants a session count.
+ */
 export interface TenantUsage {
   tenant: string;
   total: TokenUsage;
   sessions?: Record<string, TokenUsage>;
+  nextCursor?: string | null;
   sessionCount?: number;
 }
 

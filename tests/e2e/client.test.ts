@@ -259,7 +259,17 @@ describe('listings, ops and admin', () => {
     expect((await admin.admin.pool()).pools[0]).toMatchObject({ profile: 'default' });
     const usage = await admin.admin.usage();
     expect(usage.usage.map((u) => u.tenant)).toEqual(['alice', 'bob']);
-    expect((await admin.admin.usage({ tenant: 'alice' })).usage[0]!.sessions).toHaveProperty('cl-1');
+    expect(usage.usage[0]!.sessionCount).toBeGreaterThanOrEqual(1);
+    const aliceUsage = (await admin.admin.usage({ tenant: 'alice' })).usage[0]!;
+    expect(aliceUsage.sessions).toHaveProperty('cl-1');
+    expect(aliceUsage.nextCursor).toBeNull();
+    // One tenant's sessions, paged: one per request, each once, in id order.
+    const usageBefore = sent.length;
+    const metered: string[] = [];
+    for await (const { sessionId } of admin.admin.usageSessions('alice', { limit: 1 })) metered.push(sessionId);
+    expect(metered).toEqual(Object.keys(aliceUsage.sessions!).sort());
+    expect(sent.slice(usageBefore)).toEqual(metered.map(() => 'GET /admin/usage'));
+    await expect(admin.admin.usage({ limit: 1 })).rejects.toMatchObject({ status: 400, code: 'invalid_body' });
     const check = await admin.admin.checkTenants('tenants:\n  carol:\n    limts: {}\n');
     expect(check.ok).toBe(false);
     expect(check.problems.join('\n')).toContain('limts');

@@ -203,6 +203,9 @@ describe('real answers validate against the documented responses', () => {
     expectDocumented(await call('GET', '/admin/pool', admin), 200);
     expectDocumented(await call('GET', '/admin/usage', admin), 200);
     expectDocumented(await call('GET', '/admin/usage?tenant=alice', admin), 200);
+    expectDocumented(await call('GET', '/admin/usage?tenant=alice&limit=1', admin), 200);
+    expectDocumented(await call('GET', '/admin/usage?tenant=alice&cursor=nope', admin), 400);
+    expectDocumented(await call('GET', '/admin/usage?limit=1', admin), 400);
     expectDocumented(await call('POST', '/admin/tenants/check', { ...admin, body: await readFile(path.join(dir, 'tenants.yaml'), 'utf8') }), 200);
     expectDocumented(await call('POST', '/admin/tenants/check', { ...admin, body: 'tenants: { x: { limts: 1 } }' }), 200);
     expectDocumented(await call('GET', '/admin/sessions', alice), 403);

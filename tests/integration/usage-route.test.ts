@@ -1,10 +1,13 @@
 // GET /api/usage: the caller's lifetime totals, one page of its sessions' counters (session-id
 // order; ?limit default 100, at most 1000; the opaque ?cursor of the previous page's nextCursor)
 // and its token budget's current window on the gateway's clock, or null without a budget. Bad
-// ?limit/?cursor are 400 problems. A gateway over the in-process store with an injected clock and
-// a backend nothing reaches: usage is recorded through the budget policy, as the egress gateway
-// records it. Store-level paging guarantees: the UsageLedger contract
-// (tests/contracts/store/usage-ledger-contract.ts); metering by real turns: quotas.test.ts.
+// ?limit/?cursor are 400 problems. The operator's side of the same ledger: GET /admin/usage
+// (each tenant's totals and session count; with ?tenant= one page of its sessions, paged the same
+// way) and GET /admin/sessions/{id}'s usage. A gateway over the in-process store with an injected
+// clock and a backend nothing reaches: usage is recorded through the budget policy, as the egress
+// gateway records it. The gateway's ledger refuses getUsage (every session of a tenant at once),
+// so no route here may read more than it answers. Store-level paging guarantees: the UsageLedger
+// contract (tests/contracts/store/usage-ledger-contract.ts); metering by real turns: quotas.test.ts.
 
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -45,6 +48,20 @@ const aliceIds = Array.from({ length: 25 }, (_, i) => `a-${String((i * 7) % 25).
 
 beforeAll(async () => {
   store = createMemoryStore();
+  // What the gateway gets: the same store, its ledger without the whole-tenant read.
+  const usageLedger = store.usage;
+  const guarded: Store = {
+    ...store,
+    usage: {
+      addUsage: (...args) => usageLedger.addUsage(...args),
+      usagePage: (...args) => usageLedger.usagePage(...args),
+      usageSummary: (...args) => usageLedger.usageSummary(...args),
+      sessionUsage: (...args) => usageLedger.sessionUsage(...args),
+      getUsage: async (tenant) => {
+        throw new Error(`a route read every session of ${tenant} (getUsage)`);
+      },
+    },
+  };
   const directory = parseTenants(`tenants:
   alice:
     tokenHashes: ["${hashToken(ALICE)}"]
@@ -54,7 +71,7 @@ beforeAll(async () => {
 admins:
   tokenHashes: ["${hashToken(ADMIN)}"]
 `);
-  gateway = await startGateway({ store, backend: unusedBackend, tenants: () => directory, access: directModelAccess('http://127.0.0.1:9'), log: pino({ level: 'silent' }), drainGraceS: 0, now: () => clock });
+  gateway = await startGateway({ store: guarded, backend: unusedBackend, tenants: () => directory, access: directModelAccess('http://127.0.0.1:9'), log: pino({ level: 'silent' }), drainGraceS: 0, now: () => clock });
   // The window before this one: lifetime counters only. This window: 25 sessions, 375 tokens.
   await recordUsage(store.usage, 'alice', 'x-old', usage(100, 0), budget, WINDOW - 1);
   for (const [i, id] of aliceIds.entries()) await recordUsage(store.usage, 'alice', id, usage(i + 1, 2), budget, WINDOW + i);
@@ -146,4 +163,77 @@ test('a bad ?limit or ?cursor is a 400 problem naming the parameter', async () =
     expect(body.code).toBe('invalid_body');
     expect(body.detail).toMatch(/\?(limit|cursor)/);
   }
+});
+
+async function admin<T>(route: string): Promise<{ status: number; type: string | null; body: T & { detail?: string; code?: string } }> {
+  const res = await fetch(`${gateway.url}${route}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as T & { detail?: string; code?: string } };
+}
+
+interface AdminUsage {
+  usage: Array<{ tenant: string; total: TokenUsage; sessions?: Record<string, TokenUsage>; nextCursor?: string | null; sessionCount?: number }>;
+}
+
+test('GET /admin/usage: every tenant of the file with its totals and session count (budget windows are no tenants)', async () => {
+  const { status, body } = await admin<AdminUsage>('/admin/usage');
+  expect(status).toBe(200);
+  expect(body).toEqual({
+    usage: [
+      { tenant: 'alice', total: (await get(ALICE)).body.total, sessionCount: aliceIds.length + 1 },
+      { tenant: 'bob', total: usage(5, 6), sessionCount: 1 },
+    ],
+  });
+});
+
+test('GET /admin/usage?tenant= pages the tenant\'s sessions as GET /api/usage does, with the totals on every page', async () => {
+  const mine = (await get(ALICE, '?limit=1000')).body;
+  const seen: Record<string, TokenUsage> = {};
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const query: string = cursor === null ? '' : `&cursor=${cursor}`;
+    const { status, body } = await admin<AdminUsage>(`/admin/usage?tenant=alice&limit=4${query}`);
+    expect(status).toBe(200);
+    expect(body.usage).toHaveLength(1);
+    const [entry] = body.usage;
+    expect(Object.keys(entry!).sort()).toEqual(['nextCursor', 'sessions', 'tenant', 'total']);
+    expect(entry).toMatchObject({ tenant: 'alice', total: mine.total });
+    expect(Object.keys(entry!.sessions!).length).toBeLessThanOrEqual(4);
+    Object.assign(seen, entry!.sessions);
+    cursor = entry!.nextCursor!;
+    pages++;
+  } while (cursor !== null && pages < 20);
+  expect(pages).toBe(7);
+  expect(seen).toEqual(mine.sessions);
+  expect(Object.keys(seen)).toEqual(Object.keys(mine.sessions).sort());
+  // Default page (100): all 26 on one; a tenant with no usage: zero totals, no sessions.
+  expect((await admin<AdminUsage>('/admin/usage?tenant=alice')).body.usage[0]).toEqual({ tenant: 'alice', total: mine.total, sessions: mine.sessions, nextCursor: null });
+  expect((await admin<AdminUsage>('/admin/usage?tenant=nobody')).body).toEqual({ usage: [{ tenant: 'nobody', total: usage(0, 0), sessions: {}, nextCursor: null }] });
+  // The cursor of one page is the caller's too: both walk the same ledger in the same order.
+  const first = (await admin<AdminUsage>('/admin/usage?tenant=alice&limit=3')).body.usage[0]!;
+  expect(Object.keys((await get(ALICE, `?limit=3&cursor=${first.nextCursor}`)).body.sessions)).toEqual(Object.keys(mine.sessions).sort().slice(3, 6));
+});
+
+test('GET /admin/usage: a bad ?limit or ?cursor, or either without ?tenant, is a 400 problem naming the parameter', async () => {
+  const listingCursor = Buffer.from('i.a-01').toString('base64url');
+  const usageCursor = Buffer.from('u.a-01').toString('base64url');
+  expect((await admin<AdminUsage>(`/admin/usage?tenant=alice&cursor=${usageCursor}`)).status).toBe(200);
+  for (const query of ['tenant=alice&limit=0', 'tenant=alice&limit=1001', 'tenant=alice&limit=ten', 'tenant=alice&cursor=a-01', `tenant=alice&cursor=${listingCursor}`, 'tenant=alice&cursor=', 'limit=5', `cursor=${usageCursor}`, 'tenant=Not%20A%20Name']) {
+    const { status, type, body } = await admin<AdminUsage>(`/admin/usage?${query}`);
+    expect([query, status]).toEqual([query, 400]);
+    expect(type).toMatch(/^application\/problem\+json/);
+    expect(body.code).toBe('invalid_body');
+    expect(body.detail).toMatch(/\?(limit|cursor|tenant)/);
+  }
+});
+
+test('GET /admin/sessions/{id}: the session\'s own counters, null when it has none', async () => {
+  const now = clock;
+  const record = (id: string, tenant: string) => ({ id, tenant, profile: 'default', sandbox: null, sdkSessionId: null, createdAt: now, lastActivityAt: now, turns: 0 });
+  await store.sessions.createSession(record('a-07', 'alice'));
+  await store.sessions.createSession(record('fresh-1', 'bob'));
+  const metered = await admin<{ id: string; usage: TokenUsage | null }>('/admin/sessions/a-07');
+  expect(metered.status).toBe(200);
+  expect(metered.body).toMatchObject({ id: 'a-07', tenant: 'alice', usage: (await get(ALICE, '?limit=1000')).body.sessions['a-07'] });
+  expect((await admin<{ usage: TokenUsage | null }>('/admin/sessions/fresh-1')).body).toMatchObject({ id: 'fresh-1', tenant: 'bob', usage: null });
 });

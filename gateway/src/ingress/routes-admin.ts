@@ -1,6 +1,8 @@
 // The operator API under /admin, for admin tokens only (tenants get 403): every tenant's
 // sessions (one bounded page at a time), one session, deleting one (its sandbox is released),
-// pool status, usage per tenant, and a dry-run check of a tenants file. app.ts authenticates /admin first;
+// pool status, usage per tenant, and a dry-run check of a tenants file. Each answer costs what it
+// returns: usage is read as one session's counters, one page of a tenant's sessions, or each
+// tenant's totals and session count, never a tenant's every session. app.ts authenticates /admin first;
 // the `berth` CLI (cli/src/commands/sessions.ts, pool.ts, usage.ts, tenants.ts) is its client.
 // It never shows a sandbox's URL or auth token, and it does not change the tenants file.
 
@@ -11,7 +13,8 @@ import { findTenant } from '../tenants/tenant.js';
 import { parseTenants, TenantsFileError } from '../tenants/tenants-file.js';
 import type { IngressContext } from './context.js';
 import { principalOf } from './auth-middleware.js';
-import { encodeIdCursor, encodeTenantCursor, idCursorParam, tenantCursorParam } from './listing-cursor.js';
+import { DEFAULT_USAGE_PAGE, MAX_USAGE_PAGE } from '../store/usage-ledger.js';
+import { encodeIdCursor, encodeTenantCursor, encodeUsageCursor, idCursorParam, tenantCursorParam, usageCursorParam } from './listing-cursor.js';
 import { pageLimitParam, sessionIdParam } from './request-input.js';
 import { sessionView } from './routes-sessions.js';
 
@@ -49,8 +52,7 @@ export function adminRoutes(ctx: IngressContext): Router {
 
   router.get('/admin/sessions/:id', async (req, res) => {
     const session = await requireSession(ctx, sessionIdParam(req.params.id));
-    const usage = await ctx.store.usage.getUsage(session.tenant);
-    res.json({ ...adminSessionView(session), usage: usage.sessions[session.id] ?? null });
+    res.json({ ...adminSessionView(session), usage: await ctx.store.usage.sessionUsage(session.tenant, session.id) });
   });
 
   router.delete('/admin/sessions/:id', async (req, res) => {
@@ -67,17 +69,25 @@ export function adminRoutes(ctx: IngressContext): Router {
     res.json({ backend: ctx.backend.kind, pools: await ctx.backend.pool() });
   });
 
+  // With ?tenant=: its totals and one page of its sessions' counters, paged as GET /api/usage
+  // pages them (?limit default 100, at most 1000; ?cursor). Without: each tenant's totals and
+  // session count, from tenant-level counters and the ledger's session index.
   router.get('/admin/usage', async (req, res) => {
     const tenant = tenantParam(req.query.tenant);
     if (tenant !== undefined) {
-      const usage = await ctx.store.usage.getUsage(tenant);
-      res.json({ usage: [{ tenant, total: usage.tenant, sessions: usage.sessions }] });
+      const limit = pageLimitParam(req.query.limit, { defaultLimit: DEFAULT_USAGE_PAGE, maxLimit: MAX_USAGE_PAGE });
+      const page = await ctx.store.usage.usagePage(tenant, { after: usageCursorParam(req.query.cursor), limit });
+      const sessions = Object.fromEntries(page.sessions.map((s) => [s.sessionId, s.usage]));
+      res.json({ usage: [{ tenant, total: page.tenant, sessions, nextCursor: page.next === null ? null : encodeUsageCursor(page.next) }] });
       return;
     }
-    // Every tenant the tenants file names now: bounded by the file, one store read each.
+    if (req.query.limit !== undefined || req.query.cursor !== undefined) {
+      throw new BerthError('invalid_body', '?limit and ?cursor page one tenant\'s sessions: add ?tenant=');
+    }
+    // Every tenant the tenants file names now: bounded by the file, one small store read each.
     const names = [...ctx.tenants().tenants.keys()].sort();
-    const reports = await Promise.all(names.map((name) => ctx.store.usage.getUsage(name)));
-    res.json({ usage: names.map((name, i) => ({ tenant: name, total: reports[i]!.tenant, sessionCount: Object.keys(reports[i]!.sessions).length })) });
+    const summaries = await Promise.all(names.map((name) => ctx.store.usage.usageSummary(name)));
+    res.json({ usage: names.map((name, i) => ({ tenant: name, total: summaries[i]!.tenant, sessionCount: summaries[i]!.sessionCount })) });
   });
 
   const text = express.text({ type: () => true, limit: MAX_TENANTS_FILE_BYTES });

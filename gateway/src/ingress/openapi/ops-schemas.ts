@@ -103,17 +103,18 @@ export const opsSchemas: Record<string, Schema> = {
   },
   AdminTenantUsage: {
     type: 'object',
-    required: ['tenant', 'total', 'sessions'],
+    required: ['tenant', 'total', 'sessions', 'nextCursor'],
     properties: {
       tenant: { type: 'string' },
       total: ref('schemas', 'TokenUsage'),
-      sessions: { type: 'object', additionalProperties: ref('schemas', 'TokenUsage'), description: 'By session id.' },
+      sessions: { type: 'object', additionalProperties: ref('schemas', 'TokenUsage'), description: 'By session id: this page of them, in session-id order.' },
+      nextCursor: { ...nullable({ type: 'string' }), description: 'Opaque; pass as `cursor` (with the same `tenant`) for the next page. null on the last page.' },
     },
     additionalProperties: false,
   },
   AdminUsage: {
     type: 'object',
-    description: 'With `tenant`: that tenant\'s totals and sessions. Without: every tenant the tenants file names, with a session count.',
+    description: 'With `tenant`: that tenant\'s totals and one page of its sessions. Without: every tenant the tenants file names, with its totals and session count.',
     required: ['usage'],
     properties: {
       usage: {
