@@ -2,8 +2,9 @@
 // sessions (one bounded page at a time), one session, deleting one (its sandbox is released),
 // pool status, usage per tenant, and a dry-run check of a tenants file. Each answer costs what it
 // returns: usage is read as one session's counters, one page of a tenant's sessions, or each
-// tenant's totals and session count, never a tenant's every session. app.ts authenticates /admin first;
-// the `berth` CLI (cli/src/commands/sessions.ts, pool.ts, usage.ts, tenants.ts) is its client.
+// tenant's totals and session count, never a tenant's every session. app.ts authenticates
+// /admin first; the `berth` CLI (cli/src/commands/sessions.ts, pool.ts, usage.ts, tenants.ts) is
+// its client.
 // It never shows a sandbox's URL or auth token, and it does not change the tenants file.
 
 import express, { Router, type RequestHandler } from 'express';

@@ -71,7 +71,8 @@ export interface UsageLedger {
   getUsage(tenant: string): Promise<UsageReport>;
   /**
    * The tenant's totals and its number of sessions, read together, without reading any session's
-   * counters: costs the same for one session or a million.
+   * counters: costs the same for one session or a million (on Redis, once a ledger written before
+   * the session index existed has been indexed, which its first page or summary read does once).
    */
   usageSummary(tenant: string): Promise<UsageSummary>;
   /**
