@@ -149,7 +149,7 @@ test('pages walk every session exactly once in id order, with the totals and bud
   expect(Object.keys(first.sessions).sort()).toEqual(expected);
   expect(first.nextCursor).toBeNull();
   expect((await get(ALICE, '?limit=1000')).body.nextCursor).toBeNull();
-  expect((await get(ALICE, '?limit=1')).body.sessions).toEqual({ 'a-00': usage(701, 2) });
+  expect((await get(ALICE, '?limit=1')).body.sessions).toEqual({ 'a-00': first.sessions['a-00'] });
 });
 
 test('a bad ?limit or ?cursor is a 400 problem naming the parameter', async () => {
