@@ -7,31 +7,17 @@
 import net from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { SandboxBackend } from '@berth/orchestrator';
 import { startGateway, type RunningGateway } from '@berth/gateway/testing';
 import { directModelAccess } from '@berth/gateway/sessions';
 import { createMemoryStore, type Store } from '@berth/gateway';
 import { hashToken, parseTenants } from '@berth/gateway/tenants';
+import { unusedBackend } from '../fixtures/unused-backend.js';
 
 const TOKEN = 'berth_bounds_alice';
 let gateway: RunningGateway;
 let capped: RunningGateway;
 let store: Store;
 let port: number;
-
-/** A backend nothing here reaches: every probe is refused before a sandbox is needed. */
-const unusedBackend = {
-  kind: 'local',
-  profiles: () => [{ name: 'default', poolSize: 0 }],
-  start: async () => {},
-  stop: async () => {},
-  claim: async () => {
-    throw new Error('no sandbox in this test');
-  },
-  release: async () => {},
-  pool: async () => [],
-  sweep: async () => ({ removed: [] }),
-} as unknown as SandboxBackend;
 
 function start(limits: Parameters<typeof startGateway>[0]['limits']): Promise<RunningGateway> {
   const directory = parseTenants(`tenants:\n  alice:\n    tokenHashes: ["${hashToken(TOKEN)}"]\n`);

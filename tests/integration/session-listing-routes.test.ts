@@ -7,31 +7,17 @@
 
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { SandboxBackend } from '@berth/orchestrator';
 import { startGateway, type RunningGateway } from '@berth/gateway/testing';
 import { directModelAccess } from '@berth/gateway/sessions';
 import { createMemoryStore, type Store } from '@berth/gateway';
 import { hashToken, parseTenants } from '@berth/gateway/tenants';
+import { unusedBackend } from '../fixtures/unused-backend.js';
 
 const ALICE = 'berth_listing_alice';
 const BOB = 'berth_listing_bob';
 const T0 = 1_700_000_000_000;
 let gateway: RunningGateway;
 let store: Store;
-
-/** A backend nothing here reaches: listing never needs a sandbox. */
-const unusedBackend = {
-  kind: 'local',
-  profiles: () => [{ name: 'default', poolSize: 0 }],
-  start: async () => {},
-  stop: async () => {},
-  claim: async () => {
-    throw new Error('no sandbox in this test');
-  },
-  release: async () => {},
-  pool: async () => [],
-  sweep: async () => ({ removed: [] }),
-} as unknown as SandboxBackend;
 
 interface Page {
   sessions: Array<{ id: string; status: string }>;

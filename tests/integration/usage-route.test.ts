@@ -11,12 +11,12 @@
 
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { SandboxBackend } from '@berth/orchestrator';
 import { startGateway, type RunningGateway, type UsageReportBody } from '@berth/gateway/testing';
 import { directModelAccess } from '@berth/gateway/sessions';
 import { recordUsage } from '@berth/gateway/policy';
 import { createMemoryStore, type Store, type TokenUsage } from '@berth/gateway';
 import { hashToken, parseTenants } from '@berth/gateway/tenants';
+import { unusedBackend } from '../fixtures/unused-backend.js';
 
 const ALICE = 'berth_usage_alice';
 const BOB = 'berth_usage_bob';
@@ -28,20 +28,6 @@ const budget = { tokens: 1000, periodS: 3600 };
 let clock = WINDOW + 60_000;
 let gateway: RunningGateway;
 let store: Store;
-
-/** A backend nothing here reaches: no request of this file may need a sandbox. */
-const unusedBackend = {
-  kind: 'local',
-  profiles: () => [{ name: 'default', poolSize: 0 }],
-  start: async () => {},
-  stop: async () => {},
-  claim: async () => {
-    throw new Error('no sandbox in this test');
-  },
-  release: async () => {},
-  pool: async () => [],
-  sweep: async () => ({ removed: [] }),
-} as unknown as SandboxBackend;
 
 const usage = (input: number, output: number): TokenUsage => ({ inputTokens: input, outputTokens: output, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 });
 const aliceIds = Array.from({ length: 25 }, (_, i) => `a-${String((i * 7) % 25).padStart(2, '0')}`);
