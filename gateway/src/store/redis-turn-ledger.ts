@@ -2,7 +2,11 @@
 // (`<prefix>{route:<shard>}:turn:<id>`: s status, t current turn, r last stop reason); relay
 // leases live together in the `{relay}` slot (a sorted set scored by expiry, and a hash of
 // `owner|turn` per session), so renew, hand-off and take-over are each one atomic script.
+// begin and remove touch both slots, and getMany many sessions' slots: on Redis Cluster those
+// live on different nodes, where ioredis refuses one pipeline, so their commands are sent as
+// separate commands together (still one round trip; any command's error fails the call).
 
+import { Cluster } from 'ioredis';
 import type { SessionStatus } from '../session-events.js';
 import { createRedisClient, DEFAULT_COMMAND_TIMEOUT_MS, runOnRedis, type RedisClient, type RedisConnectionOptions } from './redis/redis-connection.js';
 import { DEFAULT_KEY_PREFIX, RedisKeys } from './redis/redis-keys.js';
@@ -106,11 +110,12 @@ export class RedisTurnLedger implements TurnLedger {
   }
 
   async begin(sessionId: string, turn: number, owner: string, leaseMs: number, now: number): Promise<void> {
-    await this.run(() => this.client.pipeline()
-      .hset(this.state(sessionId), 's', 'running', 't', String(turn))
-      .hset(this.owners, sessionId, `${owner}|${turn}`)
-      .zadd(this.leases, now + leaseMs, sessionId)
-      .exec().then(failOnError));
+    // Two slots, so not one script; sent together, no less atomic than the pipeline it replaces.
+    await this.run(() => Promise.all([
+      this.client.hset(this.state(sessionId), 's', 'running', 't', String(turn)),
+      this.client.hset(this.owners, sessionId, `${owner}|${turn}`),
+      this.client.zadd(this.leases, now + leaseMs, sessionId),
+    ]));
   }
 
   async renew(sessionId: string, turn: number, owner: string, leaseMs: number, now: number): Promise<boolean> {
@@ -143,14 +148,20 @@ export class RedisTurnLedger implements TurnLedger {
 
   async getMany(sessionIds: string[]): Promise<TurnState[]> {
     if (sessionIds.length === 0) return [];
-    const pipeline = this.client.pipeline();
-    for (const id of sessionIds) pipeline.hmget(this.state(id), 's', 't', 'r');
-    const replies = await this.run(() => pipeline.exec().then(failOnError));
+    const { client } = this;
+    // One pipeline on a single Redis; on Cluster the sessions' slots span nodes, so one command each.
+    const replies = client instanceof Cluster
+      ? await this.run(() => Promise.all(sessionIds.map((id) => client.hmget(this.state(id), 's', 't', 'r'))))
+      : await this.run(() => {
+        const pipeline = client.pipeline();
+        for (const id of sessionIds) pipeline.hmget(this.state(id), 's', 't', 'r');
+        return pipeline.exec().then(failOnError);
+      });
     return replies.map((reply) => decodeTurnState(reply as Array<string | null>));
   }
 
   async remove(sessionId: string): Promise<void> {
-    await this.run(() => this.client.pipeline().del(this.state(sessionId)).zrem(this.leases, sessionId).hdel(this.owners, sessionId).exec().then(failOnError));
+    await this.run(() => Promise.all([this.client.del(this.state(sessionId)), this.client.zrem(this.leases, sessionId), this.client.hdel(this.owners, sessionId)]));
   }
 
   async close(): Promise<void> {
