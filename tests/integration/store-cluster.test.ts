@@ -4,6 +4,8 @@
 // store owns the client and applies berth's failure policy). Cluster mode makes Redis itself
 // refuse any command or script whose keys span hash slots (CROSSSLOT), so this run is the check
 // that every script stays inside one slot. It also pins keySlot() against CLUSTER KEYSLOT.
+// One node never shows a client-side mistake across nodes (one pipeline spanning them):
+// store-cluster-nodes.test.ts runs the contracts on three.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
