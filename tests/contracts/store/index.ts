@@ -1,6 +1,6 @@
 // Every store contract, one suite per port plus the bundle's own, run together against one
 // implementation: tests/integration/store*.test.ts call runStoreContracts per technology and
-// topology (memory; Redis single, one- and three-node Cluster, Sentinel).
+// topology (memory; Redis single, three-node Cluster, Sentinel).
 
 import { runQuotaCountersContract } from './quota-counters-contract.js';
 import { runSandboxBindingsContract } from './sandbox-bindings-contract.js';
