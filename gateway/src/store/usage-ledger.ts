@@ -50,13 +50,10 @@ export interface AddUsageOptions {
 }
 
 /**
- * Most sessions one usage page lists: bounds one request's store work and body (an entry is
- * ~150 bytes of JSON, so ~150 KB). The same bound as a session listing page (session-listing.ts).
+ * Most sessions one usage page lists, and the page size when the caller names none: the session
+ * listing's bounds (session-listing.ts; a usage entry, ~150 bytes of JSON, is half a session view).
  */
-export const MAX_USAGE_PAGE = 1000;
-
-/** Page size when the caller names none: the same screenful as a session listing. */
-export const DEFAULT_USAGE_PAGE = 100;
+export { DEFAULT_SESSION_PAGE as DEFAULT_USAGE_PAGE, MAX_SESSION_PAGE as MAX_USAGE_PAGE } from './session-listing.js';
 
 export interface UsageLedger {
   /**
@@ -81,8 +78,8 @@ export interface UsageLedger {
    */
   sessionUsage(tenant: string, sessionId: string): Promise<TokenUsage | null>;
   /**
-   * The tenant's totals and at most `limit` (clamped to 1..MAX_USAGE_PAGE) sessions with ids
-   * strictly after `after` (null: from the first), read together (one atomic read). Sessions are
+   * The tenant's totals and at most `limit` (clamped by session-listing.ts's pageLimit) sessions
+   * with ids strictly after `after` (null: from the first), read together (one atomic read). Sessions are
    * never removed from the ledger, so a walk from null to a null `next` returns every session
    * that existed when it began exactly once (and those added behind its cursor as it goes).
    * Costs what the page returns plus a logarithm, not the tenant's other sessions.
@@ -90,10 +87,6 @@ export interface UsageLedger {
   usagePage(tenant: string, page: { after: string | null; limit: number }): Promise<UsagePage>;
 }
 
-/** A usage page limit clamped to 1..MAX_USAGE_PAGE (a bad or huge limit never means "all"). */
-export function usagePageLimit(limit: number): number {
-  return Math.min(MAX_USAGE_PAGE, Math.max(1, Math.floor(limit) || 1));
-}
 
 export function emptyUsage(): TokenUsage {
   return { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 };

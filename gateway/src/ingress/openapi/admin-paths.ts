@@ -51,7 +51,7 @@ export const adminPaths: Record<string, PathItem> = {
       summary: 'Metered model tokens per tenant, or one tenant\'s per session (paged)',
       description: 'Without `tenant`: one entry per tenant of the tenants file (totals and session count). With it: that tenant\'s entry with one page of its sessions, in session-id order, paged like `/api/usage`; `limit` and `cursor` without `tenant` are a 400.',
       tags: ['admin'],
-      parameters: [ref('parameters', 'TenantFilter'), ref('parameters', 'UsagePageLimit'), ref('parameters', 'Cursor')],
+      parameters: [ref('parameters', 'TenantFilter'), ref('parameters', 'PageLimit'), ref('parameters', 'Cursor')],
       responses: { ...ok('Usage per tenant.', 'AdminUsage'), ...problems(400, ...ADMIN_PROBLEMS) },
     },
   },

@@ -64,7 +64,7 @@ export const opsPaths: Record<string, PathItem> = {
       summary: "The caller's metered model tokens, in total and per session (paged), and its budget window",
       description: 'Tenants only (an admin token gets 403; operators use `/admin/usage`). Sessions come one page at a time in session-id order; the counters are lifetime counters, kept when a session is deleted.',
       tags: ['operations'],
-      parameters: [ref('parameters', 'UsagePageLimit'), ref('parameters', 'Cursor')],
+      parameters: [ref('parameters', 'PageLimit'), ref('parameters', 'Cursor')],
       responses: { ...ok('Usage.', 'TenantUsage'), ...problems(400, 401, 403, 503) },
     },
   },

@@ -4,7 +4,6 @@
 
 import { DEFAULT_SESSION_PAGE, MAX_SESSION_PAGE } from '../../store/session-listing.js';
 import { MAX_EVENT_READ } from '../../store/event-log.js';
-import { DEFAULT_USAGE_PAGE, MAX_USAGE_PAGE } from '../../store/usage-ledger.js';
 import { DEFAULT_EVENT_PAGE } from '../routes-sessions.js';
 import { TENANT_NAME_PATTERN } from '../../tenants/tenants-schema.js';
 import { ref, type Parameter } from './types.js';
@@ -64,12 +63,6 @@ export const parameters: Record<string, Parameter> = {
     in: 'query',
     description: 'Sessions per page.',
     schema: { type: 'integer', minimum: 1, maximum: MAX_SESSION_PAGE, default: DEFAULT_SESSION_PAGE },
-  },
-  UsagePageLimit: {
-    name: 'limit',
-    in: 'query',
-    description: 'Sessions per page of usage.',
-    schema: { type: 'integer', minimum: 1, maximum: MAX_USAGE_PAGE, default: DEFAULT_USAGE_PAGE },
   },
   Cursor: {
     name: 'cursor',

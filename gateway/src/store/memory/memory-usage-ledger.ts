@@ -4,7 +4,8 @@
 // finds it expired, and by a sweep that addUsage runs once the earliest expiry has passed, so
 // windows nobody reads again do not pile up either.
 
-import { emptyUsage, usagePageLimit, type AddUsageOptions, type TokenUsage, type UsageLedger, type UsagePage, type UsageReport, type UsageSummary } from '../usage-ledger.js';
+import { emptyUsage, type AddUsageOptions, type TokenUsage, type UsageLedger, type UsagePage, type UsageReport, type UsageSummary } from '../usage-ledger.js';
+import { pageLimit } from '../session-listing.js';
 
 interface TenantUsage {
   tenant: TokenUsage;
@@ -62,7 +63,7 @@ export class MemoryUsageLedger implements UsageLedger {
   async usagePage(tenant: string, page: { after: string | null; limit: number }): Promise<UsagePage> {
     const entry = this.live(tenant, this.now());
     if (!entry) return { tenant: emptyUsage(), sessions: [], next: null };
-    const limit = usagePageLimit(page.limit);
+    const limit = pageLimit(page.limit);
     const from = page.after === null ? 0 : firstAfter(entry.ids, page.after);
     const ids = entry.ids.slice(from, from + limit);
     return {

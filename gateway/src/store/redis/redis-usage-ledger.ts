@@ -3,7 +3,8 @@
 // by others — a page, the totals with a count, one session (redis-usage-scripts.ts); both keys
 // share the tenant's slot.
 
-import { usagePageLimit, type AddUsageOptions, type TokenUsage, type UsageLedger, type UsagePage, type UsageReport, type UsageSummary } from '../usage-ledger.js';
+import { type AddUsageOptions, type TokenUsage, type UsageLedger, type UsagePage, type UsageReport, type UsageSummary } from '../usage-ledger.js';
+import { pageLimit } from '../session-listing.js';
 import { decodeSessionUsage, decodeUsage, decodeUsagePage, decodeUsageSummary, usageArgs } from './redis-codec.js';
 import type { RedisCommands } from './redis-commands.js';
 
@@ -31,7 +32,7 @@ export class RedisUsageLedger implements UsageLedger {
 
   async usagePage(tenant: string, page: { after: string | null; limit: number }): Promise<UsagePage> {
     const { keys } = this.redis;
-    const reply = await this.redis.script('berthUsagePage', keys.tenantUsage(tenant), keys.tenantUsageSessions(tenant), usagePageLimit(page.limit), page.after ?? '');
+    const reply = await this.redis.script('berthUsagePage', keys.tenantUsage(tenant), keys.tenantUsageSessions(tenant), pageLimit(page.limit), page.after ?? '');
     return decodeUsagePage(reply as string[]);
   }
 }
