@@ -14,10 +14,10 @@ import { findTenant } from '../tenants/tenant.js';
 import { parseTenants, TenantsFileError } from '../tenants/tenants-file.js';
 import type { IngressContext } from './context.js';
 import { principalOf } from './auth-middleware.js';
-import { DEFAULT_USAGE_PAGE, MAX_USAGE_PAGE } from '../store/usage-ledger.js';
-import { encodeIdCursor, encodeTenantCursor, encodeUsageCursor, idCursorParam, tenantCursorParam, usageCursorParam } from './listing-cursor.js';
+import { encodeIdCursor, encodeTenantCursor, idCursorParam, tenantCursorParam } from './listing-cursor.js';
 import { pageLimitParam, sessionIdParam } from './request-input.js';
 import { sessionView } from './routes-sessions.js';
+import { usagePageQuery, usagePageView } from './usage-report.js';
 
 /**
  * Largest tenants file POST /admin/tenants/check accepts, in bytes. 1 MiB holds thousands of
@@ -76,10 +76,8 @@ export function adminRoutes(ctx: IngressContext): Router {
   router.get('/admin/usage', async (req, res) => {
     const tenant = tenantParam(req.query.tenant);
     if (tenant !== undefined) {
-      const limit = pageLimitParam(req.query.limit, { defaultLimit: DEFAULT_USAGE_PAGE, maxLimit: MAX_USAGE_PAGE });
-      const page = await ctx.store.usage.usagePage(tenant, { after: usageCursorParam(req.query.cursor), limit });
-      const sessions = Object.fromEntries(page.sessions.map((s) => [s.sessionId, s.usage]));
-      res.json({ usage: [{ tenant, total: page.tenant, sessions, nextCursor: page.next === null ? null : encodeUsageCursor(page.next) }] });
+      const page = await ctx.store.usage.usagePage(tenant, usagePageQuery(req.query));
+      res.json({ usage: [{ tenant, ...usagePageView(page) }] });
       return;
     }
     if (req.query.limit !== undefined || req.query.cursor !== undefined) {

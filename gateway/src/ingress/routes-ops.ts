@@ -10,11 +10,8 @@ import { Router } from 'express';
 import { BerthError } from '@berth/protocol';
 import type { IngressContext } from './context.js';
 import { authenticate, tenantOf } from './auth-middleware.js';
-import { DEFAULT_USAGE_PAGE, MAX_USAGE_PAGE } from '../store/usage-ledger.js';
-import { usageCursorParam } from './listing-cursor.js';
 import { openApiJson } from './openapi/document.js';
-import { pageLimitParam } from './request-input.js';
-import { tenantUsageReport } from './usage-report.js';
+import { tenantUsageReport, usagePageQuery } from './usage-report.js';
 
 export function probeRoutes(ctx: IngressContext): Router {
   const router = Router();
@@ -60,9 +57,7 @@ export function poolRoutes(ctx: IngressContext): Router {
   // window: the tenant's own limits and the gateway's clock, as the quotas read them.
   router.get('/api/usage', authenticate(ctx.authenticator), async (req, res) => {
     const tenant = tenantOf(res, ctx.tenants());
-    const limit = pageLimitParam(req.query.limit, { defaultLimit: DEFAULT_USAGE_PAGE, maxLimit: MAX_USAGE_PAGE });
-    const after = usageCursorParam(req.query.cursor);
-    res.json(await tenantUsageReport(ctx.store.usage, tenant.name, tenant.limits.tokenBudget, ctx.now(), { after, limit }));
+    res.json(await tenantUsageReport(ctx.store.usage, tenant.name, tenant.limits.tokenBudget, ctx.now(), usagePageQuery(req.query)));
   });
   return router;
 }

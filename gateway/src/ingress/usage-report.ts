@@ -10,8 +10,9 @@
 // The page and the window are two reads: a response metered between them shows in one only.
 
 import { checkBudget, type TokenBudget } from '../policy/budget.js';
-import { DEFAULT_USAGE_PAGE, type TokenUsage, type UsageLedger } from '../store/usage-ledger.js';
-import { encodeUsageCursor } from './listing-cursor.js';
+import { DEFAULT_USAGE_PAGE, MAX_USAGE_PAGE, type TokenUsage, type UsageLedger, type UsagePage } from '../store/usage-ledger.js';
+import { encodeUsageCursor, usageCursorParam } from './listing-cursor.js';
+import { pageLimitParam } from './request-input.js';
 
 export interface BudgetView {
   tokens: number;
@@ -37,6 +38,27 @@ export interface UsageReportBody {
   budget: BudgetView | null;
 }
 
+/** One page of a tenant's usage on the wire: totals, the page's sessions by id, the opaque next cursor. */
+export interface UsagePageView {
+  total: TokenUsage;
+  sessions: Record<string, TokenUsage>;
+  nextCursor: string | null;
+}
+
+/** `?limit` and `?cursor` of a usage page (GET /api/usage, GET /admin/usage?tenant=); bad ones are 400s. */
+export function usagePageQuery(query: { limit?: unknown; cursor?: unknown }): { after: string | null; limit: number } {
+  const limit = pageLimitParam(query.limit, { defaultLimit: DEFAULT_USAGE_PAGE, maxLimit: MAX_USAGE_PAGE });
+  return { after: usageCursorParam(query.cursor), limit };
+}
+
+export function usagePageView(page: UsagePage): UsagePageView {
+  return {
+    total: page.tenant,
+    sessions: Object.fromEntries(page.sessions.map((s) => [s.sessionId, s.usage])),
+    nextCursor: page.next === null ? null : encodeUsageCursor(page.next),
+  };
+}
+
 export async function tenantUsageReport(
   store: UsageLedger,
   tenant: string,
@@ -57,11 +79,5 @@ export async function tenantUsageReport(
       windowEndsAt: new Date(window.endsAt).toISOString(),
     };
   }
-  return {
-    tenant,
-    total: usage.tenant,
-    sessions: Object.fromEntries(usage.sessions.map((s) => [s.sessionId, s.usage])),
-    nextCursor: usage.next === null ? null : encodeUsageCursor(usage.next),
-    budget: budgetView,
-  };
+  return { tenant, ...usagePageView(usage), budget: budgetView };
 }
