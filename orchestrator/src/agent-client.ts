@@ -2,8 +2,9 @@
 // readiness (/health), the claim-time bootstrap, and the turn controls of agent API v2:
 // re-attaching to a turn's frames, interrupt and approval answers. Starting a turn and relaying
 // its SSE stays in the gateway (gateway/src/ingress/); this file only opens the re-attach stream.
+// Every request goes through agent-http.ts's keep-alive pools.
 
-import http from 'node:http';
+import type http from 'node:http';
 import {
   AGENT_AUTH_HEADER,
   agentPaths,
@@ -12,6 +13,7 @@ import {
   type HealthResponse,
   type InterruptResponse,
 } from '@berth/protocol';
+import { agentExchange, agentRequest, type AgentResponse } from './agent-http.js';
 import { SandboxError } from './errors.js';
 import type { SandboxEndpoint } from './backend.js';
 
@@ -34,15 +36,8 @@ export interface WaitForHealthOptions {
 /** One probe: the parsed health, or null when the server does not answer 200 yet. */
 export async function probeHealth(endpoint: Pick<SandboxEndpoint, 'url' | 'authToken'>, timeoutMs = 2000): Promise<HealthResponse | null> {
   try {
-    const res = await fetch(new URL('/health', endpoint.url), {
-      headers: { [AGENT_AUTH_HEADER]: endpoint.authToken },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (res.status !== 200) {
-      await res.body?.cancel();
-      return null;
-    }
-    return (await res.json()) as HealthResponse;
+    const res = await agentExchange(new URL('/health', endpoint.url), { method: 'GET', headers: { [AGENT_AUTH_HEADER]: endpoint.authToken }, timeoutMs });
+    return res.status === 200 ? (JSON.parse(res.text) as HealthResponse) : null;
   } catch {
     return null;
   }
@@ -69,28 +64,22 @@ export async function waitForHealth(endpoint: Pick<SandboxEndpoint, 'url' | 'aut
  * it is lost, which is what not_found would say).
  */
 export async function bootstrapSandbox(endpoint: SandboxEndpoint, request: BootstrapRequest, timeoutMs = 10_000): Promise<void> {
-  let res: Response;
+  let res: AgentResponse;
   try {
-    res = await fetch(new URL('/bootstrap', endpoint.url), {
+    res = await agentExchange(new URL('/bootstrap', endpoint.url), {
       method: 'POST',
       headers: { 'content-type': 'application/json', [AGENT_AUTH_HEADER]: endpoint.authToken },
       body: JSON.stringify(request),
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
+      maxBodyBytes: 4096,
     });
   } catch (cause) {
     throw new SandboxError('start_failed', `sandbox ${endpoint.sandboxId} did not answer its bootstrap`, { cause });
   }
-  if (res.status !== 200) {
-    const text = await res.text().catch(() => '');
-    throw new SandboxError('start_failed', `sandbox ${endpoint.sandboxId} refused its bootstrap (${res.status}): ${text.slice(0, 200)}`);
-  }
-  await res.body?.cancel();
+  if (res.status !== 200) throw new SandboxError('start_failed', `sandbox ${endpoint.sandboxId} refused its bootstrap (${res.status}): ${res.text.slice(0, 200)}`);
 }
 
 type AgentEndpoint = Pick<SandboxEndpoint, 'url' | 'authToken'>;
-
-/** Keep-alive pool for re-attach streams, so a re-attach skips the TCP handshake. */
-const streamAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 export type TurnStreamOpen =
   /** 200 text/event-stream: the frames after `afterSeq`, then the live tail, ending after the terminal frame. */
@@ -119,7 +108,12 @@ export function openTurnStream(endpoint: AgentEndpoint, sessionId: string, turn:
   const headers: Record<string, string> = { accept: 'text/event-stream', [AGENT_AUTH_HEADER]: endpoint.authToken };
   if (options.afterSeq !== undefined) headers['last-event-id'] = String(options.afterSeq);
   return new Promise<TurnStreamOpen>((resolve) => {
-    const req = http.request(url, { method: 'GET', agent: streamAgent, headers, ...(options.signal ? { signal: options.signal } : {}) });
+    let req: http.ClientRequest;
+    try {
+      req = agentRequest(url, { method: 'GET', headers, signal: options.signal });
+    } catch (error) {
+      return resolve({ kind: 'failed', detail: error instanceof Error ? error.message : String(error) });
+    }
     const timer = setTimeout(() => req.destroy(new Error('agent did not answer in time')), options.headTimeoutMs ?? 10_000);
     req.on('response', (response) => {
       clearTimeout(timer);
@@ -166,21 +160,20 @@ export async function answerApproval(endpoint: AgentEndpoint, sessionId: string,
 }
 
 async function post(endpoint: AgentEndpoint, path: string, body: unknown, timeoutMs: number): Promise<{ status: number; code: string | undefined; detail: string | undefined; body: unknown }> {
-  let res: Response;
+  let res: AgentResponse;
   try {
-    res = await fetch(new URL(path, endpoint.url), {
+    res = await agentExchange(new URL(path, endpoint.url), {
       method: 'POST',
       headers: { 'content-type': 'application/json', [AGENT_AUTH_HEADER]: endpoint.authToken },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
     });
   } catch (cause) {
     throw new SandboxError('not_found', `agent at ${endpoint.url} did not answer ${path.split('/').slice(-1)[0] ?? ''}`, { cause });
   }
-  const text = await res.text().catch(() => '');
   let parsed: unknown = null;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(res.text);
   } catch {
     // Not JSON: status alone decides.
   }

@@ -2,6 +2,7 @@ export * from './backend.js';
 export * from './errors.js';
 export * from './profile.js';
 export * from './agent-client.js';
+export * from './agent-http.js';
 export * from './create-backend.js';
 export * from './metrics.js';
 export * from './pool/clock.js';

@@ -2,9 +2,10 @@
 // to the caller: the relay connects upstream first, so a busy or lost sandbox still gets a
 // proper problem (or a transparent re-provision) instead of a half-open stream.
 
-import http from 'node:http';
+import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import { AGENT_AUTH_HEADER, type MessageRequest } from '@berth/protocol';
+import { agentRequest } from '@berth/orchestrator';
 import type { SandboxBinding } from '../store/session-records.js';
 
 export type AgentTurn =
@@ -14,9 +15,6 @@ export type AgentTurn =
   /** The sandbox is gone or is not this session's any more: re-provision. */
   | { kind: 'lost'; reason: string }
   | { kind: 'failed'; detail: string };
-
-/** Keep-alive pool for gateway → agent connections; a turn's first byte skips the TCP handshake. */
-const agentHttp = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 export interface OpenTurnOptions {
   /** The gateway's turn number (agent API v2): it names the turn for a later re-attach. */
@@ -31,17 +29,22 @@ export function openAgentTurn(binding: SandboxBinding, sessionId: string, prompt
   const body = JSON.stringify({ prompt, turn: options.turn } satisfies MessageRequest);
   const url = new URL(`/sessions/${encodeURIComponent(sessionId)}/messages`, binding.url);
   return new Promise<AgentTurn>((resolve) => {
-    const req = http.request(url, {
-      method: 'POST',
-      agent: agentHttp,
-      signal: options.signal,
-      headers: {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-        accept: 'text/event-stream',
-        [AGENT_AUTH_HEADER]: binding.authToken,
-      },
-    });
+    // The keep-alive pool the claim's probe and bootstrap used: a first turn reuses their connection.
+    let req: http.ClientRequest;
+    try {
+      req = agentRequest(url, {
+        method: 'POST',
+        signal: options.signal,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          accept: 'text/event-stream',
+          [AGENT_AUTH_HEADER]: binding.authToken,
+        },
+      });
+    } catch (error) {
+      return resolve({ kind: 'failed', detail: error instanceof Error ? error.message : String(error) });
+    }
     const timer = setTimeout(() => {
       req.destroy(new Error('agent did not answer in time'));
     }, options.headTimeoutMs ?? 30_000);
