@@ -7,8 +7,6 @@
 // - a new session's claim probe, bootstrap and first turn share one connection (each new one
 //   crosses two bridges on an isolated local sandbox, or a TLS handshake through a tunnel).
 
-import net from 'node:net';
-import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model';
@@ -16,43 +14,8 @@ import { agentHttpAgents, bootstrapSandbox, interruptTurn, openTurnStream, probe
 import { openAgentTurn, type AgentTurn } from '@berth/gateway/sessions';
 import { SseParser } from '@berth/protocol';
 import { bootstrapBody, startRig, stopRig, TOKEN, type Rig } from '../fixtures/offline-model-agent.js';
+import { startFrontDoor, type FrontDoor } from '../fixtures/front-door.js';
 import { hasOpenssl, makeSelfSignedCert } from '../fixtures/tls-server.js';
-
-/** A TCP (or TLS-terminating) front door to the agent that counts the connections it accepted. */
-interface FrontDoor {
-  url: string;
-  connections: () => number;
-  close(): Promise<void>;
-}
-
-async function frontDoor(agentUrl: string, tlsCredentials?: { key: string; cert: string }): Promise<FrontDoor> {
-  const target = new URL(agentUrl);
-  let connections = 0;
-  const sockets = new Set<net.Socket>();
-  const onConnection = (client: net.Socket): void => {
-    connections += 1;
-    const upstream = net.connect(Number(target.port), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  };
-  const server = tlsCredentials ? tls.createServer(tlsCredentials, onConnection) : net.createServer(onConnection);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    url: `${tlsCredentials ? 'https' : 'http'}://127.0.0.1:${port}`,
-    connections: () => connections,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** Reads an SSE response to its end: the event names of its frames. */
 async function events(stream: Readable): Promise<string[]> {
@@ -84,7 +47,8 @@ describe.each([
     // The front door's certificate is its own CA; a real tunnel's is publicly trusted.
     if (credentials) agentHttpAgents.https.options.ca = credentials.cert;
     rig = await startRig({ BERTH_AGENT_MAX_RETRIES: '1' }, model);
-    door = await frontDoor(rig.agent.url, credentials);
+    const agent = new URL(rig.agent.url);
+    door = await startFrontDoor({ host: agent.hostname, port: Number(agent.port) }, credentials);
     endpoint = { sandboxId: 'sb-agent-http', url: door.url, authToken: TOKEN, profile: 'default', claimedAt: Date.now() };
   }, 60_000);
 
