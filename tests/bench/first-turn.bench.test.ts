@@ -9,7 +9,8 @@
 //   agent server and CLI together) and the ratio that CPU alone would set for N turns on these
 //   cores (cpuFloorEstimate: an estimate, the figure also holds this process's SSE client);
 // - RSS per idle standby (its whole process tree: bwrap, the agent server, the parked CLI) and
-//   its CPU while idle over 30 s, with standbys per GiB.
+//   its CPU while idle over 30 s, with standbys per GiB; also its private dirty memory, what one
+//   more standby adds beside others (RSS counts the shared code pages in full for each).
 // Neighbours: measure.ts (interleaving, medians, the JSON line), gateway.bench.test.ts.
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -194,6 +195,21 @@ function tree(pid: number): number[] {
   return out;
 }
 
+/**
+ * Private dirty memory of the processes, KiB: what one more standby adds on a host that runs
+ * others (the CLI binary's and Node's code pages are file-backed and shared between standbys, and
+ * RSS counts them in full for each).
+ */
+function privateDirtyKiB(pids: number[]): number {
+  return pids.reduce((sum, p) => {
+    try {
+      return sum + Number(/^Private_Dirty:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
 function rssKiB(pids: number[]): number {
   return pids.reduce((sum, p) => {
     try {
@@ -229,6 +245,7 @@ test('RSS and idle CPU per idle standby (agent server + pre-started CLI)', async
   // The parked CLI is part of the standby now.
   expect(pids.some((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0]!.endsWith('/claude'))).toBe(true);
   const kib = rssKiB(pids);
+  const privateKiB = privateDirtyKiB(pids);
   const ticksBefore = cpuTicks(pids);
   const startedAt = performance.now();
   await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_S * 1000));
@@ -236,8 +253,9 @@ test('RSS and idle CPU per idle standby (agent server + pre-started CLI)', async
   const cpuPercent = ((cpuTicks(pids) - ticksBefore) / 100 / seconds) * 100;
   console.log(JSON.stringify({
     bench: 'idle_standby_rss_cpu', isolation: 'on', rssMiB: Math.round(kib / 102.4) / 10, standbysPerGiB: Math.round((1024 * 1024 / kib) * 10) / 10,
+    privateDirtyMiB: Math.round(privateKiB / 102.4) / 10, marginalStandbysPerGiB: Math.round((1024 * 1024 / privateKiB) * 10) / 10,
     idleCpuPercent: Math.round(cpuPercent * 100) / 100, windowS: Math.round(seconds), processes: pids.length,
-    note: 'one ready standby: bwrap, its init, the agent server and its parked CLI (prewarm), whole tree from /proc',
+    note: 'one ready standby: bwrap, its init, the agent server and its parked CLI (prewarm), whole tree from /proc; marginal = by private dirty memory, what one more standby adds beside others (code pages are shared)',
   }));
   expect(kib).toBeGreaterThan(0);
 }, 300_000);
