@@ -108,12 +108,7 @@ export function openTurnStream(endpoint: AgentEndpoint, sessionId: string, turn:
   const headers: Record<string, string> = { accept: 'text/event-stream', [AGENT_AUTH_HEADER]: endpoint.authToken };
   if (options.afterSeq !== undefined) headers['last-event-id'] = String(options.afterSeq);
   return new Promise<TurnStreamOpen>((resolve) => {
-    let req: http.ClientRequest;
-    try {
-      req = agentRequest(url, { method: 'GET', headers, signal: options.signal });
-    } catch (error) {
-      return resolve({ kind: 'failed', detail: error instanceof Error ? error.message : String(error) });
-    }
+    const req = agentRequest(url, { method: 'GET', headers, signal: options.signal });
     const timer = setTimeout(() => req.destroy(new Error('agent did not answer in time')), options.headTimeoutMs ?? 10_000);
     req.on('response', (response) => {
       clearTimeout(timer);

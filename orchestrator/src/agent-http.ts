@@ -34,9 +34,17 @@ export function agentRequest(url: URL, options: AgentRequestOptions): http.Clien
   throw new TypeError(`agent URL must be http or https, got ${url.protocol}`);
 }
 
+/** One whole exchange: the request, its body, and the bound on the whole answer. */
+export interface AgentExchangeOptions extends Omit<AgentRequestOptions, 'signal'> {
+  body?: string;
+  timeoutMs: number;
+  /** Body bytes kept; the rest is read and dropped. Default 1 MiB. */
+  maxBodyBytes?: number;
+}
+
 export interface AgentResponse {
   status: number;
-  /** The body as text, at most `maxBodyBytes` of it (the rest is read and dropped). */
+  /** The body as text, at most `maxBodyBytes` of it. */
   text: string;
 }
 
@@ -46,7 +54,7 @@ export interface AgentResponse {
  * went out on a pooled connection the agent had just closed as idle (ECONNRESET on a reused
  * socket: the agent never read it) is sent once more on a new connection, as Node's docs advise.
  */
-export async function agentExchange(url: URL, options: Omit<AgentRequestOptions, 'signal'> & { body?: string; timeoutMs: number; maxBodyBytes?: number }): Promise<AgentResponse> {
+export async function agentExchange(url: URL, options: AgentExchangeOptions): Promise<AgentResponse> {
   try {
     return await exchangeOnce(url, options);
   } catch (error) {
@@ -57,7 +65,7 @@ export async function agentExchange(url: URL, options: Omit<AgentRequestOptions,
 
 class StaleSocketError extends Error {}
 
-function exchangeOnce(url: URL, options: Omit<AgentRequestOptions, 'signal'> & { body?: string; timeoutMs: number; maxBodyBytes?: number }): Promise<AgentResponse> {
+function exchangeOnce(url: URL, options: AgentExchangeOptions): Promise<AgentResponse> {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   return new Promise<AgentResponse>((resolve, reject) => {
     const headers = { ...options.headers, ...(options.body !== undefined ? { 'content-length': Buffer.byteLength(options.body) } : {}) };

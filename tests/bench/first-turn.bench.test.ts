@@ -195,25 +195,12 @@ function tree(pid: number): number[] {
   return out;
 }
 
-/**
- * Private dirty memory of the processes, KiB: what one more standby adds on a host that runs
- * others (the CLI binary's and Node's code pages are file-backed and shared between standbys, and
- * RSS counts them in full for each).
- */
-function privateDirtyKiB(pids: number[]): number {
+/** Sum over the processes of one `<field>: N kB` line of /proc/<pid>/<file>; a process gone meanwhile counts 0. */
+function procKiB(pids: number[], file: 'status' | 'smaps_rollup', field: string): number {
+  const line = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm');
   return pids.reduce((sum, p) => {
     try {
-      return sum + Number(/^Private_Dirty:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      return sum;
-    }
-  }, 0);
-}
-
-function rssKiB(pids: number[]): number {
-  return pids.reduce((sum, p) => {
-    try {
-      return sum + Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      return sum + Number(line.exec(readFileSync(`/proc/${p}/${file}`, 'utf8'))?.[1] ?? 0);
     } catch {
       return sum;
     }
@@ -244,8 +231,10 @@ test('RSS and idle CPU per idle standby (agent server + pre-started CLI)', async
   const pids = tree(jails[0]!);
   // The parked CLI is part of the standby now.
   expect(pids.some((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0]!.endsWith('/claude'))).toBe(true);
-  const kib = rssKiB(pids);
-  const privateKiB = privateDirtyKiB(pids);
+  const kib = procKiB(pids, 'status', 'VmRSS');
+  // What one more standby adds beside others: RSS counts the CLI binary's and Node's code pages,
+  // file-backed and shared between standbys, in full for each.
+  const privateKiB = procKiB(pids, 'smaps_rollup', 'Private_Dirty');
   const ticksBefore = cpuTicks(pids);
   const startedAt = performance.now();
   await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_S * 1000));

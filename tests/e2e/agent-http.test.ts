@@ -12,17 +12,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model';
 import { agentHttpAgents, bootstrapSandbox, interruptTurn, openTurnStream, probeHealth, type SandboxEndpoint } from '@berth/orchestrator';
 import { openAgentTurn, type AgentTurn } from '@berth/gateway/sessions';
-import { SseParser } from '@berth/protocol';
-import { bootstrapBody, startRig, stopRig, TOKEN, type Rig } from '../fixtures/offline-model-agent.js';
+import { bootstrapBody, readIncoming, startRig, stopRig, TOKEN, type Rig } from '../fixtures/offline-model-agent.js';
 import { startFrontDoor, type FrontDoor } from '../fixtures/front-door.js';
 import { hasOpenssl, makeSelfSignedCert } from '../fixtures/tls-server.js';
 
 /** Reads an SSE response to its end: the event names of its frames. */
 async function events(stream: Readable): Promise<string[]> {
-  const names: string[] = [];
-  const parser = new SseParser();
-  for await (const chunk of stream) for (const frame of parser.push(String(chunk))) names.push(frame.event ?? 'message');
-  return names;
+  return (await readIncoming(stream)).map((frame) => frame.event ?? 'message');
 }
 
 let model: OfflineModel;

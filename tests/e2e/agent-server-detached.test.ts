@@ -4,12 +4,11 @@
 // the profile's limits (turnTimeoutS, maxFramesPerTurn, maxTurns) each end a turn with their
 // stop reason. The approvals live in agent-server-approvals.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type http from 'node:http';
 import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model';
 import { openTurnStream } from '@berth/orchestrator';
-import { SseParser, type AgentProfile } from '@berth/protocol';
+import type { AgentProfile } from '@berth/protocol';
 import {
-  TOKEN, alive, bootstrap, cliPids, descendants, health, postJson, readFrames, reattach, resultText, startRig, startTurn, stopRig,
+  TOKEN, alive, bootstrap, cliPids, descendants, health, postJson, readFrames, readIncoming, reattach, resultText, startRig, startTurn, stopRig,
   terminal, type ParsedFrame, type Rig,
 } from '../fixtures/offline-model-agent.js';
 import { waitFor } from '../fixtures/wait-for.js';
@@ -33,14 +32,6 @@ function useRig(profile: AgentProfile): () => Rig {
     await stopRig(rig, false);
   });
   return () => rig!;
-}
-
-/** Reads a node:http SSE response (what the gateway's agent client hands back) to its end. */
-async function readIncoming(response: http.IncomingMessage): Promise<ParsedFrame[]> {
-  const parser = new SseParser();
-  const frames: ParsedFrame[] = [];
-  for await (const chunk of response) for (const frame of parser.push(String(chunk))) frames.push({ ...frame, json: JSON.parse(frame.data) as Record<string, unknown> });
-  return frames;
 }
 
 const triple = (frames: ParsedFrame[]): Array<[string | undefined, string | undefined, string]> => frames.map((f) => [f.id, f.event, f.data]);

@@ -22,13 +22,10 @@ export function promptOf(body: unknown): string {
   return prompt;
 }
 
-/**
- * ?limit of a listing page: absent → the default (DEFAULT_SESSION_PAGE); 1..max
- * (MAX_SESSION_PAGE), else 400. GET /api/usage passes the usage ledger's bounds.
- */
-export function pageLimitParam(raw: unknown, bounds: { defaultLimit: number; maxLimit: number } = { defaultLimit: DEFAULT_SESSION_PAGE, maxLimit: MAX_SESSION_PAGE }): number {
-  if (raw === undefined) return bounds.defaultLimit;
+/** ?limit of a listing page (sessions, usage): absent → DEFAULT_SESSION_PAGE; 1..MAX_SESSION_PAGE, else 400. */
+export function pageLimitParam(raw: unknown): number {
+  if (raw === undefined) return DEFAULT_SESSION_PAGE;
   const limit = typeof raw === 'string' && /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-  if (!(limit >= 1 && limit <= bounds.maxLimit)) throw new BerthError('invalid_body', `?limit must be an integer from 1 to ${bounds.maxLimit}`);
+  if (!(limit >= 1 && limit <= MAX_SESSION_PAGE)) throw new BerthError('invalid_body', `?limit must be an integer from 1 to ${MAX_SESSION_PAGE}`);
   return limit;
 }

@@ -10,7 +10,7 @@
 // The page and the window are two reads: a response metered between them shows in one only.
 
 import { checkBudget, type TokenBudget } from '../policy/budget.js';
-import { DEFAULT_USAGE_PAGE, MAX_USAGE_PAGE, type TokenUsage, type UsageLedger, type UsagePage } from '../store/usage-ledger.js';
+import { DEFAULT_USAGE_PAGE, type TokenUsage, type UsageLedger, type UsagePage } from '../store/usage-ledger.js';
 import { encodeUsageCursor, usageCursorParam } from './listing-cursor.js';
 import { pageLimitParam } from './request-input.js';
 
@@ -47,8 +47,7 @@ export interface UsagePageView {
 
 /** `?limit` and `?cursor` of a usage page (GET /api/usage, GET /admin/usage?tenant=); bad ones are 400s. */
 export function usagePageQuery(query: { limit?: unknown; cursor?: unknown }): { after: string | null; limit: number } {
-  const limit = pageLimitParam(query.limit, { defaultLimit: DEFAULT_USAGE_PAGE, maxLimit: MAX_USAGE_PAGE });
-  return { after: usageCursorParam(query.cursor), limit };
+  return { after: usageCursorParam(query.cursor), limit: pageLimitParam(query.limit) };
 }
 
 export function usagePageView(page: UsagePage): UsagePageView {

@@ -30,21 +30,16 @@ export function openAgentTurn(binding: SandboxBinding, sessionId: string, prompt
   const url = new URL(`/sessions/${encodeURIComponent(sessionId)}/messages`, binding.url);
   return new Promise<AgentTurn>((resolve) => {
     // The keep-alive pool the claim's probe and bootstrap used: a first turn reuses their connection.
-    let req: http.ClientRequest;
-    try {
-      req = agentRequest(url, {
-        method: 'POST',
-        signal: options.signal,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          accept: 'text/event-stream',
-          [AGENT_AUTH_HEADER]: binding.authToken,
-        },
-      });
-    } catch (error) {
-      return resolve({ kind: 'failed', detail: error instanceof Error ? error.message : String(error) });
-    }
+    const req = agentRequest(url, {
+      method: 'POST',
+      signal: options.signal,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        accept: 'text/event-stream',
+        [AGENT_AUTH_HEADER]: binding.authToken,
+      },
+    });
     const timer = setTimeout(() => {
       req.destroy(new Error('agent did not answer in time'));
     }, options.headTimeoutMs ?? 30_000);

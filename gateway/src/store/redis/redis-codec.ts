@@ -81,9 +81,8 @@ export function decodeSessionUsage(reply: Array<string | number>): TokenUsage | 
 
 /** Parses berthUsagePage's reply: 4 tenant counters, more (0|1), then id + 4 counters per session. */
 export function decodeUsagePage(reply: string[]): UsagePage {
-  const counters = (at: number): TokenUsage => countersAt(reply, at);
   const sessions: UsagePage['sessions'] = [];
-  for (let at = 5; at + 4 < reply.length; at += 5) sessions.push({ sessionId: reply[at]!, usage: counters(at + 1) });
+  for (let at = 5; at + 4 < reply.length; at += 5) sessions.push({ sessionId: reply[at]!, usage: countersAt(reply, at + 1) });
   const more = reply[4] === '1';
-  return { tenant: counters(0), sessions, next: more && sessions.length > 0 ? sessions[sessions.length - 1]!.sessionId : null };
+  return { tenant: countersAt(reply, 0), sessions, next: more && sessions.length > 0 ? sessions[sessions.length - 1]!.sessionId : null };
 }
