@@ -29,10 +29,21 @@ import { compare, median } from './measure.js';
 /** Burst size: what a two-core machine holds side by side (each standby is bwrap + Node + CLI). */
 const BURST = 4;
 const CORES = os.availableParallelism();
+/**
+ * Burst sizes: the machine's cores, and BURST beyond them. CI (CI=true) runs the cores' burst
+ * only: the larger one is bound by CPU (its JSON line says so), adds ~40 s, and stays in
+ * `npm run bench`.
+ */
+const BURST_SIZES = process.env.CI ? [CORES] : [...new Set([CORES, BURST])].sort((a, b) => a - b);
+/** The burst stack's pool: the largest burst this run sends. */
+const BURST_POOL = Math.max(...BURST_SIZES);
 /** Untimed think time before a follow-up, ms: a caller reads the answer before writing again. */
 const THINK_MS = 2000;
-/** Samples of each arm per round in the new-session vs follow-up comparison (see there). */
-const FOLLOW_UP_PAIRS_PER_ROUND = 3;
+/**
+ * Samples of each arm per round in the new-session vs follow-up comparison (see there): 3, or 2
+ * in CI (CI=true), where the figure is a regression check; each pair costs two think times.
+ */
+const FOLLOW_UP_PAIRS_PER_ROUND = process.env.CI ? 2 : 3;
 /**
  * Idle CPU window, s: 30, or 10 in CI (CI=true), where the figure is a regression check, not the
  * number the README quotes. The JSON line prints the window it measured.
@@ -52,7 +63,7 @@ beforeAll(async () => {
   await chmod(stateDir, 0o711);
   tmp = await mkdtemp(path.join(os.tmpdir(), 'berth-bench-q-'));
   single = await startTestStack({ poolSize: 1, model, env: { BERTH_LOCAL_ISOLATION: 'on' }, backendOptions: { stateDir } });
-  burst = await startTestStack({ poolSize: BURST, model, env: { BERTH_LOCAL_ISOLATION: 'on' } });
+  burst = await startTestStack({ poolSize: BURST_POOL, model, env: { BERTH_LOCAL_ISOLATION: 'on' } });
 }, 180_000);
 
 afterAll(async () => {
@@ -152,25 +163,18 @@ function stackCpuMs(): number {
   return cpuTicks(tree(process.pid), true) * 10;
 }
 
-/**
- * Burst sizes: the machine's cores, and BURST beyond them. CI (CI=true) runs the cores' burst
- * only: the larger one is bound by CPU (its JSON line says so), adds ~40 s, and stays in
- * `npm run bench`.
- */
-const BURST_SIZES = process.env.CI ? [CORES] : [...new Set([CORES, BURST])].sort((a, b) => a - b);
-
 for (const size of BURST_SIZES) {
   test(`a burst of ${size} first messages on a pool of ${size} vs a single first message`, async () => {
     const cpuPerTurn: number[] = [];
     const burstP50 = async (): Promise<number> => {
-      await poolFull(burst, BURST);
+      await poolFull(burst, BURST_POOL);
       const ids = Array.from({ length: size }, () => `burst-${++counter}`);
       const times = await Promise.all(ids.map((id) => firstAssistant(burst, id, 'hi')));
       await Promise.all(ids.map((id) => remove(burst, id)));
       return median(times);
     };
     const one = async (): Promise<number> => {
-      await poolFull(burst, BURST);
+      await poolFull(burst, BURST_POOL);
       const id = `one-${++counter}`;
       const cpuBefore = stackCpuMs();
       const ms = await firstAssistant(burst, id, 'hi', () => cpuPerTurn.push(stackCpuMs() - cpuBefore));
