@@ -15,10 +15,17 @@
 //   to every method, and its id is free again.
 // Errors: expected outcomes are return values; an unreachable store throws StoreUnavailableError.
 
-import type { SandboxBinding } from '@berth/orchestrator';
+import type { SandboxBinding as ClaimedBinding } from '@berth/orchestrator';
 
-/** The sandbox a session is bound to: the orchestrator's one sandbox type, stored as is. */
-export type { SandboxBinding };
+/** The sandbox a session is bound to: the orchestrator's binding, plus what the gateway learnt at bootstrap. */
+export interface SandboxBinding extends ClaimedBinding {
+  /**
+   * SHA-256 (64 lowercase hex) of the sandbox's own egress key, when its agent reported one at
+   * bootstrap: the egress gateway accepts that key only while this binding holds (found through
+   * SandboxBindings.sessionForEgressKey). Only the hash is stored: a store dump holds no usable key.
+   */
+  egressKeySha256?: string;
+}
 
 export interface SessionRecord {
   id: string;

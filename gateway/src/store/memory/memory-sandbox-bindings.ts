@@ -1,10 +1,11 @@
 // SandboxBindings in process memory: the lock table beside the records; lock expiry on the
-// table's clock. The activity index is a scan here (one process holds few sessions).
+// table's clock. The activity index is a scan here (one process holds few sessions); the
+// egress-key index is the table's Map, moved with every binding change (reindexEgressKey).
 
 import { randomUUID } from 'node:crypto';
-import type { SandboxBindings } from '../sandbox-bindings.js';
+import { isEgressKeySha256, type SandboxBindings } from '../sandbox-bindings.js';
 import type { SandboxBinding } from '../session-records.js';
-import { live, type MemorySessionTable } from './memory-session-table.js';
+import { live, reindexEgressKey, type MemorySessionTable } from './memory-session-table.js';
 
 export class MemorySandboxBindings implements SandboxBindings {
   constructor(private readonly table: MemorySessionTable) {}
@@ -27,6 +28,7 @@ export class MemorySandboxBindings implements SandboxBindings {
     const lock = this.table.locks.get(sessionId);
     const session = live(this.table, sessionId);
     if (!session || !lock || lock.token !== token || lock.expiresAt <= this.table.now()) return false;
+    reindexEgressKey(this.table, sessionId, session.sandbox, sandbox);
     session.sandbox = sandbox ? { ...sandbox } : null;
     // A record that got a sandbox is permanent (see SessionRecords).
     if (sandbox) this.table.unboundExpiry.delete(sessionId);
@@ -36,6 +38,7 @@ export class MemorySandboxBindings implements SandboxBindings {
   async clearSandbox(sessionId: string, sandboxId: string): Promise<boolean> {
     const session = live(this.table, sessionId);
     if (!session || session.sandbox?.sandboxId !== sandboxId) return false;
+    reindexEgressKey(this.table, sessionId, session.sandbox, null);
     session.sandbox = null;
     return true;
   }
@@ -53,5 +56,14 @@ export class MemorySandboxBindings implements SandboxBindings {
     let count = 0;
     for (const session of this.table.records.values()) if (session.sandbox) count++;
     return count;
+  }
+
+  async sessionForEgressKey(keySha256: string): Promise<string | null> {
+    if (!isEgressKeySha256(keySha256)) return null;
+    const sessionId = this.table.egressKeys.get(keySha256);
+    if (sessionId === undefined) return null;
+    // The record is the truth (a security control): the Map is kept exact here, but the answer
+    // must not depend on that, as it cannot in the Redis store.
+    return live(this.table, sessionId)?.sandbox?.egressKeySha256 === keySha256 ? sessionId : null;
   }
 }

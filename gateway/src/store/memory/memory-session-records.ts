@@ -1,7 +1,7 @@
 // SessionRecords in process memory (see memory-session-table.ts for the atomicity argument).
 
 import type { CreateResult, Ownership, SessionPatch, SessionRecord, SessionRecords } from '../session-records.js';
-import { live, type MemorySessionTable } from './memory-session-table.js';
+import { live, reindexEgressKey, type MemorySessionTable } from './memory-session-table.js';
 
 export class MemorySessionRecords implements SessionRecords {
   constructor(private readonly table: MemorySessionTable) {}
@@ -47,6 +47,7 @@ export class MemorySessionRecords implements SessionRecords {
 
   async deleteSession(sessionId: string): Promise<SessionRecord | null> {
     const session = live(this.table, sessionId);
+    reindexEgressKey(this.table, sessionId, session?.sandbox, null);
     this.table.records.delete(sessionId);
     this.table.unboundExpiry.delete(sessionId);
     this.table.locks.delete(sessionId);

@@ -2,7 +2,7 @@
 // as hash fields, usage as hash counters.
 // Pure functions, no connection; the layout they write is described in redis-scripts.ts.
 
-import type { SessionRecord } from '../session-records.js';
+import type { SandboxBinding, SessionRecord } from '../session-records.js';
 import { emptyUsage, type TokenUsage, type UsagePage, type UsageReport, type UsageSummary } from '../usage-ledger.js';
 
 /** Hash field/value pairs of a new record (null fields are absent). */
@@ -36,6 +36,12 @@ export function decodeRecord(flat: unknown): SessionRecord | null {
     lastActivityAt: Number(fields.get('lastActivityAt')),
     turns: Number(fields.get('turns') ?? 0),
   };
+}
+
+/** The egress key hash of a record's `sandbox` field (binding JSON; '' or absent = unbound). */
+export function egressKeyOfSandbox(sandboxJson: unknown): string | undefined {
+  if (typeof sandboxJson !== 'string' || sandboxJson === '') return undefined;
+  return (JSON.parse(sandboxJson) as SandboxBinding).egressKeySha256;
 }
 
 const COUNTERS = ['inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens'] as const;

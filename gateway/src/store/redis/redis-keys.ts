@@ -10,6 +10,10 @@
 //   `{sessionId}` tag would put the index in another slot (CROSSSLOT in Cluster).
 // - `{tenant:<name>}`: the tenant's session index, usage counters, rate bucket and quota leases.
 // - `{pool:<name>}`: one standby pool (list of ids + hash of their data).
+// - `{egress-key:<sha256>}`: one sandbox egress key's index entry (the session id), in a slot of
+//   its own because the egress gateway finds it from the key's hash alone. It never shares a
+//   script with the session's keys: single-key commands write and drop it beside the binding
+//   scripts, and every read cross-checks the record (redis-sandbox-bindings.ts).
 // Names are URI-encoded so a `{` or `}` inside a tenant or pool name can never move the tag.
 // This module only names keys; redis-scripts.ts says what is stored under them.
 
@@ -90,6 +94,11 @@ export class RedisKeys {
   /** The tenant's concurrency leases of one kind (sorted set: holder → expiry, server-clock ms). */
   tenantLeases(tenant: string, kind: string): string {
     return `${this.prefix}{tenant:${encodeURIComponent(tenant)}}:leases:${kind}`;
+  }
+
+  /** The egress-key index entry of one key hash (a string: the session id; no TTL, a binding may last long). */
+  egressKey(keySha256: string): string {
+    return `${this.prefix}{egress-key:${encodeURIComponent(keySha256)}}`;
   }
 
   standbyIds(pool: string): string {

@@ -6,6 +6,8 @@
 // sandboxId (a copy of sandbox.sandboxId so compare-and-clear needs no JSON in Lua).
 // The activity index holds exactly the sessions that have a sandbox bound (binding adds, unbinding
 // removes), so activity stamps use ZADD XX: they move a member, never add one.
+// The egress-key index lives in slots of its own, so no session script touches it: the scripts
+// that unbind return the binding they replaced, and the port drops that binding's entry after.
 // This module holds no connection and no encoding; the redis-*.ts port implementations call these
 // through redis-commands.ts.
 
@@ -82,9 +84,11 @@ const setSandbox = `
 -- KEYS: lock, record, activity  ARGV: token, mode ('bind' | 'unbind'), sandboxId, sandboxJson, sessionId
 -- Refused unless the token still holds the lock: a slow holder whose lock expired (PX) and was
 -- taken by another replica can never overwrite that replica's binding.
+-- Returns 0 (refused) or {1, the replaced binding's JSON or ''}, whose egress-key entry the caller drops.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 local last = redis.call('HGET', KEYS[2], 'lastActivityAt')
 if not last then return 0 end
+local previous = redis.call('HGET', KEYS[2], 'sandbox') or ''
 if ARGV[2] == 'bind' then
   redis.call('HSET', KEYS[2], 'sandbox', ARGV[4], 'sandboxId', ARGV[3])
   -- A record that got a sandbox is permanent (a never-bound one carries a TTL from creation).
@@ -94,15 +98,23 @@ else
   redis.call('HDEL', KEYS[2], 'sandbox', 'sandboxId')
   redis.call('ZREM', KEYS[3], ARGV[5])
 end
-return 1`;
+return {1, previous}`;
 
 const clearSandbox = `
 -- KEYS: record, activity  ARGV: sandboxId, sessionId. Compare-and-clear: only unbinds the
 -- sandbox it was told about, so a late "sandbox lost" report never unbinds its replacement.
+-- Returns 0 or {1, the cleared binding's JSON}, whose egress-key entry the caller drops.
 if redis.call('HGET', KEYS[1], 'sandboxId') ~= ARGV[1] then return 0 end
+local previous = redis.call('HGET', KEYS[1], 'sandbox') or ''
 redis.call('HDEL', KEYS[1], 'sandbox', 'sandboxId')
 redis.call('ZREM', KEYS[2], ARGV[2])
-return 1`;
+return {1, previous}`;
+
+const dropEgressKey = `
+-- KEYS: egressKey  ARGV: sessionId. Compare-and-delete: one session's unbind never drops an
+-- entry that meanwhile names another session.
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 
 const appendTranscript = `
 -- KEYS: transcript, transcriptUuids, transcriptBytes  ARGV: maxBytes, key, json, key, json, ...
@@ -224,6 +236,7 @@ export const STORE_SCRIPTS = {
   berthReleaseLock: { numberOfKeys: 1, lua: releaseLock },
   berthSetSandbox: { numberOfKeys: 3, lua: setSandbox },
   berthClearSandbox: { numberOfKeys: 2, lua: clearSandbox },
+  berthDropEgressKey: { numberOfKeys: 1, lua: dropEgressKey },
   berthAppendTranscript: { numberOfKeys: 3, lua: appendTranscript },
   berthAddStandby: { numberOfKeys: 2, lua: addStandby },
   berthPopStandby: { numberOfKeys: 2, lua: popStandby },

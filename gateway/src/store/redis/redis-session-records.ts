@@ -1,11 +1,13 @@
 // SessionRecords on Redis. A record is a hash in its route shard's slot, next to the shard's
 // activity index and id index, so check+stamp, create and delete are each one script. The
 // tenant's index lives in the tenant's slot: a second command, repaired on read (listing). A
-// never-bound record carries a Redis TTL from creation; binding a sandbox PERSISTs it.
+// never-bound record carries a Redis TTL from creation; binding a sandbox PERSISTs it. Deleting
+// a bound record also drops its egress-key index entry (redis-sandbox-bindings.ts), after it.
 
 import type { CreateResult, Ownership, SessionPatch, SessionRecord, SessionRecords } from '../session-records.js';
 import { decodeRecord, encodeRecord } from './redis-codec.js';
 import type { RedisCommands } from './redis-commands.js';
+import { dropEgressKey } from './redis-sandbox-bindings.js';
 
 export class RedisSessionRecords implements SessionRecords {
   constructor(
@@ -61,6 +63,7 @@ export class RedisSessionRecords implements SessionRecords {
       await this.redis.script('berthDeleteSession', k.record, k.activity, k.lock, k.transcript, k.transcriptUuids, k.ids, k.transcriptBytes, sessionId),
     );
     if (record) await this.redis.run(() => client.zrem(keys.tenantSessions(record.tenant), sessionId));
+    await dropEgressKey(this.redis, sessionId, record?.sandbox?.egressKeySha256);
     return record;
   }
 }
