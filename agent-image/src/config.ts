@@ -28,6 +28,12 @@ export interface AgentConfig {
    * before any claim. A session whose profile has other start settings starts its CLI cold.
    */
   standbyProfile: AgentProfile;
+  /**
+   * BERTH_EGRESS_URL, the egress gateway as this sandbox reaches it (the same for every tenant);
+   * unset: none. With it the standby's CLI starts with its model endpoint and proxy already set,
+   * under the sandbox's own egress key (standby.ts), so a claim applies no environment to it.
+   */
+  egressUrl: string | undefined;
   /** BERTH_AGENT_MAX_RETRIES → CLAUDE_CODE_MAX_RETRIES; unset keeps the CLI default (10). */
   maxRetries: number | undefined;
   /** BERTH_AGENT_MAX_BODY_BYTES, default 256 KiB: far above any typed prompt, small enough to refuse abuse. */
@@ -79,6 +85,8 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     if (problems.length > 0) errors.push(...problems);
     else standbyProfile = parsed as AgentProfile;
   }
+  const egressUrl = env.BERTH_EGRESS_URL || undefined;
+  if (egressUrl !== undefined && !isPlainHttpUrl(egressUrl)) errors.push('BERTH_EGRESS_URL must be an http(s) URL without credentials');
   const config: AgentConfig = {
     mode: modeRaw === 'run-once' ? 'run-once' : 'serve',
     host: env.BERTH_AGENT_HOST || '0.0.0.0',
@@ -87,9 +95,19 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
     dataDir: env.BERTH_AGENT_DATA_DIR || undefined,
     prestart: prestartRaw !== '0',
     standbyProfile,
+    egressUrl,
     maxRetries: int('BERTH_AGENT_MAX_RETRIES', undefined, 0, 100),
     maxBodyBytes: int('BERTH_AGENT_MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024) ?? 256 * 1024,
     maxBufferedBytes: int('BERTH_AGENT_MAX_BUFFERED_BYTES', 64 * 1024 * 1024, 64 * 1024, 4 * 1024 * 1024 * 1024) ?? 64 * 1024 * 1024,
   };
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config: Object.freeze(config) };
+}
+
+function isPlainHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
 }

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
 
   const ownDataDir = config.dataDir === undefined;
   const dataDir = config.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'berth-agent-'));
-  const agent = createAgentServer({ authTokenSha256: config.authTokenSha256, dataDir, prestart: config.prestart, standbyProfile: config.standbyProfile, maxRetries: config.maxRetries, maxBodyBytes: config.maxBodyBytes, maxBufferedBytes: config.maxBufferedBytes, log });
+  const agent = createAgentServer({ authTokenSha256: config.authTokenSha256, dataDir, prestart: config.prestart, standbyProfile: config.standbyProfile, egressUrl: config.egressUrl, maxRetries: config.maxRetries, maxBodyBytes: config.maxBodyBytes, maxBufferedBytes: config.maxBufferedBytes, log });
   agent.server.listen(config.port, config.host, () => {
     const address = agent.server.address();
     process.stdout.write(`${JSON.stringify({ event: 'listening', port: typeof address === 'object' && address ? address.port : config.port })}\n`);

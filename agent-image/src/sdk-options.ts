@@ -72,7 +72,7 @@ export function buildStartEnv(inputs: Pick<SdkInputs, 'path' | 'dirs' | 'maxRetr
  * gets it at bootstrap as a flag-settings overlay (`env`, SessionHalf), which the CLI applies to
  * itself and to every tool it runs; it never reaches the standby before.
  */
-export function buildSessionEnv(inputs: Pick<SdkInputs, 'model' | 'egress' | 'projectKey'>): Record<string, string> {
+export function buildSessionEnv(inputs: Pick<SdkInputs, 'model' | 'egress'> & { projectKey?: string | undefined }): Record<string, string> {
   const env: Record<string, string> = {
     ANTHROPIC_BASE_URL: inputs.model.baseUrl,
     ANTHROPIC_API_KEY: inputs.model.apiKey,
@@ -144,6 +144,8 @@ export function buildSdkOptions(inputs: TurnOptionsInputs): Options {
 export interface SpareOptionsInputs extends Pick<SdkInputs, 'path' | 'dirs' | 'maxRetries' | 'isRoot'> {
   /** The start settings the standby is pre-started with (agentStartSettings of its pool's profile). */
   start: AgentProfile;
+  /** The endpoint under the sandbox's own egress key (buildSessionEnv of it), when the sandbox knows the egress gateway. */
+  endpointEnv?: Record<string, string>;
   /** Where the parked CLI waits: never the session's folder. */
   parkDir: string;
   sessionStore: SessionStore;
@@ -161,7 +163,7 @@ export function buildSpareOptions(inputs: SpareOptionsInputs): Options {
   const start = agentStartSettings(inputs.start);
   const options: Options = {
     cwd: inputs.parkDir,
-    env: buildStartEnv(inputs, start),
+    env: { ...buildStartEnv(inputs, start), ...inputs.endpointEnv },
     abortController: inputs.abortController,
     settingSources: [],
     sessionStore: inputs.sessionStore,
@@ -181,16 +183,23 @@ export function buildSpareOptions(inputs: SpareOptionsInputs): Options {
 
 /** The session's half of a standby's CLI, applied to it at bootstrap before its first prompt. */
 export interface SessionHalf {
-  /** Endpoint, credential, proxies: the CLI's flag-settings `env` layer, applied to it and its tools. */
-  env: Record<string, string>;
+  /**
+   * Endpoint, credential, proxies: the CLI's flag-settings `env` layer, applied to it and its
+   * tools. Undefined when the CLI started with the endpoint under the sandbox's egress key.
+   */
+  env?: Record<string, string>;
   model?: string;
   permissionMode?: PermissionMode;
 }
 
-/** The session's half: model, permission mode, endpoint and credential. */
-export function buildSessionHalf(inputs: SdkInputs & { permissions?: PermissionCallbacks | undefined }): SessionHalf {
+/**
+ * The session's half: model, permission mode, and endpoint and credential unless `ownKey` (the
+ * standby's CLI already holds the endpoint, under the sandbox's egress key). The project key goes
+ * with the env: given as an overlay it never moved a started CLI's transcript path anyway.
+ */
+export function buildSessionHalf(inputs: SdkInputs & { permissions?: PermissionCallbacks | undefined; ownKey?: boolean }): SessionHalf {
   const { profile } = inputs;
-  const half: SessionHalf = { env: buildSessionEnv(inputs) };
+  const half: SessionHalf = inputs.ownKey ? {} : { env: buildSessionEnv(inputs) };
   if (profile.model !== undefined) half.model = profile.model;
   // As buildSdkOptions: with a policy, 'default' unless the profile names a mode.
   const mode = profile.permissionMode ?? (inputs.permissions ? 'default' : undefined);

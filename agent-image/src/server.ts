@@ -10,7 +10,7 @@
 // Errors before a stream opens are problem+json; after, the turn's terminal frame says it all.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { AGENT_AUTH_HEADER, AGENT_STREAM_AFTER_PARAM, type AgentProfile, type ApprovalAnswer, type HealthResponse, type InterruptResponse } from '@berth/protocol';
+import { AGENT_AUTH_HEADER, AGENT_STREAM_AFTER_PARAM, type AgentProfile, type ApprovalAnswer, type BootstrapResponse, type HealthResponse, type InterruptResponse } from '@berth/protocol';
 import { parseApprovalAnswer, parseMessageRequest } from './requests.js';
 import { parseBootstrap } from './bootstrap.js';
 import { readJsonBody, sendJson, sendProblem, tokenMatches } from './http-util.js';
@@ -25,6 +25,8 @@ export interface ServerSettings {
   prestart: boolean;
   /** The pool's start settings the standby's CLI is pre-started with (BERTH_AGENT_STANDBY_PROFILE); default {}. */
   standbyProfile?: AgentProfile;
+  /** The egress gateway's URL (BERTH_EGRESS_URL): the standby's CLI starts with it, under the sandbox's own egress key. */
+  egressUrl?: string | undefined;
   maxRetries: number | undefined;
   /** Bound on request bodies, bytes. A prompt above it is refused with 413. */
   maxBodyBytes: number;
@@ -61,7 +63,7 @@ const ROUTES: Array<[RegExp, 'GET' | 'POST', (m: string[]) => Route | null]> = [
 export function createAgentServer(settings: ServerSettings): AgentServer {
   let session: AgentSession | null = null;
   // Started now, before any claim: the first turn of the session this standby gets skips the CLI's start-up.
-  const standby = settings.prestart ? new StandbyCli({ dataDir: settings.dataDir, start: settings.standbyProfile ?? {}, maxRetries: settings.maxRetries, log: settings.log }) : null;
+  const standby = settings.prestart ? new StandbyCli({ dataDir: settings.dataDir, start: settings.standbyProfile ?? {}, egressUrl: settings.egressUrl, maxRetries: settings.maxRetries, log: settings.log }) : null;
   standby?.start();
   // Set before the bootstrap's first await, so two concurrent bootstraps cannot both win.
   let bootstrapping = false;
@@ -77,7 +79,9 @@ export function createAgentServer(settings: ServerSettings): AgentServer {
       if (parsed.kind === 'invalid') return sendProblem(res, 'invalid_body', parsed.detail);
       const dirs = await makeDirs(settings.dataDir);
       session = new AgentSession(parsed.request, dirs, { dataDir: settings.dataDir, prestart: settings.prestart, maxRetries: settings.maxRetries, maxBufferedBytes: settings.maxBufferedBytes, log: settings.log }, standby ?? undefined);
-      sendJson(res, 200, { bootstrapped: true, sessionId: session.sessionId });
+      const answer: BootstrapResponse = { bootstrapped: true, sessionId: session.sessionId };
+      if (session.egressKeySha256 !== null) answer.egressKeySha256 = session.egressKeySha256;
+      sendJson(res, 200, answer);
     } finally {
       // A refused bootstrap leaves the standby as it was: it may be bootstrapped again.
       if (!session) bootstrapping = false;

@@ -64,6 +64,8 @@ export class AgentSession {
   /** The standby's pre-started CLI for the first turn; null once taken, or when there is none. */
   private spare: Promise<TakenSpare | null> | null;
   private readonly standby: StandbyCli | undefined;
+  /** SHA-256 of the sandbox's egress key when this session uses it (the bootstrap response names it); else null. */
+  readonly egressKeySha256: string | null;
   private running: RunningTurn | null = null;
   private last: TurnLog | null = null;
   private closed = false;
@@ -97,7 +99,10 @@ export class AgentSession {
     // settings and the conversation is new; it then keeps the store it was started with (empty).
     // The session's half is applied to it now, while the first message is on its way.
     this.standby = standby;
-    this.spare = standby?.take(profile, this.sdkSessionId !== null, this.permissions, buildSessionHalf({ ...this.inputs, permissions: this.permissions })) ?? null;
+    // Reported whether or not the spare is taken: bound but unused, the key is in no process.
+    this.egressKeySha256 = standby?.egressKeyFor(bootstrap) ?? null;
+    const half = buildSessionHalf({ ...this.inputs, permissions: this.permissions, ownKey: this.egressKeySha256 !== null });
+    this.spare = standby?.take(profile, this.sdkSessionId !== null, this.permissions, half) ?? null;
     this.store = this.spare ? standby!.store : new BerthSessionStore(bootstrap.transcript ?? [], projectKey);
     this.prestarter = new Prestarter(settings.prestart, (resume, abortController) => this.options(resume, abortController), settings.log);
     if (!this.spare) this.prestarter.warm(this.sdkSessionId ?? undefined);

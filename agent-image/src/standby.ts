@@ -3,10 +3,14 @@
 // and at once claims it into the agent's work folder with a held prompt (held-prompt.ts), so a
 // new session's first turn skips both the CLI's start-up and its claim (relocation, session
 // registration, folder scan: ~0.1–0.2 s of CLI work, plus a round trip). What the CLI holds
-// before its session is tenant-independent: the work folder's path, no endpoint, no credential,
-// no tenant name, an empty session store and callbacks that reach no session yet. The session's
-// half (model, permission mode, endpoint and credential) is applied at bootstrap (take()); the
-// first prompt is written only once all of it is in force (session.ts).
+// before its session is tenant-independent: the work folder's path, no tenant name, an empty
+// session store and callbacks that reach no session yet; and, when the sandbox knows the egress
+// gateway (BERTH_EGRESS_URL), the endpoint with the sandbox's own egress key, which the egress
+// gateway refuses until the gateway binds it to a session at claim (protocol/egress-key.ts).
+// The session's half (model, permission mode, and the endpoint and credential unless the key
+// serves) is applied at bootstrap (take()); the first prompt is written only once all of it is
+// in force (session.ts). With the key, the claim applies no environment to the CLI: that
+// overlay alone cost the first turn ~17–20 ms of the CLI's work.
 // Neighbours: server.ts starts it and hands it to the bootstrapped session; sdk-options.ts builds
 // both halves; prestart.ts keeps a CLI ahead of every later turn, as before.
 // It does not decide a fallback: a session whose start settings differ, or that resumes a
@@ -16,10 +20,10 @@
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { prewarm, type Query, type SpareProcess } from '@anthropic-ai/claude-agent-sdk';
-import { agentStartKey, type AgentProfile, type StandbyCliState } from '@berth/protocol';
+import { agentStartKey, egressEndpoint, egressKeySha256, newEgressKey, sameEgressEndpoint, type AgentProfile, type EgressSettings, type ModelEndpoint, type StandbyCliState } from '@berth/protocol';
 import type { PermissionCallbacks } from './permissions.js';
 import { HeldPrompt } from './held-prompt.js';
-import { buildSpareOptions, type SessionHalf } from './sdk-options.js';
+import { buildSessionEnv, buildSpareOptions, type SessionHalf } from './sdk-options.js';
 import { BerthSessionStore } from './session-store.js';
 import { makeDirs } from './session.js';
 
@@ -27,6 +31,8 @@ export interface StandbySettings {
   dataDir: string;
   /** The pool's start settings (any profile; only agentStartSettings of it are used). */
   start: AgentProfile;
+  /** The egress gateway's URL (BERTH_EGRESS_URL); with it the CLI starts with the endpoint under the sandbox's own egress key. */
+  egressUrl?: string | undefined;
   maxRetries: number | undefined;
   log: (message: string) => void;
   /** Bound on the CLI's start, ms; default 60 000 (the SDK's). A stuck start fails, the session starts cold. */
@@ -60,6 +66,10 @@ export class StandbyCli {
   /** The store the spare was started with; a session that takes the spare keeps it. Empty until then. */
   readonly store = new BerthSessionStore();
   readonly key: string;
+  /** The endpoint the CLI starts with, under the sandbox's own egress key; null without BERTH_EGRESS_URL. */
+  private readonly ownEndpoint: { model: ModelEndpoint; egress: EgressSettings } | null;
+  /** That endpoint as the CLI's start environment ({} without one). */
+  private readonly ownEnv: Record<string, string>;
   private readonly abortController = new AbortController();
   private spare: Promise<Parked | null> | null = null;
   private permissionTarget: PermissionCallbacks | null = null;
@@ -67,6 +77,19 @@ export class StandbyCli {
 
   constructor(private readonly settings: StandbySettings) {
     this.key = agentStartKey(settings.start);
+    // Drawn here, in the sandbox, before any claim; only its hash ever leaves (bootstrap response).
+    this.ownEndpoint = settings.egressUrl ? egressEndpoint(settings.egressUrl, newEgressKey()) : null;
+    this.ownEnv = this.ownEndpoint ? buildSessionEnv(this.ownEndpoint) : {};
+  }
+
+  /**
+   * The SHA-256 of the sandbox's egress key when the CLI was started with `endpoint` under it
+   * (same URLs, credentials aside): the session then uses the key, which the gateway binds to it,
+   * and take() applies no environment. Null: the session's own credential is applied instead.
+   */
+  egressKeyFor(endpoint: { model: ModelEndpoint; egress?: EgressSettings | undefined }): string | null {
+    if (!this.ownEndpoint || !sameEgressEndpoint(this.ownEndpoint, endpoint)) return null;
+    return egressKeySha256(this.ownEndpoint.model.apiKey);
   }
 
   get state(): StandbyCliState {
@@ -83,6 +106,7 @@ export class StandbyCli {
       const spare = await start({
         options: buildSpareOptions({
           start: this.settings.start,
+          endpointEnv: this.ownEnv,
           dirs,
           parkDir,
           path: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -162,8 +186,9 @@ export class StandbyCli {
       const { query, held, close } = parked;
       try {
         // Sent together, awaited together: the prompt waits for every one of them (fail closed).
+        // No env when the CLI's own (the egress key's) serves the session: nothing to apply.
         await Promise.all([
-          query.applyFlagSettings({ env: half.env }),
+          half.env !== undefined ? query.applyFlagSettings({ env: { ...blanked(this.ownEnv), ...half.env } }) : undefined,
           half.permissionMode !== undefined ? query.setPermissionMode(half.permissionMode) : undefined,
           half.model !== undefined ? query.setModel(half.model) : undefined,
         ]);
@@ -211,4 +236,12 @@ export class StandbyCli {
       },
     };
   }
+}
+
+/**
+ * The start env's endpoint variables emptied: a session on another endpoint must not inherit the
+ * key's proxy (an empty proxy variable is no proxy, to the CLI and to curl alike).
+ */
+function blanked(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.keys(env).map((name) => [name, '']));
 }

@@ -9,6 +9,7 @@ import {
   AGENT_AUTH_HEADER,
   agentPaths,
   type ApprovalAnswer,
+  isEgressKeySha256,
   type BootstrapRequest,
   type HealthResponse,
   type InterruptResponse,
@@ -58,12 +59,18 @@ export async function waitForHealth(endpoint: Pick<SandboxEndpoint, 'url' | 'aut
   }
 }
 
+/** What a bootstrap told the gateway back. */
+export interface BootstrapOutcome {
+  /** SHA-256 of the sandbox's own egress key, when its CLI uses it (BootstrapResponse); bind it to the session. */
+  egressKeySha256?: string;
+}
+
 /**
  * Sends the one claim-time bootstrap. A sandbox that refuses it, or cannot be reached for it, is
  * unusable: start_failed (the claim failed; the session was never on this sandbox, so nothing of
  * it is lost, which is what not_found would say).
  */
-export async function bootstrapSandbox(endpoint: SandboxEndpoint, request: BootstrapRequest, timeoutMs = 10_000): Promise<void> {
+export async function bootstrapSandbox(endpoint: SandboxEndpoint, request: BootstrapRequest, timeoutMs = 10_000): Promise<BootstrapOutcome> {
   let res: AgentResponse;
   try {
     res = await agentExchange(new URL('/bootstrap', endpoint.url), {
@@ -77,6 +84,17 @@ export async function bootstrapSandbox(endpoint: SandboxEndpoint, request: Boots
     throw new SandboxError('start_failed', `sandbox ${endpoint.sandboxId} did not answer its bootstrap`, { cause });
   }
   if (res.status !== 200) throw new SandboxError('start_failed', `sandbox ${endpoint.sandboxId} refused its bootstrap (${res.status}): ${res.text.slice(0, 200)}`);
+  return bootstrapOutcome(res.text);
+}
+
+/** The key hash of a 200 body, if well formed; anything else is no key (the session credential serves). */
+function bootstrapOutcome(text: string): BootstrapOutcome {
+  try {
+    const body = JSON.parse(text) as { egressKeySha256?: unknown };
+    return isEgressKeySha256(body.egressKeySha256) ? { egressKeySha256: body.egressKeySha256 } : {};
+  } catch {
+    return {};
+  }
 }
 
 type AgentEndpoint = Pick<SandboxEndpoint, 'url' | 'authToken'>;

@@ -104,6 +104,18 @@ export interface BootstrapRequest {
   transcript?: StoredTranscriptEntry[];
 }
 
+/** POST /bootstrap's 200 body. */
+export interface BootstrapResponse {
+  bootstrapped: true;
+  sessionId: string;
+  /**
+   * SHA-256 (hex) of the sandbox's own egress key (egress-key.ts), when its standby's CLI was
+   * started with one for the bootstrap's endpoint: the gateway binds it to the session, and the
+   * egress gateway refuses the key until then. Absent: the sandbox uses the session credential.
+   */
+  egressKeySha256?: string;
+}
+
 /**
  * What a standby's pre-started CLI (the SDK's prewarm()) became: `off` (pre-start disabled),
  * `starting`, `parked` (started and claimed into the work folder, its prompt held, waiting for its

@@ -3,13 +3,18 @@
 // nor the standby's files hold a credential, an endpoint or anything of a tenant (the CLI is
 // already claimed into the work folder, holding its prompt); the first turn of a new session runs
 // on that CLI with the session's model, credential and policy, applied at bootstrap; a session
-// whose start settings differ (or that resumes) starts cold and the parked CLI goes.
+// whose start settings differ (or that resumes) starts cold and the parked CLI goes. With the
+// egress gateway's URL (BERTH_EGRESS_URL), the parked CLI holds the endpoint under the sandbox's
+// own egress key and nothing else: the bootstrap response names the key's hash, the claim applies
+// no environment, and the turn's requests carry the key; a bootstrap for another endpoint gets no
+// hash and its own credential applied, as without a key.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, expect, test } from 'vitest';
 import { startOfflineModel } from '@berth/cli/offline-model';
+import { egressEndpoint, egressKeySha256, isEgressKey } from '@berth/protocol';
 import { alive, bootstrap, cliPids, environOf, headers, mainRequests, messages, readFrames, startRig, stopRig, terminal, turn, type Rig } from '../fixtures/offline-model-agent.js';
 import { waitFor } from '../fixtures/wait-for.js';
 
@@ -32,9 +37,9 @@ async function standbyCli(r: Rig): Promise<string> {
   return body.standbyCli;
 }
 
-async function parkedRig(start: object): Promise<{ rig: Rig; cli: number }> {
+async function parkedRig(start: object, env: Record<string, string> = {}): Promise<{ rig: Rig; cli: number }> {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'berth-standby-'));
-  rig = await startRig({ BERTH_AGENT_STANDBY_PROFILE: JSON.stringify(start), BERTH_AGENT_DATA_DIR: dataDir, BERTH_AGENT_MAX_RETRIES: '1' }, model);
+  rig = await startRig({ BERTH_AGENT_STANDBY_PROFILE: JSON.stringify(start), BERTH_AGENT_DATA_DIR: dataDir, BERTH_AGENT_MAX_RETRIES: '1', ...env }, model);
   await waitFor('the standby CLI parked', async () => (await standbyCli(rig!)) === 'parked', { timeoutMs: 90_000 });
   const clis = cliPids(rig.agent.child.pid!);
   expect(clis).toHaveLength(1);
@@ -108,4 +113,50 @@ test('a session with other start settings discards the parked CLI and starts col
   expect(terminal(frames).map((f) => f.event)).toEqual(['done']);
   const system = JSON.stringify(mainRequests(model).slice(before)[0]?.body?.system);
   expect(system).toContain('You are another tenant.');
+}, 180_000);
+
+test("with the egress gateway's URL the parked CLI holds the endpoint under the sandbox's own key; the bootstrap names its hash and the turn runs on it", async () => {
+  // The offline model stands in for the egress gateway: what matters here is what the CLI sends.
+  const untouched = model.requests.length;
+  const { rig: r, cli } = await parkedRig(START, { BERTH_EGRESS_URL: model.url });
+  // With an endpoint in hand, the parked CLI still sent nothing: its start and warm-up are local.
+  expect(model.requests.length).toBe(untouched);
+  const env = environOf(cli);
+  const key = env.ANTHROPIC_API_KEY!;
+  expect(isEgressKey(key)).toBe(true);
+  expect(env.ANTHROPIC_BASE_URL).toBe(model.url);
+  for (const name of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) expect(decodeURIComponent(new URL(env[name]!).password), name).toBe(key);
+  // Still nothing of a tenant, and not the agent's own token.
+  for (const name of Object.keys(env)) expect(name).not.toMatch(/^(AGENT_AUTH_TOKEN|CLAUDE_CODE_PROJECT_DIR_NAME)/);
+  expect(filesContaining(dataDir!, 'alice')).toEqual([]);
+  expect(filesContaining(dataDir!, key)).toEqual([]);
+
+  // The gateway's bootstrap for the same endpoint, with the session credential it minted.
+  const res = await bootstrap(r, { ...egressEndpoint(model.url, CREDENTIAL), profile: { ...START, model: 'claim-time-model' } });
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({ bootstrapped: true, sessionId: 'sess-1', egressKeySha256: egressKeySha256(key) });
+  const before = mainRequests(model).length;
+  const frames = await turn(r, 'hi');
+  expect(terminal(frames).map((f) => f.event)).toEqual(['done']);
+  expect(await standbyCli(r)).toBe('claimed');
+  const seen = mainRequests(model).slice(before);
+  expect(seen.length).toBeGreaterThan(0);
+  // The key, not the session credential: no environment was applied at the claim. The model is.
+  for (const request of seen) {
+    expect(request.headers['x-api-key']).toBe(key);
+    expect(request.body?.model).toBe('claim-time-model');
+  }
+  expect(JSON.stringify(frames)).not.toContain(key);
+}, 180_000);
+
+test('a bootstrap for another endpoint gets no key hash, and the session credential is applied to the parked CLI', async () => {
+  const { rig: r } = await parkedRig(START, { BERTH_EGRESS_URL: 'http://egress.invalid:8081' });
+  const res = await bootstrap(r);
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({ bootstrapped: true, sessionId: 'sess-1' });
+  const before = mainRequests(model).length;
+  const frames = await turn(r, 'hi');
+  expect(terminal(frames).map((f) => f.event)).toEqual(['done']);
+  expect(await standbyCli(r)).toBe('claimed');
+  for (const request of mainRequests(model).slice(before)) expect(request.headers['x-api-key']).toBe(CREDENTIAL);
 }, 180_000);

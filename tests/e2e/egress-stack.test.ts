@@ -10,7 +10,6 @@
 // tells what the processes hold (tests/fixtures/proc-env.ts).
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -19,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startOfflineModel, type OfflineModel } from '@berth/cli/offline-model';
 import type { ResolvedAddress } from '@berth/gateway/egress';
 import { hashToken } from '@berth/gateway/tenants';
+import { connectStatus, egressDecisions, modelCall } from '../fixtures/egress-calls.js';
 import { childPids, pidListeningOn, readEnviron, readEnvironRaw } from '../fixtures/proc-env.js';
 import { REAL_KEY, TEST_TOKENS, authHeaders, resultText, sendMessage, startTestStack, terminalFrames, type TestStack, type Turn } from '../fixtures/stack.js';
 import { TLS_SERVER_BODY, makeSelfSignedCert } from '../fixtures/tls-server.js';
@@ -68,8 +68,8 @@ admins:
     model: { ...model, url: tap.url },
     // One retry: a scripted 529 is retried once, and a dead upstream fails fast. No pre-started
     // CLI: this suite reads the session credential from the CLI's /proc environ, which only a CLI
-    // started after the claim has (a standby's CLI gets it in the claim's overlay, in memory;
-    // agent-server-standby.test.ts pins that path and that nothing is there before the claim).
+    // started after the claim has (a standby's CLI holds its sandbox's own egress key instead;
+    // egress-key.test.ts pins that key against this same egress gateway).
     agentEnv: { BERTH_AGENT_MAX_RETRIES: '1', BERTH_AGENT_PRESTART: '0' },
     egressResolver: async (name: string): Promise<ResolvedAddress[]> => {
       resolved.push(name);
@@ -91,7 +91,7 @@ describe('model calls through the egress reverse proxy', () => {
   test('the model sees only the real key; metered tokens equal the reported usage, a retried 529 counted once', async () => {
     const id = 'egress-usage';
     const first = tap.responses.length;
-    const allowedBefore = await decisions('model', 'allow', 'ok');
+    const allowedBefore = await egressDecisions(s, 'model', 'allow', 'ok');
     model.script({ kind: 'status', status: 529 });
     const turn = await sendMessage(s.url, id, 'count my tokens', { token: s.tokens.alice });
     expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
@@ -112,7 +112,7 @@ describe('model calls through the egress reverse proxy', () => {
     }
     // Each of them passed the reverse proxy's credential check: the proxy is the only way to
     // the model (the CLI holds no other key, see the environ test).
-    expect((await decisions('model', 'allow', 'ok')) - allowedBefore).toBe(mine.length);
+    expect((await egressDecisions(s, 'model', 'allow', 'ok')) - allowedBefore).toBe(mine.length);
 
     // What "no double count" means: the session's metered tokens are the sum, over the model's
     // answers to this session, of each answer's own reported usage (usage-tap.ts defines it).
@@ -173,14 +173,14 @@ describe('the Bash tool through the forward proxy', () => {
 
   test('curl to a name not on the list is refused at the proxy with 403, and the server sees nothing', async () => {
     const connections = tls.connections;
-    const deniedBefore = await decisions('connect', 'deny', 'not_allowlisted');
+    const deniedBefore = await egressDecisions(s, 'connect', 'deny', 'not_allowlisted');
     const turn = await sendMessage(s.url, 'egress-curl-denied', `[[bash: curl -sS --cacert ${caFile} https://${DENIED_HOST}:${tls.port}/nope; echo curl-exit=$?]]`, { token: s.tokens.alice });
     expect(terminalFrames(turn).map((f) => f.event)).toEqual(['done']);
     const result = resultText(turn);
     // curl's own words for a CONNECT answered 403, and its exit code 56 (failure receiving data).
     expect(result).toMatch(/CONNECT tunnel failed, response 403/);
     expect(result).toContain('curl-exit=56');
-    expect(await decisions('connect', 'deny', 'not_allowlisted')).toBe(deniedBefore + 1);
+    expect(await egressDecisions(s, 'connect', 'deny', 'not_allowlisted')).toBe(deniedBefore + 1);
     expect(tls.connections).toBe(connections);
     // Refused before any DNS: the name was never even resolved.
     expect(resolved).not.toContain(DENIED_HOST);
@@ -200,7 +200,7 @@ describe('revocation', () => {
 
     const del = await fetch(`${s.url}/sessions/${id}`, { method: 'DELETE', headers: authHeaders(s.tokens.alice) });
     expect(del.status).toBe(200);
-    const revokedBefore = await decisions('model', 'deny', 'credential_revoked');
+    const revokedBefore = await egressDecisions(s, 'model', 'deny', 'credential_revoked');
     const toModel = tap.responses.length;
 
     const after = await modelCall(egressUrl, credential);
@@ -208,7 +208,7 @@ describe('revocation', () => {
     expect(after.contentType).toMatch(/^application\/json/);
     expect(after.body).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
     expect(JSON.stringify(after.body)).not.toContain(credential);
-    expect(await decisions('model', 'deny', 'credential_revoked')).toBe(revokedBefore + 1);
+    expect(await egressDecisions(s, 'model', 'deny', 'credential_revoked')).toBe(revokedBefore + 1);
     expect(tap.responses.length).toBe(toModel);
 
     // The forward proxy door refuses it too (407), before any destination is considered.
@@ -263,13 +263,6 @@ function jwtClaims(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
-async function decisions(kind: string, outcome: string, reason: string): Promise<number> {
-  const metric = s.stack.registry.getSingleMetric('berth_egress_decisions_total');
-  if (!metric) throw new Error('berth_egress_decisions_total is not registered');
-  const { values } = await metric.get();
-  return values.find((v) => v.labels.kind === kind && v.labels.outcome === outcome && v.labels.reason === reason)?.value ?? 0;
-}
-
 interface UsageFields {
   inputTokens: number;
   outputTokens: number;
@@ -288,35 +281,6 @@ function sameUsage(a: UsageFields | undefined, b: UsageFields): boolean {
     && a.cacheCreationInputTokens === b.cacheCreationInputTokens && a.cacheReadInputTokens === b.cacheReadInputTokens;
 }
 
-
-async function modelCall(egressUrl: string, credential: string): Promise<{ status: number; contentType: string | null; body: Record<string, unknown> }> {
-  const res = await fetch(`${egressUrl}/v1/messages`, {
-    method: 'POST',
-    headers: { 'x-api-key': credential, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'offline', max_tokens: 16, messages: [{ role: 'user', content: 'ping' }] }),
-  });
-  return { status: res.status, contentType: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> };
-}
-
-/** Sends `CONNECT target` with the credential as the proxy password; resolves with the status. */
-function connectStatus(egressUrl: string, credential: string, target: string): Promise<number> {
-  const url = new URL(egressUrl);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: url.hostname,
-      port: url.port,
-      method: 'CONNECT',
-      path: target,
-      headers: { 'proxy-authorization': `Basic ${Buffer.from(`berth:${credential}`).toString('base64')}` },
-    });
-    req.on('connect', (res, socket) => {
-      socket.destroy();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 interface CountingTlsServer {
   port: number;

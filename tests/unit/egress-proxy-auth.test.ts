@@ -1,13 +1,16 @@
 // Pins gateway/src/egress/proxy-auth.ts: where the credential is read from (Proxy-Authorization
 // Basic/Bearer, x-api-key, Authorization: Bearer), and the store's revocation check: refused
 // after release, after the session moved to another sandbox, for another tenant, for a deleted
-// session or an unknown tenant; the optional source check.
+// session or an unknown tenant; the optional source check. A sandbox's own egress key: refused
+// until the claim binds its hash, honoured for the binding's session only, refused after release,
+// after the session moved on, and for a deleted session; never checked as a JWT.
 import { beforeEach, describe, expect, test } from 'vitest';
 import { createMemoryStore, type Store } from '@berth/gateway';
 import { createSessionCredentials } from '@berth/gateway/credentials';
 import { createProxyAuthenticator, modelCredential, proxyCredential, sourceMatchesBinding } from '@berth/gateway/egress';
 import { compileAllowlist } from '@berth/gateway/policy';
 import type { SandboxBinding } from '@berth/gateway';
+import { egressKeySha256, newEgressKey } from '@berth/protocol';
 
 const keys = [{ kid: 'k', secret: new Uint8Array(32).fill(9) }] as const;
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
@@ -126,5 +129,53 @@ describe('createProxyAuthenticator', () => {
     expect((await auth({ 'x-api-key': token }, 'model', '10.1.2.3')).ok).toBe(true);
     expect((await auth({ 'x-api-key': token }, 'model', '::ffff:10.1.2.3')).ok).toBe(true);
     expect(await auth({ 'x-api-key': token }, 'model', '10.1.2.4')).toEqual({ ok: false, reason: 'source_mismatch' });
+  });
+
+  describe("a sandbox's own egress key", () => {
+    const keyed = (sandboxId: string, key: string): SandboxBinding => ({ ...binding(sandboxId), egressKeySha256: egressKeySha256(key) });
+    const asModel = (key: string) => authenticate()({ 'x-api-key': key }, 'model', undefined);
+    const asProxy = (key: string) => authenticate()({ 'proxy-authorization': basic('berth', key) }, 'proxy', undefined);
+
+    test('refused before its claim binds it, honoured on both doors while bound, refused after release', async () => {
+      const key = newEgressKey();
+      await bind(store, 's1', 'alice', null);
+      // A standby's key: no session binds it yet.
+      expect(await asModel(key)).toEqual({ ok: false, reason: 'credential_revoked' });
+      expect(await asProxy(key)).toEqual({ ok: false, reason: 'credential_revoked' });
+      const lock = (await store.bindings.acquireLock('s1', 1000))!;
+      await store.bindings.setSandbox('s1', keyed('sbx-1', key), lock);
+      const principal = { tenant: 'alice', sessionId: 's1', sandboxId: 'sbx-1', policy };
+      expect(await asModel(key)).toEqual({ ok: true, principal });
+      expect(await asProxy(key)).toEqual({ ok: true, principal });
+      await store.bindings.clearSandbox('s1', 'sbx-1');
+      expect(await asModel(key)).toEqual({ ok: false, reason: 'credential_revoked' });
+      expect(await asProxy(key)).toEqual({ ok: false, reason: 'credential_revoked' });
+    });
+
+    test("each key is its own session's: another sandbox's key, a moved session and a deleted one are refused", async () => {
+      const [a, b, c] = [newEgressKey(), newEgressKey(), newEgressKey()];
+      await bind(store, 's1', 'alice', keyed('sbx-1', a));
+      await bind(store, 's2', 'bob', keyed('sbx-2', b));
+      expect(await asModel(a)).toMatchObject({ ok: true, principal: { tenant: 'alice', sessionId: 's1' } });
+      expect(await asModel(b)).toMatchObject({ ok: true, principal: { tenant: 'bob', sessionId: 's2' } });
+      // s1 moves to a new sandbox with its own key: the old one is dead.
+      const lock = (await store.bindings.acquireLock('s1', 1000))!;
+      await store.bindings.setSandbox('s1', keyed('sbx-3', c), lock);
+      expect(await asModel(a)).toEqual({ ok: false, reason: 'credential_revoked' });
+      expect(await asModel(c)).toMatchObject({ ok: true, principal: { sessionId: 's1', sandboxId: 'sbx-3' } });
+      await store.sessions.deleteSession('s2');
+      expect(await asModel(b)).toEqual({ ok: false, reason: 'credential_revoked' });
+    });
+
+    test('a key is looked up, never verified as a JWT; an unreachable store is store_unavailable', async () => {
+      let verified = 0;
+      const counting = { ...credentials, verify: async (token: string) => (verified++, credentials.verify(token)) };
+      expect(await authenticate({ credentials: counting })({ 'x-api-key': newEgressKey() }, 'model', undefined)).toEqual({ ok: false, reason: 'credential_revoked' });
+      expect(verified).toBe(0);
+      store.bindings.sessionForEgressKey = async () => {
+        throw new Error('ECONNREFUSED');
+      };
+      expect(await asModel(newEgressKey())).toEqual({ ok: false, reason: 'store_unavailable' });
+    });
   });
 });

@@ -31,8 +31,8 @@ import { createProxyAuthenticator } from './proxy-auth.js';
 
 export interface EgressServerOptions {
   credentials: SessionCredentials;
-  /** Session records (credential revocation) and the usage ledger (metering, budgets). */
-  store: Pick<Store, 'sessions' | 'usage'>;
+  /** Session records (credential revocation), sandbox bindings (egress keys) and the usage ledger (metering, budgets). */
+  store: Pick<Store, 'sessions' | 'bindings' | 'usage'>;
   /** The tenant's policy, or undefined for an unknown tenant (its credentials are refused). */
   tenants: (name: string) => TenantEgressPolicy | undefined;
   /** Model API base, e.g. https://api.anthropic.com (BERTH_MODEL_UPSTREAM_URL). */

@@ -3,6 +3,13 @@
 // proxy), verifies it, then checks it against the session records. Neighbours: credentials/ (signature
 // and expiry), egress-server.ts (maps reasons to 401/407/503).
 //
+// Two kinds of credential arrive: the session credential (a JWT naming tenant, session and
+// sandbox, minted at claim) and a sandbox's own egress key (protocol/egress-key.ts: random, drawn
+// inside a standby before any claim, so its CLI starts with it). A key names nothing: it is
+// looked up by its SHA-256 among the sandbox bindings, and names a session only while that
+// session's bound sandbox carries that hash. Before the claim binds it, and after the binding
+// goes, it is refused like a revoked credential.
+//
 // Security control, revocation: a credential is honoured only while its session still exists,
 // belongs to the credential's tenant, and is bound to the credential's sandbox. Release (or a
 // move to a new sandbox) clears or replaces that binding in the store, so the old sandbox's
@@ -13,8 +20,9 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
+import { egressKeySha256, isEgressKey } from '@berth/protocol';
 import type { SessionCredentials } from '../credentials/credentials.js';
-import type { SandboxBinding } from '../store/session-records.js';
+import type { SandboxBinding, SessionRecord } from '../store/session-records.js';
 import type { Store } from '../store/store.js';
 import type { TenantEgressPolicy } from './egress-types.js';
 
@@ -39,7 +47,8 @@ export type ProxyAuthResult = { ok: true; principal: EgressPrincipal } | { ok: f
 
 export interface ProxyAuthenticatorOptions {
   credentials: SessionCredentials;
-  store: Pick<Store, 'sessions'>;
+  /** Session records (revocation) and the sandbox bindings (egress keys). */
+  store: Pick<Store, 'sessions' | 'bindings'>;
   tenants: (name: string) => TenantEgressPolicy | undefined;
   /** Optional source check; see sourceMatchesBinding. Default: no check. */
   checkSource?: (binding: SandboxBinding, remoteAddress: string | undefined) => boolean;
@@ -51,16 +60,29 @@ export function createProxyAuthenticator(options: ProxyAuthenticatorOptions): Pr
   return async (headers, door, remoteAddress) => {
     const token = door === 'proxy' ? proxyCredential(headers) : modelCredential(headers);
     if (token === null) return { ok: false, reason: 'credential_missing' };
-    const verified = await options.credentials.verify(token);
-    if (!verified.ok) return { ok: false, reason: 'credential_invalid' };
-    const { tenant, sessionId, sandboxId } = verified.claims;
-    let session;
+    let session: SessionRecord | null;
+    let tenant: string;
+    let sessionId: string;
+    let sandboxId: string;
     try {
-      session = await options.store.sessions.getSession(sessionId);
+      if (isEgressKey(token)) {
+        // The key's session, if any binds it; the record is read again below, as for a JWT.
+        const keySha256 = egressKeySha256(token);
+        const bound = await options.store.bindings.sessionForEgressKey(keySha256);
+        session = bound === null ? null : await options.store.sessions.getSession(bound);
+        if (!session?.sandbox || session.sandbox.egressKeySha256 !== keySha256) return { ok: false, reason: 'credential_revoked' };
+        ({ tenant, id: sessionId } = session);
+        sandboxId = session.sandbox.sandboxId;
+      } else {
+        const verified = await options.credentials.verify(token);
+        if (!verified.ok) return { ok: false, reason: 'credential_invalid' };
+        ({ tenant, sessionId, sandboxId } = verified.claims);
+        session = await options.store.sessions.getSession(sessionId);
+      }
     } catch {
       return { ok: false, reason: 'store_unavailable' };
     }
-    if (!session || session.tenant !== tenant || session.sandbox?.sandboxId !== sandboxId) {
+    if (!session?.sandbox || session.tenant !== tenant || session.sandbox.sandboxId !== sandboxId) {
       return { ok: false, reason: 'credential_revoked' };
     }
     if (options.checkSource && !options.checkSource(session.sandbox, remoteAddress)) return { ok: false, reason: 'source_mismatch' };

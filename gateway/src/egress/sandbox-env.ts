@@ -12,7 +12,7 @@
 // - NO_PROXY/no_proxy naming the gateway host: otherwise the CLI sends even plain-http model
 //   calls through the proxy (the gateway would still serve them, but one hop is cheaper).
 
-import type { EgressSettings, ModelEndpoint } from '@berth/protocol';
+import { egressEndpoint, type EgressSettings, type ModelEndpoint } from '@berth/protocol';
 
 export interface SandboxEgressEnvInput {
   /** BERTH_EGRESS_PUBLIC_URL, e.g. http://127.0.0.1:8081 or http://berth-egress.berth:8081. */
@@ -23,14 +23,8 @@ export interface SandboxEgressEnvInput {
 
 /** The bootstrap request's `model` and `egress` fields. */
 export function sandboxEgressSettings(input: SandboxEgressEnvInput): { model: ModelEndpoint; egress: EgressSettings } {
-  const base = new URL(input.publicUrl);
-  const proxy = new URL(base.origin);
-  proxy.username = 'berth';
-  proxy.password = input.credential;
-  return {
-    model: { baseUrl: base.origin + base.pathname.replace(/\/$/, ''), apiKey: input.credential },
-    egress: { proxyUrl: proxy.href.replace(/\/$/, ''), noProxy: [base.hostname] },
-  };
+  // The mapping lives in protocol: a standby's agent builds the same from its own egress key.
+  return egressEndpoint(input.publicUrl, input.credential);
 }
 
 /** The environment for the Agent SDK's CLI (merge over PATH, HOME etc.; options.env replaces). */

@@ -32,7 +32,9 @@ export function backendConfig(input: BackendInputs): BackendConfig {
   const { config, profiles, registry, log } = input;
   const metrics = createBackendMetrics(registry, config.backend);
   const logger = log.child({ component: 'backend' });
-  const agentEnv = input.agentEnv ? { agentEnv: input.agentEnv } : {};
+  // Every sandbox learns the egress gateway's URL at start (it is the same for every tenant): its
+  // standby's CLI then starts with the endpoint under the sandbox's own egress key.
+  const agentEnv = { agentEnv: { BERTH_EGRESS_URL: input.egressUrl, ...input.agentEnv } };
   switch (config.backend) {
     case 'local':
       return {

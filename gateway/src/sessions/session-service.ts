@@ -5,7 +5,7 @@
 // It does not speak HTTP to callers; the ingress routes and the SSE relay do.
 
 import { BerthError } from '@berth/protocol';
-import { bootstrapSandbox, type SandboxBackend } from '@berth/orchestrator';
+import { bootstrapSandbox, type BootstrapOutcome, type SandboxBackend } from '@berth/orchestrator';
 import type { Logger } from '../log.js';
 import type { SandboxBinding, SessionRecord } from '../store/session-records.js';
 import type { Store } from '../store/store.js';
@@ -34,7 +34,7 @@ export interface SessionServiceOptions {
   events?: Pick<EventLog, 'remove'>;
   ledger?: Pick<TurnLedger, 'remove'>;
   /** Sends the claim-time bootstrap. Default: bootstrapSandbox over HTTP (tests drive it without a sandbox). */
-  bootstrap?: typeof bootstrapSandbox;
+  bootstrap?: (...args: Parameters<typeof bootstrapSandbox>) => Promise<BootstrapOutcome | void>;
   /** Told `terminated` when a session is deleted. Default: nobody. */
   sessionEvents?: SessionEventSink;
 }
@@ -43,7 +43,7 @@ export class SessionService {
   private readonly now: () => number;
   private readonly lockTtlMs: number;
   private readonly provisionWaitMs: number;
-  private readonly bootstrap: typeof bootstrapSandbox;
+  private readonly bootstrap: NonNullable<SessionServiceOptions['bootstrap']>;
 
   constructor(private readonly options: SessionServiceOptions) {
     this.now = options.now ?? Date.now;
@@ -111,11 +111,11 @@ export class SessionService {
     const session = await store.sessions.getSession(sessionId);
     if (!session) throw new BerthError('session_not_found', 'the session was deleted');
     if (session.sandbox) return session.sandbox;
-    const { outcome, ...binding } = await backend.claim(sessionId, session.profile);
+    const { outcome, ...claimed } = await backend.claim(sessionId, session.profile);
     try {
-      const grant = await access.grant({ tenant: tenant.name, sessionId, sandboxId: binding.sandboxId });
+      const grant = await access.grant({ tenant: tenant.name, sessionId, sandboxId: claimed.sandboxId });
       const resuming = session.sdkSessionId !== null;
-      await this.bootstrap(binding, {
+      const booted = await this.bootstrap(claimed, {
         sessionId,
         tenant: tenant.name,
         profile: tenant.agent,
@@ -123,6 +123,9 @@ export class SessionService {
         ...(grant.egress ? { egress: grant.egress } : {}),
         ...(resuming ? { resumeSdkSessionId: session.sdkSessionId!, transcript: await store.transcripts.loadTranscript(sessionId) } : {}),
       });
+      // The sandbox's own egress key, when its CLI uses it: bound with the sandbox, so the egress
+      // gateway honours it from here until the binding goes (protocol/egress-key.ts).
+      const binding: SandboxBinding = booted?.egressKeySha256 ? { ...claimed, egressKeySha256: booted.egressKeySha256 } : claimed;
       if (!(await store.bindings.setSandbox(sessionId, binding, lockToken))) {
         throw new BerthError('backend_unavailable', 'lost the provisioning lock while claiming; retry', { retryAfterS: 1 });
       }

@@ -21,9 +21,7 @@
 import type { SandboxBinding } from './session-records.js';
 
 /** The one form of SandboxBinding.egressKeySha256 the index holds and answers: SHA-256 in lowercase hex. */
-export function isEgressKeySha256(value: unknown): value is string {
-  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
-}
+export { isEgressKeySha256 } from '@berth/protocol';
 
 export interface SandboxBindings {
   /** Takes the provisioning lock; returns its owner token, or null when another holder has it. */
