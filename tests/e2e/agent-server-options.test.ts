@@ -78,9 +78,12 @@ test('config: defaults, and every invalid variable reported at once', () => {
   const ok = loadConfig({});
   expect(ok).toEqual({ ok: true, config: { mode: 'serve', host: '0.0.0.0', port: 8000, authTokenSha256: null, dataDir: undefined, prestart: true, standbyProfile: {}, maxRetries: undefined, maxBodyBytes: 262144, maxBufferedBytes: 64 * 1024 * 1024 } });
   expect(loadConfig({}, ['run-once'])).toMatchObject({ ok: true, config: { mode: 'run-once' } });
-  const bad = loadConfig({ BERTH_AGENT_PORT: '70000', BERTH_AGENT_PRESTART: 'yes', BERTH_AGENT_MAX_RETRIES: '-1', BERTH_AGENT_MODE: 'daemon', BERTH_AGENT_STANDBY_PROFILE: '{"maxTurns":0' });
+  const bad = loadConfig({ BERTH_AGENT_PORT: '70000', BERTH_AGENT_PRESTART: 'yes', BERTH_AGENT_MAX_RETRIES: '-1', BERTH_AGENT_MODE: 'daemon', BERTH_AGENT_STANDBY_PROFILE: '{"maxTurns":0', BERTH_EGRESS_URL: 'ftp://egress:8081' });
   expect(bad.ok).toBe(false);
-  expect(bad.ok ? [] : bad.errors.map((e) => e.split(' ')[0]).sort()).toEqual(['BERTH_AGENT_MAX_RETRIES', 'BERTH_AGENT_MODE', 'BERTH_AGENT_PORT', 'BERTH_AGENT_PRESTART', 'BERTH_AGENT_STANDBY_PROFILE']);
+  expect(bad.ok ? [] : bad.errors.map((e) => e.split(' ')[0]).sort()).toEqual(['BERTH_AGENT_MAX_RETRIES', 'BERTH_AGENT_MODE', 'BERTH_AGENT_PORT', 'BERTH_AGENT_PRESTART', 'BERTH_AGENT_STANDBY_PROFILE', 'BERTH_EGRESS_URL']);
+  // The egress gateway's URL: http(s), and never with credentials in it (the key is the sandbox's own).
+  expect(loadConfig({ BERTH_EGRESS_URL: 'http://berth-egress.berth:8081' })).toMatchObject({ ok: true, config: { egressUrl: 'http://berth-egress.berth:8081' } });
+  expect(loadConfig({ BERTH_EGRESS_URL: 'http://u:p@berth-egress.berth:8081' })).toEqual({ ok: false, errors: ['BERTH_EGRESS_URL must be an http(s) URL without credentials'] });
   expect(loadConfig({ BERTH_AGENT_STANDBY_PROFILE: '{"maxTurns":0}' })).toEqual({ ok: false, errors: ['BERTH_AGENT_STANDBY_PROFILE.maxTurns must be a positive integer'] });
   expect(loadConfig({ BERTH_AGENT_STANDBY_PROFILE: '{"systemPrompt":"p","allowedTools":["Bash"]}' })).toMatchObject({ ok: true, config: { standbyProfile: { systemPrompt: 'p', allowedTools: ['Bash'] } } });
 });

@@ -1,9 +1,11 @@
 // The pieces that let a standby's CLI be claimed before its session exists (agent-image
 // standby.ts): the held prompt it is claimed with writes exactly one message, and only once
 // told to (or none, when the standby is discarded); the session's half applied at bootstrap
-// carries the endpoint, credential and proxies as env, and the permission mode a cold start uses.
+// carries the endpoint, credential and proxies as env, and the permission mode a cold start uses;
+// with the sandbox's egress key in force it carries no env, and which endpoints count as the key's.
 import { describe, expect, test } from 'vitest';
 import { buildSessionHalf, type SdkInputs } from '@berth/agent-image';
+import { egressEndpoint, sameEgressEndpoint } from '@berth/protocol';
 import { HeldPrompt } from '@berth/agent-image/testing';
 
 async function drain(held: HeldPrompt): Promise<unknown[]> {
@@ -65,5 +67,20 @@ describe('buildSessionHalf', () => {
     expect(buildSessionHalf({ ...inputs, profile: { model: 'm-1', permissionMode: 'plan' } })).toMatchObject({ model: 'm-1', permissionMode: 'plan' });
     const policy = { canUseTool: async () => ({ behavior: 'allow' as const, updatedInput: {} }), hooks: {} };
     expect(buildSessionHalf({ ...inputs, permissions: policy }).permissionMode).toBe('default');
+  });
+
+  test("with the sandbox's egress key in force (ownKey), no env at all: only model and mode", () => {
+    expect(buildSessionHalf({ ...inputs, ownKey: true, profile: { model: 'm-1', permissionMode: 'plan' } })).toEqual({ model: 'm-1', permissionMode: 'plan' });
+  });
+});
+
+describe('the egress endpoint a standby compares with its own', () => {
+  const own = egressEndpoint('http://egress.test:8081', 'bsk_own');
+  test('the same URLs with other credentials are the same endpoint; another host, path or exemption is not', () => {
+    expect(sameEgressEndpoint(own, egressEndpoint('http://egress.test:8081/', 'jwt.session.credential'))).toBe(true);
+    expect(sameEgressEndpoint(own, egressEndpoint('http://egress.other:8081', 'x'))).toBe(false);
+    expect(sameEgressEndpoint(own, egressEndpoint('http://egress.test:8081/v2', 'x'))).toBe(false);
+    expect(sameEgressEndpoint(own, { ...egressEndpoint('http://egress.test:8081', 'x'), egress: { proxyUrl: 'http://berth:x@egress.test:8081', noProxy: ['egress.test', 'more.test'] } })).toBe(false);
+    expect(sameEgressEndpoint(own, { model: own.model })).toBe(false);
   });
 });
