@@ -46,6 +46,20 @@ async function parkedRig(start: object, env: Record<string, string> = {}): Promi
   return { rig, cli: clis[0]! };
 }
 
+/**
+ * The first turn, on the standby's CLI: it ends `done`, the CLI is `claimed`, and it reached the
+ * model. Returns its frames and the model requests it sent.
+ */
+async function firstTurnOnSpare(r: Rig): Promise<{ frames: Awaited<ReturnType<typeof turn>>; seen: ReturnType<typeof mainRequests> }> {
+  const before = mainRequests(model).length;
+  const frames = await turn(r, 'hi');
+  expect(terminal(frames).map((f) => f.event)).toEqual(['done']);
+  expect(await standbyCli(r)).toBe('claimed');
+  const seen = mainRequests(model).slice(before);
+  expect(seen.length).toBeGreaterThan(0);
+  return { frames, seen };
+}
+
 /** Files under `dir` whose content contains `needle` (grep; an empty answer is none). */
 function filesContaining(dir: string, needle: string): string[] {
   try {
@@ -71,13 +85,8 @@ test('before its claim a standby runs its CLI and holds no credential, endpoint 
   expect((await bootstrap(r, { profile: { ...START, model: 'claim-time-model' } })).status).toBe(200);
   // The CLI was claimed into the work folder at the standby's start; bootstrap applies the
   // session's half to it but writes no prompt: nothing reaches the model before the first turn.
-  const before = mainRequests(model).length;
-  expect(before).toBe(idle);
-  const frames = await turn(r, 'hi');
-  expect(terminal(frames).map((f) => f.event)).toEqual(['done']);
-  expect(await standbyCli(r)).toBe('claimed');
-  const seen = mainRequests(model).slice(before);
-  expect(seen.length).toBeGreaterThan(0);
+  expect(mainRequests(model).length).toBe(idle);
+  const { frames, seen } = await firstTurnOnSpare(r);
   // The session's half arrived at bootstrap, before the prompt: its credential, endpoint and model.
   for (const request of seen) {
     expect(request.headers['x-api-key']).toBe(CREDENTIAL);
@@ -135,12 +144,7 @@ test("with the egress gateway's URL the parked CLI holds the endpoint under the 
   const res = await bootstrap(r, { ...egressEndpoint(model.url, CREDENTIAL), profile: { ...START, model: 'claim-time-model' } });
   expect(res.status).toBe(200);
   expect(await res.json()).toEqual({ bootstrapped: true, sessionId: 'sess-1', egressKeySha256: egressKeySha256(key) });
-  const before = mainRequests(model).length;
-  const frames = await turn(r, 'hi');
-  expect(terminal(frames).map((f) => f.event)).toEqual(['done']);
-  expect(await standbyCli(r)).toBe('claimed');
-  const seen = mainRequests(model).slice(before);
-  expect(seen.length).toBeGreaterThan(0);
+  const { frames, seen } = await firstTurnOnSpare(r);
   // The key, not the session credential: no environment was applied at the claim. The model is.
   for (const request of seen) {
     expect(request.headers['x-api-key']).toBe(key);
@@ -154,9 +158,6 @@ test('a bootstrap for another endpoint gets no key hash, and the session credent
   const res = await bootstrap(r);
   expect(res.status).toBe(200);
   expect(await res.json()).toEqual({ bootstrapped: true, sessionId: 'sess-1' });
-  const before = mainRequests(model).length;
-  const frames = await turn(r, 'hi');
-  expect(terminal(frames).map((f) => f.event)).toEqual(['done']);
-  expect(await standbyCli(r)).toBe('claimed');
-  for (const request of mainRequests(model).slice(before)) expect(request.headers['x-api-key']).toBe(CREDENTIAL);
+  const { seen } = await firstTurnOnSpare(r);
+  for (const request of seen) expect(request.headers['x-api-key']).toBe(CREDENTIAL);
 }, 180_000);
