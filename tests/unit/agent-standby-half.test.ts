@@ -5,7 +5,7 @@
 // with the sandbox's egress key in force it carries no env, and which endpoints count as the key's.
 import { describe, expect, test } from 'vitest';
 import { buildSessionHalf, type SdkInputs } from '@berth/agent-image';
-import { egressEndpoint, sameEgressEndpoint } from '@berth/protocol';
+import { egressEndpoint, egressKeySha256, isEgressKey, isEgressKeySha256, newEgressKey, sameEgressEndpoint } from '@berth/protocol';
 import { HeldPrompt } from '@berth/agent-image/testing';
 
 async function drain(held: HeldPrompt): Promise<unknown[]> {
@@ -82,5 +82,16 @@ describe('the egress endpoint a standby compares with its own', () => {
     expect(sameEgressEndpoint(own, egressEndpoint('http://egress.test:8081/v2', 'x'))).toBe(false);
     expect(sameEgressEndpoint(own, { ...egressEndpoint('http://egress.test:8081', 'x'), egress: { proxyUrl: 'http://berth:x@egress.test:8081', noProxy: ['egress.test', 'more.test'] } })).toBe(false);
     expect(sameEgressEndpoint(own, { model: own.model })).toBe(false);
+  });
+});
+
+describe('the egress key', () => {
+  test('fresh keys have the shape the egress gateway looks up, differ, and hash to 64 hex digits; a JWT is not a key', () => {
+    const [a, b] = [newEgressKey(), newEgressKey()];
+    expect(isEgressKey(a) && isEgressKey(b)).toBe(true);
+    expect(a).not.toBe(b);
+    expect(isEgressKeySha256(egressKeySha256(a))).toBe(true);
+    expect(egressKeySha256(a)).not.toBe(egressKeySha256(b));
+    for (const other of ['eyJhbGciOiJIUzI1NiJ9.eyJ0ZW4iOiJhIn0.c2ln', `${a}x`, a.slice(0, -1), a.replace('bsk_', 'sk_'), '']) expect(isEgressKey(other), other).toBe(false);
   });
 });
