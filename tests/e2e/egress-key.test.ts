@@ -8,11 +8,11 @@
 // Local sandboxes without isolation: the test reads the standby CLI's environment from /proc and
 // replays its key from outside, both of which an isolated sandbox forbids (isolation.test.ts).
 
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { egressKeySha256, isEgressKey } from '@berth/protocol';
 import { connectStatus, egressDecisions, modelCall } from '../fixtures/egress-calls.js';
-import { childPids, readEnviron, readEnvironRaw } from '../fixtures/proc-env.js';
+import { descendants } from '../fixtures/offline-model-agent.js';
+import { readEnviron, readEnvironRaw } from '../fixtures/proc-env.js';
 import { REAL_KEY, authHeaders, sendMessage, startTestStack, terminalFrames, type TestStack } from '../fixtures/stack.js';
 import { waitFor } from '../fixtures/wait-for.js';
 
@@ -28,25 +28,13 @@ afterAll(async () => {
   await s?.stop();
 });
 
-/** This process's descendants. */
-function descendants(pid: number): number[] {
-  return childPids(pid).flatMap((child) => [child, ...descendants(child)]);
-}
-
 /** The egress keys the CLIs under this process hold (a parked standby's CLI, a session's CLI). */
 function cliKeys(): Array<{ pid: number; key: string; raw: string }> {
   const found: Array<{ pid: number; key: string; raw: string }> = [];
-  for (const pid of descendants(process.pid)) {
-    let cmd: string;
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!;
-    } catch {
-      continue;
-    }
-    if (!cmd.endsWith('/claude')) continue;
-    const env = readEnviron(pid);
+  for (const { pid, cmdline } of descendants(process.pid)) {
+    if (!cmdline.split(' ')[0]!.endsWith('/claude')) continue;
+    const key = readEnviron(pid)?.ANTHROPIC_API_KEY;
     const raw = readEnvironRaw(pid);
-    const key = env?.ANTHROPIC_API_KEY;
     if (key && raw && isEgressKey(key)) found.push({ pid, key, raw });
   }
   return found;
